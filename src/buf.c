@@ -1,0 +1,57 @@
+/* buf.c — per-worker relay buffer pool (see buf.h). */
+#include <stdlib.h>
+
+#include "buf.h"
+
+void buf_pool_init(struct buf_pool *bp, uint32_t size, uint32_t max_free)
+{
+	bp->free = NULL;
+	bp->size = size;
+	bp->n_free = 0;
+	bp->max_free = max_free;
+	bp->in_use = 0;
+}
+
+void buf_pool_fini(struct buf_pool *bp)
+{
+	struct buf *b;
+
+	while ((b = bp->free) != NULL) {
+		bp->free = b->next;
+		free(b);
+	}
+	bp->n_free = 0;
+}
+
+struct buf *buf_get(struct buf_pool *bp)
+{
+	struct buf *b = bp->free;
+
+	if (b != NULL) {
+		bp->free = b->next;
+		bp->n_free--;
+	} else {
+		b = malloc(sizeof(*b) + bp->size);
+		if (b == NULL)
+			return NULL;
+		b->cap = bp->size;
+	}
+	b->start = b->end = 0;
+	b->next = NULL;
+	bp->in_use++;
+	return b;
+}
+
+void buf_put(struct buf_pool *bp, struct buf *b)
+{
+	if (b == NULL)
+		return;
+	bp->in_use--;
+	if (bp->n_free >= bp->max_free) {
+		free(b);
+		return;
+	}
+	b->next = bp->free;
+	bp->free = b;
+	bp->n_free++;
+}

@@ -1,0 +1,49 @@
+/*
+ * buf.h — relay buffers and a per-worker pool of them.
+ *
+ * A connection holds a buffer only while bytes are in flight and gives it
+ * back as soon as it is empty, so idle connections cost no buffer memory.
+ * Thread safety: a pool and its buffers belong to one worker thread.
+ */
+#ifndef REMORA_BUF_H
+#define REMORA_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct buf {
+	uint32_t start; /* first unsent byte */
+	uint32_t end;	/* one past the last received byte */
+	uint32_t cap;
+	uint32_t pad;
+	struct buf *next; /* free-list link while pooled */
+	char data[];
+};
+
+struct buf_pool {
+	struct buf *free;
+	uint32_t size;	    /* capacity of every buffer */
+	uint32_t n_free;
+	uint32_t max_free;  /* pooled beyond this are returned to the allocator */
+	uint64_t in_use;
+};
+
+void buf_pool_init(struct buf_pool *bp, uint32_t size, uint32_t max_free);
+/* Frees every pooled buffer; buffers still in use must have been put back. */
+void buf_pool_fini(struct buf_pool *bp);
+/* An empty buffer, or NULL when memory is exhausted. */
+struct buf *buf_get(struct buf_pool *bp);
+/* Returns b (NULL-tolerant) to the pool. */
+void buf_put(struct buf_pool *bp, struct buf *b);
+
+static inline uint32_t buf_len(const struct buf *b)
+{
+	return b->end - b->start;
+}
+
+static inline uint32_t buf_room(const struct buf *b)
+{
+	return b->cap - b->end;
+}
+
+#endif

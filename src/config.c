@@ -1,0 +1,473 @@
+/* config.c — the INI configuration: parsing, validation, defaults. */
+#include "remora-config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "util.h"
+
+struct parse_ctx {
+	struct config *cfg;
+	const char *file;
+	const char *text;     /* the whole file, to find line numbers */
+	char *err;	      /* first error, NULL-terminated */
+	size_t errlen;
+	int failed;
+	unsigned seen;        /* keys seen in the current section (bit per key) */
+	char section[128];
+	struct listener_conf *cur; /* current [listener NAME], or NULL */
+	int workers_auto;
+};
+
+enum key_bit {
+	K_WORKERS = 1u << 0,
+	K_BALANCE = 1u << 1,
+	K_LOG_LEVEL = 1u << 2,
+	K_DRAIN = 1u << 3,
+	K_BUFFER = 1u << 4,
+	K_LISTEN = 1u << 5,
+	K_MODE = 1u << 6,
+	K_SPOOF = 1u << 7,
+	K_BACKLOG = 1u << 8,
+	K_CLIENT_HEADER = 1u << 9,
+	K_CONNECT = 1u << 10,
+	K_IDLE = 1u << 11,
+};
+
+int config_parse_duration(const char *s, uint32_t *ms)
+{
+	char *end;
+	unsigned long long v, mult = 1000;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	if (strcmp(end, "ms") == 0)
+		mult = 1;
+	else if (strcmp(end, "s") == 0 || *end == '\0')
+		mult = 1000;
+	else if (strcmp(end, "m") == 0)
+		mult = 60 * 1000;
+	else if (strcmp(end, "h") == 0)
+		mult = 3600 * 1000;
+	else
+		return -1;
+	if (v == 0 || v > 24ull * 3600 * 1000 / mult)
+		return -1;
+	*ms = (uint32_t)(v * mult);
+	return 0;
+}
+
+int config_parse_size(const char *s, uint64_t *bytes)
+{
+	char *end;
+	unsigned long long v, mult = 1;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	if (strcasecmp(end, "k") == 0)
+		mult = 1024;
+	else if (strcasecmp(end, "m") == 0)
+		mult = 1024 * 1024;
+	else if (*end != '\0')
+		return -1;
+	if (v > (1ull << 40) / mult)
+		return -1;
+	*bytes = v * mult;
+	return 0;
+}
+
+static int fail(struct parse_ctx *x, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct parse_ctx *x, int line, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (x->failed++)
+		return 0;
+	n = line > 0 ? snprintf(x->err, x->errlen, "%s:%d: ", x->file, line)
+		     : snprintf(x->err, x->errlen, "%s: ", x->file);
+	if (n < 0 || (size_t)n >= x->errlen)
+		return 0;
+	va_start(ap, fmt);
+	vsnprintf(x->err + n, x->errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+/* Marks key as seen in this section; a second occurrence is an error. */
+static int once(struct parse_ctx *x, unsigned bit, const char *name)
+{
+	if (x->seen & bit)
+		return fail(x, -1, "[%s] %s: key given twice", x->section, name);
+	x->seen |= bit;
+	return 1;
+}
+
+#define BAD_VALUE(x, name, value, expect)                                                  \
+	fail(x, -1, "[%s] %s: invalid value '%s' (expected %s)", (x)->section, name, value, expect)
+
+static int global_key(struct parse_ctx *x, const char *name, const char *value)
+{
+	struct config *cfg = x->cfg;
+	uint64_t sz;
+	char *end;
+	unsigned long v;
+
+	if (strcmp(name, "workers") == 0) {
+		if (!once(x, K_WORKERS, name))
+			return 0;
+		if (strcmp(value, "auto") == 0) {
+			x->workers_auto = 1;
+			return 1;
+		}
+		errno = 0;
+		v = strtoul(value, &end, 10);
+		if (errno || *end || value[0] < '0' || value[0] > '9' || v < 1 ||
+		    v > CONFIG_MAX_WORKERS)
+			return BAD_VALUE(x, name, value, "'auto' or a number from 1 to 256");
+		x->workers_auto = 0;
+		cfg->workers = (unsigned)v;
+	} else if (strcmp(name, "balance") == 0) {
+		if (!once(x, K_BALANCE, name))
+			return 0;
+		if (strcmp(value, "p2c") == 0)
+			cfg->balance = BALANCE_P2C;
+		else if (strcmp(value, "round-robin") == 0)
+			cfg->balance = BALANCE_ROUND_ROBIN;
+		else
+			return BAD_VALUE(x, name, value, "p2c | round-robin");
+	} else if (strcmp(name, "log_level") == 0) {
+		if (!once(x, K_LOG_LEVEL, name))
+			return 0;
+		if (log_level_parse(value, &cfg->log_level) < 0)
+			return BAD_VALUE(x, name, value, "error | warn | info | debug");
+	} else if (strcmp(name, "drain_timeout") == 0) {
+		if (!once(x, K_DRAIN, name))
+			return 0;
+		if (config_parse_duration(value, &cfg->drain_timeout_ms) < 0)
+			return BAD_VALUE(x, name, value, "a duration such as 10s or 500ms");
+	} else if (strcmp(name, "buffer_size") == 0) {
+		if (!once(x, K_BUFFER, name))
+			return 0;
+		if (config_parse_size(value, &sz) < 0 || sz < 1024 || sz > 1024 * 1024)
+			return BAD_VALUE(x, name, value, "a size from 1k to 1m");
+		cfg->buffer_size = (uint32_t)sz;
+	} else {
+		return fail(x, -1, "[global] %s: unknown key", name);
+	}
+	return 1;
+}
+
+static int timeouts_key(struct parse_ctx *x, const char *name, const char *value)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+		size_t off;
+	} keys[] = {
+		{"client_header", K_CLIENT_HEADER, offsetof(struct config, client_header_timeout_ms)},
+		{"connect", K_CONNECT, offsetof(struct config, connect_timeout_ms)},
+		{"idle", K_IDLE, offsetof(struct config, idle_timeout_ms)},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (strcmp(name, keys[i].name) != 0)
+			continue;
+		if (!once(x, keys[i].bit, name))
+			return 0;
+		if (config_parse_duration(value, (uint32_t *)((char *)x->cfg + keys[i].off)) < 0)
+			return BAD_VALUE(x, name, value, "a duration such as 10s or 500ms");
+		return 1;
+	}
+	return fail(x, -1, "[timeouts] %s: unknown key", name);
+}
+
+static int listener_key(struct parse_ctx *x, const char *name, const char *value)
+{
+	struct listener_conf *l = x->cur;
+	char *end;
+	unsigned long v;
+
+	if (strcmp(name, "listen") == 0) {
+		if (!once(x, K_LISTEN, name))
+			return 0;
+		if (ic_addr_parse(value, &l->addr) < 0)
+			return BAD_VALUE(x, name, value, "IPv4:port or [IPv6]:port, e.g. 0.0.0.0:3129");
+	} else if (strcmp(name, "mode") == 0) {
+		if (!once(x, K_MODE, name))
+			return 0;
+		if (strcmp(value, "tproxy") == 0)
+			l->mode = IC_MODE_TPROXY;
+		else if (strcmp(value, "redirect") == 0)
+			l->mode = IC_MODE_REDIRECT;
+		else
+			return BAD_VALUE(x, name, value, "tproxy | redirect");
+	} else if (strcmp(name, "spoof") == 0) {
+		if (!once(x, K_SPOOF, name))
+			return 0;
+		if (strcmp(value, "none") == 0)
+			l->spoof = IC_SPOOF_NONE;
+		else if (strcmp(value, "client-ip") == 0)
+			l->spoof = IC_SPOOF_CLIENT_IP;
+		else if (strcmp(value, "client-ip-port") == 0)
+			l->spoof = IC_SPOOF_CLIENT_IP_PORT;
+		else
+			return BAD_VALUE(x, name, value, "none | client-ip | client-ip-port");
+	} else if (strcmp(name, "backlog") == 0) {
+		if (!once(x, K_BACKLOG, name))
+			return 0;
+		errno = 0;
+		v = strtoul(value, &end, 10);
+		if (errno || *end || value[0] < '0' || value[0] > '9' || v < 1 || v > 65535)
+			return BAD_VALUE(x, name, value, "a number from 1 to 65535");
+		l->backlog = (int)v;
+	} else {
+		return fail(x, -1, "[%s] %s: unknown key", x->section, name);
+	}
+	return 1;
+}
+
+/* Validates one section header; [listener NAME] creates the listener. */
+static int add_section(struct parse_ctx *x, const char *section, int line)
+{
+	const char *name;
+	size_t i;
+
+	if (strcmp(section, "global") == 0 || strcmp(section, "timeouts") == 0)
+		return 1;
+	if (strncmp(section, "listener ", 9) != 0 && strcmp(section, "listener") != 0)
+		return fail(x, line,
+			    "[%s]: unknown section (expected [global], [timeouts] or "
+			    "[listener NAME])",
+			    section);
+	name = section + 8;
+	while (*name == ' ' || *name == '\t')
+		name++;
+	if (*name == '\0' || strlen(name) >= CONFIG_NAME_MAX)
+		return fail(x, line, "[%s]: a listener needs a name of 1 to %d characters", section,
+			    CONFIG_NAME_MAX - 1);
+	for (i = 0; i < x->cfg->n_listeners; i++)
+		if (strcmp(x->cfg->listeners[i].name, name) == 0)
+			return fail(x, line, "[%s]: listener defined twice (first on line %d)",
+				    section, x->cfg->listeners[i].line);
+	if (x->cfg->n_listeners == CONFIG_MAX_LISTENERS)
+		return fail(x, line, "[%s]: more than %d listeners", section,
+			    CONFIG_MAX_LISTENERS);
+	x->cur = &x->cfg->listeners[x->cfg->n_listeners++];
+	snprintf(x->cur->name, sizeof(x->cur->name), "%s", name);
+	x->cur->line = line;
+	x->cur->mode = IC_MODE_TPROXY;
+	x->cur->spoof = IC_SPOOF_CLIENT_IP;
+	x->cur->backlog = 4096;
+	return 1;
+}
+
+/* First pass over the raw text: every section header, with its line, so that
+ * empty and misnamed sections are reported and listeners exist in file order.
+ * inih (second pass) then delivers the keys. */
+static int scan_sections(struct parse_ctx *x)
+{
+	const char *p = x->text, *eol, *q, *close;
+	char section[128];
+	int line = 1;
+
+	for (; *p; line++, p = *eol ? eol + 1 : eol) {
+		eol = strchr(p, '\n');
+		if (eol == NULL)
+			eol = p + strlen(p);
+		q = p;
+		while (q < eol && (*q == ' ' || *q == '\t'))
+			q++;
+		if (q == eol || *q != '[')
+			continue;
+		close = memchr(q, ']', (size_t)(eol - q));
+		if (close == NULL)
+			return fail(x, line, "section header without ']'");
+		if ((size_t)(close - q - 1) >= sizeof(section))
+			return fail(x, line, "section name too long");
+		memcpy(section, q + 1, (size_t)(close - q - 1));
+		section[close - q - 1] = '\0';
+		if (!add_section(x, section, line))
+			return 0;
+	}
+	return 1;
+}
+
+static struct listener_conf *find_listener(struct config *cfg, const char *section)
+{
+	const char *name = section + 8;
+	size_t i;
+
+	while (*name == ' ' || *name == '\t')
+		name++;
+	for (i = 0; i < cfg->n_listeners; i++)
+		if (strcmp(cfg->listeners[i].name, name) == 0)
+			return &cfg->listeners[i];
+	return NULL;
+}
+
+static int on_entry(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_ctx *x = user;
+
+	if (x->failed)
+		return 0;
+	if (section[0] == '\0')
+		return fail(x, -1, "%s: key outside any section (put it under [global])", name);
+	if (strcmp(section, x->section) != 0) {
+		/* a new section: remember which keys it has had */
+		snprintf(x->section, sizeof(x->section), "%s", section);
+		x->seen = 0;
+		x->cur = strncmp(section, "listener", 8) == 0 ? find_listener(x->cfg, section)
+							       : NULL;
+	}
+	if (strcmp(section, "global") == 0)
+		return global_key(x, name, value);
+	if (strcmp(section, "timeouts") == 0)
+		return timeouts_key(x, name, value);
+	REMORA_ASSERT(x->cur != NULL); /* scan_sections() made every listener */
+	return listener_key(x, name, value);
+}
+
+static void set_defaults(struct config *cfg)
+{
+	cfg->workers = 0;
+	cfg->balance = BALANCE_P2C;
+	cfg->log_level = LOG_INFO;
+	cfg->drain_timeout_ms = 10 * 1000;
+	cfg->buffer_size = 16 * 1024;
+	cfg->client_header_timeout_ms = 10 * 1000;
+	cfg->connect_timeout_ms = 5 * 1000;
+	cfg->idle_timeout_ms = 60 * 1000;
+}
+
+static int validate(struct parse_ctx *x)
+{
+	struct config *cfg = x->cfg;
+	size_t i, j;
+
+	if (cfg->n_listeners == 0)
+		return fail(x, -1, "no [listener NAME] section: nothing to listen on");
+	for (i = 0; i < cfg->n_listeners; i++)
+		if (cfg->listeners[i].addr.sa.sa_family == 0)
+			return fail(x, cfg->listeners[i].line,
+				    "[listener %s] listen: missing key (e.g. listen = 0.0.0.0:3129)",
+				    cfg->listeners[i].name);
+	for (i = 0; i < cfg->n_listeners; i++)
+		for (j = 0; j < i; j++)
+			if (ic_addr_equal(&cfg->listeners[i].addr, &cfg->listeners[j].addr))
+				return fail(x, cfg->listeners[i].line,
+					    "[listener %s] listen: same address as [listener %s]",
+					    cfg->listeners[i].name, cfg->listeners[j].name);
+	if (x->workers_auto || cfg->workers == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		cfg->workers = n < 1 ? 1 : n > CONFIG_MAX_WORKERS ? CONFIG_MAX_WORKERS : (unsigned)n;
+	}
+	return 1;
+}
+
+int config_load_string(const char *name, const char *text, struct config **out, char *err,
+		       size_t errlen)
+{
+	struct parse_ctx x = {.file = name, .text = text, .err = err, .errlen = errlen};
+	int line;
+
+	err[0] = '\0';
+	x.cfg = calloc(1, sizeof(*x.cfg));
+	if (x.cfg == NULL) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return -1;
+	}
+	set_defaults(x.cfg);
+	x.workers_auto = 1;
+	if (!scan_sections(&x)) {
+		free(x.cfg);
+		return -1;
+	}
+	ini_allow_multiline = false; /* a continuation line is a typo here, not a value */
+	line = ini_parse_string(text, on_entry, &x);
+	if (line > 0 && x.failed) {
+		/* prefix the line number inih found the first error on */
+		char msg[512];
+
+		snprintf(msg, sizeof(msg), "%s", err + strlen(name) + 2);
+		snprintf(err, errlen, "%s:%d: %s", name, line, msg);
+	} else if (line > 0) {
+		fail(&x, line, "syntax error (expected [section], key = value, or ; comment)");
+	} else if (line < 0) {
+		fail(&x, -1, "cannot parse (out of memory)");
+	}
+	if (!x.failed)
+		validate(&x);
+	if (x.failed) {
+		free(x.cfg);
+		return -1;
+	}
+	*out = x.cfg;
+	return 0;
+}
+
+int config_load(const char *path, struct config **out, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char *text = NULL;
+	size_t len = 0, cap = 0, n;
+	int rc;
+
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: cannot open (%d: %s)", path, errno, strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		if (cap - len < 4096) {
+			char *t = realloc(text, cap + 65536);
+
+			if (t == NULL || cap > (1u << 24)) {
+				free(t ? t : text);
+				fclose(f);
+				snprintf(err, errlen, "%s: too large or out of memory", path);
+				return -1;
+			}
+			text = t;
+			cap += 65536;
+		}
+		n = fread(text + len, 1, cap - len - 1, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	fclose(f);
+	text[len] = '\0';
+	if (memchr(text, '\0', len) != NULL) {
+		free(text);
+		snprintf(err, errlen, "%s: contains a NUL byte (not a text file?)", path);
+		return -1;
+	}
+	rc = config_load_string(path, text, out, err, errlen);
+	free(text);
+	return rc;
+}
+
+void config_free(struct config *cfg)
+{
+	free(cfg);
+}

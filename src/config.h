@@ -1,0 +1,59 @@
+/*
+ * config.h — the configuration file (INI, parsed with libinih) as a value.
+ *
+ * A struct config is built by config_load() on one thread, then only read;
+ * it is immutable once published (reload publishes a new one).
+ */
+#ifndef REMORA_CONFIG_H
+#define REMORA_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "intercept/intercept.h"
+#include "log.h"
+
+#define CONFIG_MAX_LISTENERS 64
+#define CONFIG_MAX_WORKERS   256
+#define CONFIG_NAME_MAX	     64
+
+enum balance { BALANCE_P2C, BALANCE_ROUND_ROBIN };
+
+struct listener_conf {
+	char name[CONFIG_NAME_MAX];
+	union ic_addr addr;
+	enum ic_mode mode;
+	enum ic_spoof spoof;
+	int backlog;
+	int line; /* line of the [listener NAME] header, for messages */
+};
+
+struct config {
+	unsigned workers; /* resolved: "auto" becomes the number of online CPUs */
+	enum balance balance;
+	enum log_level log_level;
+	uint32_t drain_timeout_ms;
+	uint32_t buffer_size; /* bytes per relay buffer (each direction) */
+	uint32_t client_header_timeout_ms;
+	uint32_t connect_timeout_ms;
+	uint32_t idle_timeout_ms;
+	size_t n_listeners;
+	struct listener_conf listeners[CONFIG_MAX_LISTENERS];
+};
+
+/* Reads and validates path. On success returns 0 and a new config in *out
+ * (free with config_free). On failure returns -1 and writes one message
+ * naming the file, the line and the key into err: "FILE:LINE: [section] key: why". */
+int config_load(const char *path, struct config **out, char *err, size_t errlen);
+/* Same, from a string (name is used in messages). */
+int config_load_string(const char *name, const char *text, struct config **out, char *err,
+		       size_t errlen);
+void config_free(struct config *cfg);
+
+/* Value parsers, exposed for the tests. Return 0 or -1. */
+/* "250ms", "10s", "2m", "1h", or a bare number of seconds; 1 ms .. 24 h. */
+int config_parse_duration(const char *s, uint32_t *ms);
+/* "16384", "16k", "1m" (binary multiples). */
+int config_parse_size(const char *s, uint64_t *bytes);
+
+#endif

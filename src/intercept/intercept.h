@@ -1,0 +1,92 @@
+/*
+ * intercept.h — the interception room: socket addresses, transparent
+ * listeners, original-destination lookup and spoofed upstream sockets.
+ *
+ * Functions return 0 (or an fd) on success and -errno on failure; nothing
+ * here logs or keeps global state, so every call is safe from any thread.
+ * Platform mechanisms live in intercept_linux.c (IP_TRANSPARENT, TPROXY,
+ * SO_ORIGINAL_DST) and intercept_pf.c (BSD: PF DIOCNATLOOK, IPFW, *_BINDANY).
+ */
+#ifndef REMORA_INTERCEPT_H
+#define REMORA_INTERCEPT_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+union ic_addr {
+	struct sockaddr sa;
+	struct sockaddr_in in4;
+	struct sockaddr_in6 in6;
+};
+
+/* "ip:port" or "[ipv6]:port" is the longest form: 46 + 2 + 1 + 5 + NUL. */
+#define IC_ADDR_STRLEN 56
+
+enum ic_mode {
+	IC_MODE_TPROXY,	  /* IP_TRANSPARENT listener; destination = getsockname() */
+	IC_MODE_REDIRECT, /* NAT redirect; destination from the NAT table */
+};
+
+enum ic_spoof {
+	IC_SPOOF_NONE,		 /* upstream from Remora's own address */
+	IC_SPOOF_CLIENT_IP,	 /* client's IP, kernel-chosen port at connect() time */
+	IC_SPOOF_CLIENT_IP_PORT, /* client's IP and port; falls back to CLIENT_IP */
+};
+
+/* Parses "a.b.c.d:port" or "[v6]:port" (port 1..65535 required; IPv4-mapped
+ * IPv6 is kept as IPv6). Returns 0 or -EINVAL. */
+int ic_addr_parse(const char *s, union ic_addr *out);
+/* Formats as "a.b.c.d:port" / "[v6]:port" into buf (IC_ADDR_STRLEN bytes
+ * suffice); returns buf. IPv4-mapped IPv6 is printed as IPv4. */
+char *ic_addr_format(const union ic_addr *a, char *buf, size_t len);
+/* Formats only the IP part (no port, no brackets); returns buf. */
+char *ic_addr_format_ip(const union ic_addr *a, char *buf, size_t len);
+socklen_t ic_addr_len(const union ic_addr *a);
+uint16_t ic_addr_port(const union ic_addr *a);
+/* True when IP and port are equal; IPv4 and its v4-mapped v6 form compare equal. */
+bool ic_addr_equal(const union ic_addr *a, const union ic_addr *b);
+/* True for 0.0.0.0 and :: (the wildcard). */
+bool ic_addr_is_any(const union ic_addr *a);
+/* Loop guard: true if dst is one of Remora's own listening addresses
+ * (a wildcard listener matches any IP of its family on its port). */
+bool ic_addr_is_listener(const union ic_addr *dst, const union ic_addr *listeners, size_t n);
+/* Rewrites a v4-mapped IPv6 address (::ffff:a.b.c.d) as plain IPv4, in place. */
+void ic_addr_unmap(union ic_addr *a);
+
+/* Opens a non-blocking listening socket (SO_REUSEADDR, IPV6_V6ONLY for v6);
+ * mode TPROXY also sets IP_TRANSPARENT / IPV6_TRANSPARENT. Returns fd or -errno. */
+int ic_listen(const union ic_addr *a, enum ic_mode mode, int backlog);
+
+/* Finds the original destination of an accepted connection fd.
+ * TPROXY: getsockname(); REDIRECT: the NAT lookup (never on a transparent
+ * socket). local and peer are the accepted socket's own and peer addresses
+ * (used by the BSD PF lookup). Returns 0 or -errno. */
+int ic_orig_dst(int fd, enum ic_mode mode, const union ic_addr *peer, union ic_addr *dst);
+
+/* Counters an upstream connect attempt adds to (owned by the caller). */
+struct ic_connect_stats {
+	uint64_t bind_collisions;  /* client-ip-port bind hit EADDRINUSE: fell back */
+	uint64_t port_exhaustions; /* connect() found no free 4-tuple: retried */
+};
+
+/* Starts a non-blocking connect() to dst, bound per spoof to the client's
+ * address. Collisions are retried (bounded) and counted in *st. Returns the
+ * fd (connect in progress or done) or -errno. */
+int ic_upstream_connect(const union ic_addr *dst, const union ic_addr *client, enum ic_spoof spoof,
+			struct ic_connect_stats *st);
+
+/* Platform hooks (intercept_linux.c / intercept_pf.c). */
+/* Lets fd bind to / accept for non-local addresses. 0 or -errno. */
+int ic_platform_set_transparent(int fd, int family);
+/* Asks the kernel to choose the port only at connect() time (4-tuple aware).
+ * Returns 0, or -EOPNOTSUPP where the platform has no such option. */
+int ic_platform_bind_no_port(int fd);
+/* NAT-table lookup for REDIRECT mode. */
+int ic_platform_nat_lookup(int fd, const union ic_addr *peer, union ic_addr *dst);
+/* "IP_TRANSPARENT SO_ORIGINAL_DST ..." for remora -V. */
+const char *ic_platform_features(void);
+
+#endif

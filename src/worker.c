@@ -1,0 +1,227 @@
+/* worker.c — the worker thread's event loop (see worker.h). */
+#include "remora-config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <urcu/uatomic.h>
+
+#include "log.h"
+#include "util.h"
+#include "worker.h"
+
+#define WORKER_EVENTS 256
+/* Free relay buffers a worker keeps for reuse. */
+#define WORKER_POOL_BUFS 256
+
+static const enum conn_close_reason timer_reason[CONN_TIMER_MAX] = {
+	[CONN_TIMER_HEADER] = CONN_CLOSE_CLIENT_HEADER_TIMEOUT,
+	[CONN_TIMER_CONNECT] = CONN_CLOSE_CONNECT_TIMEOUT,
+	[CONN_TIMER_IDLE] = CONN_CLOSE_IDLE_TIMEOUT,
+};
+
+int worker_init(struct worker *w, unsigned id, const struct config *cfg,
+		const union ic_addr *listen_addrs, size_t n_listen)
+{
+	int i, err;
+
+	memset(w, 0, sizeof(*w));
+	w->id = id;
+	w->cfg = cfg;
+	w->listen_addrs = listen_addrs;
+	w->n_listen = n_listen;
+	cds_wfcq_init(&w->qhead, &w->qtail);
+	buf_pool_init(&w->bufs, cfg->buffer_size, WORKER_POOL_BUFS);
+	for (i = 0; i < CONN_TIMER_MAX; i++)
+		CDS_INIT_LIST_HEAD(&w->timers[i]);
+	w->timer_ms[CONN_TIMER_HEADER] = cfg->client_header_timeout_ms;
+	w->timer_ms[CONN_TIMER_CONNECT] = cfg->connect_timeout_ms;
+	w->timer_ms[CONN_TIMER_IDLE] = cfg->idle_timeout_ms;
+	err = poller_create(&w->poller);
+	if (err < 0)
+		cds_wfcq_destroy(&w->qhead, &w->qtail);
+	return err;
+}
+
+void worker_fini(struct worker *w)
+{
+	poller_destroy(w->poller);
+	w->poller = NULL;
+	buf_pool_fini(&w->bufs);
+	cds_wfcq_destroy(&w->qhead, &w->qtail);
+}
+
+int worker_hand_off(struct worker *w, struct conn *c)
+{
+	uatomic_inc(&w->load);
+	/* enqueue returns false when the queue was empty: only then wake */
+	if (!cds_wfcq_enqueue(&w->qhead, &w->qtail, &c->qnode))
+		return poller_wake(w->poller);
+	return 0;
+}
+
+unsigned long worker_load(const struct worker *w)
+{
+	return uatomic_read(&w->load);
+}
+
+void worker_request_stop(struct worker *w)
+{
+	uatomic_set(&w->stop, 1);
+	(void)poller_wake(w->poller);
+}
+
+/* Takes every connection the acceptor queued. */
+static void take_hand_offs(struct worker *w)
+{
+	struct cds_wfcq_head head;
+	struct cds_wfcq_tail tail;
+	struct cds_wfcq_node *node, *next;
+
+	cds_wfcq_init(&head, &tail);
+	/* single consumer: the splice needs no lock */
+	if (__cds_wfcq_splice_blocking(&head, &tail, &w->qhead, &w->qtail) ==
+	    CDS_WFCQ_RET_SRC_EMPTY) {
+		cds_wfcq_destroy(&head, &tail);
+		return;
+	}
+	__cds_wfcq_for_each_blocking_safe(&head, &tail, node, next)
+		conn_start(w, caa_container_of(node, struct conn, qnode));
+	cds_wfcq_destroy(&head, &tail);
+}
+
+static void expire_timers(struct worker *w)
+{
+	struct conn *c;
+	int t;
+
+	for (t = 0; t < CONN_TIMER_MAX; t++) {
+		while (!cds_list_empty(&w->timers[t])) {
+			c = cds_list_first_entry(&w->timers[t], struct conn, tlink);
+			if (c->deadline > w->now)
+				break;
+			conn_close(c, timer_reason[t], 0);
+		}
+	}
+}
+
+/* Milliseconds until the earliest deadline (-1: none). */
+static int next_timeout(struct worker *w)
+{
+	uint64_t first = UINT64_MAX;
+	struct conn *c;
+	int t;
+
+	if (w->pending != NULL)
+		return 0;
+	for (t = 0; t < CONN_TIMER_MAX; t++) {
+		if (cds_list_empty(&w->timers[t]))
+			continue;
+		c = cds_list_first_entry(&w->timers[t], struct conn, tlink);
+		if (c->deadline < first)
+			first = c->deadline;
+	}
+	if (first == UINT64_MAX)
+		return -1;
+	/* +1: the coarse clock must have passed the deadline when we wake */
+	return first <= w->now ? 0 : (int)(first - w->now + 1);
+}
+
+static void run_pending(struct worker *w)
+{
+	struct conn *list = w->pending, *c;
+
+	w->pending = NULL;
+	while ((c = list) != NULL) {
+		list = c->next_pending;
+		if (c->pending == 2) {
+			conn_free(c); /* closed while queued here; free_dead() left it to us */
+			continue;
+		}
+		c->pending = 0;
+		if (c->state != CONN_ST_CLOSED)
+			conn_run(c);
+	}
+}
+
+static void free_dead(struct worker *w)
+{
+	struct conn *c;
+
+	while ((c = w->dead) != NULL) {
+		w->dead = c->next_dead;
+		if (!c->pending)
+			conn_free(c);
+		else
+			c->pending = 2; /* still on the pending list: run_pending() frees it */
+	}
+}
+
+/* Closes every connection that is idle between requests or still waiting for
+ * its first byte; the others may finish until the drain deadline. */
+static void close_all(struct worker *w, enum conn_close_reason reason, int only_unstarted)
+{
+	struct conn *c, *tmp;
+	int t;
+
+	for (t = 0; t < CONN_TIMER_MAX; t++) {
+		cds_list_for_each_entry_safe(c, tmp, &w->timers[t], tlink)
+		{
+			if (only_unstarted && (c->state != CONN_ST_REQ_HEAD || c->c2u != NULL))
+				continue;
+			conn_close(c, reason, 0);
+		}
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct poller_event ev[WORKER_EVENTS];
+	uint64_t drain_deadline = 0;
+	int n, i, timeout;
+
+	for (;;) {
+		timeout = next_timeout(w);
+		if (drain_deadline != 0 && (timeout < 0 || timeout > 100))
+			timeout = 100;
+		n = poller_wait(w->poller, ev, WORKER_EVENTS, timeout);
+		w->now = now_ms();
+		if (n < 0 && n != -EINTR) {
+			log_error("worker %u: poller_wait() failed (%d: %s)", w->id, -n,
+				  strerror(-n));
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			if (ev[i].udata == NULL)
+				take_hand_offs(w);
+			else
+				conn_on_event(ev[i].udata, ev[i].events);
+		}
+		run_pending(w);
+		expire_timers(w);
+		if (drain_deadline == 0 && uatomic_read(&w->stop)) {
+			take_hand_offs(w);
+			drain_deadline = w->now + w->cfg->drain_timeout_ms;
+			close_all(w, CONN_CLOSE_CLIENT_EMPTY, 1);
+		}
+		if (drain_deadline != 0 && w->nconns > 0 && w->now >= drain_deadline)
+			close_all(w, CONN_CLOSE_SHUTDOWN, 0);
+		free_dead(w);
+		if (drain_deadline != 0 && w->nconns == 0 && w->pending == NULL)
+			break;
+	}
+	close_all(w, CONN_CLOSE_SHUTDOWN, 0);
+	free_dead(w);
+	return NULL;
+}
+
+int worker_start(struct worker *w)
+{
+	w->now = now_ms();
+	return -pthread_create(&w->thread, NULL, worker_main, w);
+}
+
+void worker_join(struct worker *w)
+{
+	pthread_join(w->thread, NULL);
+}

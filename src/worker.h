@@ -1,0 +1,73 @@
+/*
+ * worker.h — a worker thread: one poller, its connections, their buffers and
+ * timers, owned outright (no locks on the data path).
+ *
+ * Which thread may call what:
+ *   worker_init, worker_start, worker_join, worker_fini   main thread
+ *   worker_hand_off, worker_load                          acceptor (any thread)
+ *   worker_request_stop                                   any thread
+ *   everything else in conn.h                             the worker itself
+ */
+#ifndef REMORA_WORKER_H
+#define REMORA_WORKER_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <urcu/list.h>
+#include <urcu/wfcqueue.h>
+
+#include "buf.h"
+#include "config.h"
+#include "conn.h"
+#include "poller/poller.h"
+
+struct worker_stats {
+	uint64_t accepted;
+	uint64_t closed[CONN_CLOSE_MAX];
+	uint64_t bytes_in;  /* from clients */
+	uint64_t bytes_out; /* to clients */
+	struct ic_connect_stats connect;
+};
+
+struct worker {
+	/* written by other threads */
+	struct cds_wfcq_head qhead; /* hand-off queue */
+	struct cds_wfcq_tail qtail;
+	unsigned long load;	    /* connections handed off and not yet closed */
+	int stop;		    /* drain requested */
+
+	/* owned by the worker thread */
+	unsigned id;
+	pthread_t thread;
+	struct poller *poller;
+	const struct config *cfg;
+	const union ic_addr *listen_addrs; /* loop guard */
+	size_t n_listen;
+	struct buf_pool bufs;
+	struct cds_list_head timers[CONN_TIMER_MAX];
+	uint32_t timer_ms[CONN_TIMER_MAX];
+	struct conn *dead;
+	struct conn *pending;
+	uint64_t now;
+	uint64_t next_id;
+	uint64_t nconns;
+	struct worker_stats stats;
+};
+
+/* Prepares w (poller, queue, pool). Returns 0 or -errno. */
+int worker_init(struct worker *w, unsigned id, const struct config *cfg,
+		const union ic_addr *listen_addrs, size_t n_listen);
+int worker_start(struct worker *w);
+/* Asks the worker to finish its connections within cfg->drain_timeout_ms and exit. */
+void worker_request_stop(struct worker *w);
+void worker_join(struct worker *w);
+/* Releases what worker_init took (after worker_join). */
+void worker_fini(struct worker *w);
+
+/* Hands an accepted connection to w; wakes w only if its queue was empty.
+ * Never blocks. Returns 0 or -errno (c is then still the caller's). */
+int worker_hand_off(struct worker *w, struct conn *c);
+/* Current load estimate (relaxed read), for choosing a worker. */
+unsigned long worker_load(const struct worker *w);
+
+#endif
