@@ -1,0 +1,84 @@
+# shellcheck shell=bash
+# Helpers shared by Remora's netns integration tests; source after lib.sh.
+# meson passes REMORA (the binary) and HAMMER (the load client) in the environment.
+
+REMORA=${REMORA:?REMORA must name the remora binary}
+HAMMER=${HAMMER:?HAMMER must name the hammer binary}
+RT_PID=
+
+# rt_conf NAME: writes stdin to $TB_WORKDIR/NAME.conf and prints its path.
+rt_conf()
+{
+	cat >"$TB_WORKDIR/$1.conf"
+	echo "$TB_WORKDIR/$1.conf"
+}
+
+# rt_start CONF PORT...: checks CONF with -t, starts remora in the router
+# namespace and waits for each listening PORT.
+rt_start()
+{
+	local conf=$1 port
+	shift
+	"$REMORA" -t -c "$conf" >/dev/null || tb_die "remora -t rejected $conf"
+	tb_spawn r remora "$REMORA" -c "$conf"
+	RT_PID=$TB_LAST_PID
+	for port in "$@"; do
+		tb_wait_listen r "$port" 10 "$RT_PID" || {
+			cat "$TB_WORKDIR/remora.log" >&2
+			tb_die "remora did not listen on $port"
+		}
+	done
+}
+
+# rt_stop: SIGTERM, then asserts exit status 0 and no leaked descriptors.
+rt_stop()
+{
+	local rc=0 n=0
+	kill -TERM "$RT_PID"
+	while kill -0 "$RT_PID" 2>/dev/null && [ $n -lt 600 ]; do
+		sleep 0.05
+		n=$((n + 1))
+	done
+	wait "$RT_PID" || rc=$?
+	rt_forget "$RT_PID"
+	[ "$rc" -eq 0 ] || { cat "$TB_WORKDIR/remora.log" >&2; tb_die "remora exited with $rc"; }
+	rt_expect_log 'shutdown complete: 0 descriptors leaked'
+}
+
+# rt_forget PID: drops an exited process from tb_cleanup's list.
+rt_forget()
+{
+	local entry keep=()
+	for entry in "${TB_PIDS[@]}"; do
+		[ "${entry%% *}" = "$1" ] || keep+=("$entry")
+	done
+	TB_PIDS=("${keep[@]}")
+}
+
+# rt_expect_log ERE: remora's log must match.
+rt_expect_log()
+{
+	grep -Eq -- "$1" "$TB_WORKDIR/remora.log" || {
+		cat "$TB_WORKDIR/remora.log" >&2
+		tb_die "remora log lacks /$1/"
+	}
+}
+
+# rt_hammer ARGS...: runs hammer in the client namespace.
+rt_hammer()
+{
+	tb_exec_c "$HAMMER" "$@"
+}
+
+# rt_curl ARGS...: curl in the client namespace (bounded), body on stdout.
+rt_curl()
+{
+	tb_exec_c curl -sS --max-time 5 "$@"
+}
+
+# rt_assert_eq WHAT GOT WANT
+rt_assert_eq()
+{
+	[ "$2" = "$3" ] || tb_die "$1: got '$2', want '$3'"
+	echo "ok: $1"
+}
