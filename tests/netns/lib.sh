@@ -428,7 +428,8 @@ tb_wait_listen()
 # tb_origin_start: nginx in the origin namespace on :80 and :8081 (IPv4 and
 # IPv6, all addresses).  GET / echoes
 #   "peer=$remote_addr port=$remote_port host=$http_host dst=$server_addr:$server_port\n"
-# /1k and /64k serve static bodies of 1024 and 65536 bytes.  Files live in
+# /1k and /64k serve static bodies of 1024 and 65536 bytes ('a'/'b' repeated);
+# /chunked answers "peer=ADDR port=PORT chunked\n" with chunked encoding.  Files live in
 # $TB_WORKDIR/origin; log in $TB_WORKDIR/origin/error.log.
 tb_origin_start()
 {
@@ -436,6 +437,7 @@ tb_origin_start()
 	mkdir -p "$dir/www" "$dir/tmp"
 	head -c 1024 /dev/zero | tr '\0' 'a' >"$dir/www/1k"
 	head -c 65536 /dev/zero | tr '\0' 'b' >"$dir/www/64k"
+	printf '%s\n' 'peer=<!--# echo var="remote_addr" --> port=<!--# echo var="remote_port" --> chunked' >"$dir/www/chunked"
 	sed -e "s|@DIR@|$dir|g" "$TB_LIBDIR/origin-nginx.conf.in" >"$dir/nginx.conf"
 	tb_spawn o origin nginx -e "$dir/error.log" -p "$dir/" -c "$dir/nginx.conf"
 	TB_ORIGIN_PID=$TB_LAST_PID

@@ -13,9 +13,12 @@
  * Every request that was started ends in exactly one counter.  Exit status is
  * 0 only when all TOTAL requests were ok; 2 on usage errors.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -33,13 +36,10 @@
 
 #define HEAD_MAX (64 * 1024)
 #define BODY_MAX (64 * 1024 * 1024)
-#define TICK_S 0.02 /* timeout scan and back-off period */
-#define ERR_SHOW 5 /* details printed for the first few failures only */
+#define TICK_S	 0.02 /* timeout scan and back-off period */
+#define ERR_SHOW 5    /* details printed for the first few failures only */
 
 enum result { RES_OK, RES_CONNECT, RES_READ, RES_STATUS, RES_BODY, RES_TIMEOUT, RES_MAX };
-static const char *const result_names[RES_MAX] = {
-	"ok", "connect_errors", "read_errors", "bad_status", "bad_body", "timeouts",
-};
 
 enum slot_state { S_IDLE, S_CONNECTING, S_WRITING, S_READING };
 enum body_mode { B_NONE, B_LENGTH, B_CHUNKED, B_CLOSE };
@@ -99,14 +99,13 @@ static double now_s(void)
 
 static void usage(void)
 {
-	fprintf(stderr,
-		"usage: hammer -t ADDR:PORT|[ADDR6]:PORT [-6] [-H host] [-p /path]\n"
-		"              [-n total] [-c concurrency] [-k requests_per_connection]\n"
-		"              [-e expected_body_substring] [-E addr|port]\n"
-		"              [-T overall_timeout_s] [-R request_timeout_s]\n"
-		"  -k 1 (default) sends Connection: close on every request;\n"
-		"  -E addr: body must contain \"peer=<local address> \", -E port also\n"
-		"  \"port=<local port> \" (the origin's echo of what it saw).\n");
+	fprintf(stderr, "usage: hammer -t ADDR:PORT|[ADDR6]:PORT [-6] [-H host] [-p /path]\n"
+			"              [-n total] [-c concurrency] [-k requests_per_connection]\n"
+			"              [-e expected_body_substring] [-E addr|port]\n"
+			"              [-T overall_timeout_s] [-R request_timeout_s]\n"
+			"  -k 1 (default) sends Connection: close on every request;\n"
+			"  -E addr: body must contain \"peer=<local address> \", -E port also\n"
+			"  \"port=<local port> \" (the origin's echo of what it saw).\n");
 	exit(2);
 }
 
@@ -157,54 +156,31 @@ static void buf_consume(struct buf *b, size_t n)
 	b->p[b->len] = '\0';
 }
 
-/* Parses "ADDR:PORT" or "[ADDR6]:PORT"; forces IPv6 when want6. */
+/* Parses numeric "ADDR:PORT" or "[ADDR6]:PORT" into o->dst; only IPv6 if want6. */
 static int parse_target(const char *arg, bool want6, struct opts *o)
 {
+	struct addrinfo hints = {0}, *ai;
 	char host[INET6_ADDRSTRLEN + 2];
-	const char *colon, *port;
-	size_t hl;
-	long pn;
-	char *end;
+	const char *colon = strrchr(arg, ':');
+	size_t skip = arg[0] == '[';
 
-	if (arg[0] == '[') {
-		colon = strstr(arg, "]:");
-		if (!colon)
-			return -1;
-		hl = colon - arg - 1;
-		port = colon + 2;
-		arg++;
-	} else {
-		colon = strrchr(arg, ':');
-		if (!colon)
-			return -1;
-		hl = colon - arg;
-		port = colon + 1;
-	}
-	if (hl >= sizeof(host))
+	if (!colon || colon - arg < 1 || (size_t)(colon - arg) >= sizeof(host))
 		return -1;
-	memcpy(host, arg, hl);
-	host[hl] = '\0';
-	pn = strtol(port, &end, 10);
-	if (*end || pn <= 0 || pn > 65535)
+	memcpy(host, arg + skip, colon - arg - skip);
+	host[colon - arg - skip] = '\0';
+	if (skip && (colon[-1] != ']' || !*host))
 		return -1;
-	memset(&o->dst, 0, sizeof(o->dst));
-	if (!want6 && inet_pton(AF_INET, host, &((struct sockaddr_in *)&o->dst)->sin_addr) == 1) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&o->dst;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(pn);
-		o->dstlen = sizeof(*sin);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)&o->dst)->sin6_addr) == 1) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&o->dst;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(pn);
-		o->dstlen = sizeof(*sin6);
-		return 0;
-	}
-	return -1;
+	if (skip)
+		host[strlen(host) - 1] = '\0';
+	hints.ai_family = want6 ? AF_INET6 : AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	if (getaddrinfo(host, colon + 1, &hints, &ai))
+		return -1;
+	memcpy(&o->dst, ai->ai_addr, ai->ai_addrlen);
+	o->dstlen = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return 0;
 }
 
 static double parse_num(const char *s, double min)
@@ -223,22 +199,48 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 	bool want6 = false;
 	int c;
 
-	*o = (struct opts){ .path = "/", .total = 1, .conc = 1, .per_conn = 1,
-			    .timeout = 60, .req_timeout = 10 };
+	memset(o, 0, sizeof(*o));
+	o->path = "/";
+	o->total = o->conc = o->per_conn = 1;
+	o->timeout = 60;
+	o->req_timeout = 10;
 	while ((c = getopt(argc, argv, "t:H:p:n:c:k:e:E:T:R:6h")) != -1) {
 		switch (c) {
-		case 't': target = optarg; break;
-		case 'H': o->host = optarg; break;
-		case 'p': o->path = optarg; break;
-		case 'n': o->total = parse_num(optarg, 1); break;
-		case 'c': o->conc = parse_num(optarg, 1); break;
-		case 'k': o->per_conn = parse_num(optarg, 1); break;
-		case 'e': o->expect = optarg; break;
-		case 'E': o->echo = optarg; break;
-		case 'T': o->timeout = parse_num(optarg, 0.001); break;
-		case 'R': o->req_timeout = parse_num(optarg, 0.001); break;
-		case '6': want6 = true; break;
-		default: usage();
+		case 't':
+			target = optarg;
+			break;
+		case 'H':
+			o->host = optarg;
+			break;
+		case 'p':
+			o->path = optarg;
+			break;
+		case 'n':
+			o->total = parse_num(optarg, 1);
+			break;
+		case 'c':
+			o->conc = parse_num(optarg, 1);
+			break;
+		case 'k':
+			o->per_conn = parse_num(optarg, 1);
+			break;
+		case 'e':
+			o->expect = optarg;
+			break;
+		case 'E':
+			o->echo = optarg;
+			break;
+		case 'T':
+			o->timeout = parse_num(optarg, 0.001);
+			break;
+		case 'R':
+			o->req_timeout = parse_num(optarg, 0.001);
+			break;
+		case '6':
+			want6 = true;
+			break;
+		default:
+			usage();
 		}
 	}
 	if (!target || optind != argc || parse_target(target, want6, o))
@@ -316,7 +318,7 @@ static void slot_finish(struct run *r, struct slot *s, enum result res)
 
 static void slot_want(struct run *r, struct slot *s, uint32_t events)
 {
-	struct epoll_event ev = { .events = events, .data.ptr = s };
+	struct epoll_event ev = {.events = events, .data.ptr = s};
 
 	epoll_ctl(r->ep, EPOLL_CTL_MOD, s->fd, &ev);
 }
@@ -344,7 +346,7 @@ static void slot_connect_failed(struct run *r, struct slot *s, double now, int e
 /* Starts a request on a new connection. */
 static void slot_connect(struct run *r, struct slot *s, double now)
 {
-	struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = s };
+	struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = s};
 	int one = 1;
 
 	r->started++;
@@ -572,9 +574,9 @@ static enum result check_response(struct run *r, struct slot *s)
 		complain(r, "body lacks \"%s\": %.200s", r->o.expect, b);
 		return RES_BODY;
 	}
-	if (r->o.echo && (!memmem(b, bl, s->echo_peer, strlen(s->echo_peer)) ||
-			  (!strcmp(r->o.echo, "port") &&
-			   !memmem(b, bl, s->echo_port, strlen(s->echo_port))))) {
+	if (r->o.echo &&
+	    (!memmem(b, bl, s->echo_peer, strlen(s->echo_peer)) ||
+	     (!strcmp(r->o.echo, "port") && !memmem(b, bl, s->echo_port, strlen(s->echo_port))))) {
 		complain(r, "echo check: want \"%s%s\", body: %.200s", s->echo_peer,
 			 strcmp(r->o.echo, "port") ? "" : s->echo_port, b);
 		return RES_BODY;
@@ -666,7 +668,7 @@ static void tick(struct run *r, double now)
 
 int main(int argc, char **argv)
 {
-	struct run r = { 0 };
+	struct run r = {0};
 	struct epoll_event evs[256];
 	double start, now, end, next_tick = 0;
 	unsigned long i, inflight;
@@ -711,12 +713,14 @@ int main(int argc, char **argv)
 		}
 	}
 	if (r.done < r.o.total)
-		fprintf(stderr, "hammer: overall timeout (%.1f s): %lu in flight, %lu never started\n",
+		fprintf(stderr,
+			"hammer: overall timeout (%.1f s): %lu in flight, %lu never started\n",
 			r.o.timeout, inflight, r.o.total - r.started);
 
-	printf("hammer: ok=%lu failed=%lu", r.count[RES_OK], r.o.total - r.count[RES_OK]);
-	for (k = RES_CONNECT; k < RES_MAX; k++)
-		printf(" %s=%lu", result_names[k], r.count[k]);
-	printf(" elapsed=%.3f rps=%.0f\n", now - start, r.count[RES_OK] / (now - start));
+	printf("hammer: ok=%lu failed=%lu connect_errors=%lu read_errors=%lu bad_status=%lu "
+	       "bad_body=%lu timeouts=%lu elapsed=%.3f rps=%.0f\n",
+	       r.count[RES_OK], r.o.total - r.count[RES_OK], r.count[RES_CONNECT],
+	       r.count[RES_READ], r.count[RES_STATUS], r.count[RES_BODY], r.count[RES_TIMEOUT],
+	       now - start, r.count[RES_OK] / (now - start));
 	return r.count[RES_OK] == r.o.total ? 0 : 1;
 }
