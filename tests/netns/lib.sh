@@ -429,7 +429,8 @@ tb_wait_listen()
 # IPv6, all addresses).  GET / echoes
 #   "peer=$remote_addr port=$remote_port host=$http_host dst=$server_addr:$server_port\n"
 # /1k and /64k serve static bodies of 1024 and 65536 bytes ('a'/'b' repeated);
-# /chunked answers "peer=ADDR port=PORT chunked\n" with chunked encoding.  Files live in
+# /slow is /64k trickled over about 2 s; /chunked answers
+# "peer=ADDR port=PORT chunked\n" with chunked encoding.  Files live in
 # $TB_WORKDIR/origin; log in $TB_WORKDIR/origin/error.log.
 tb_origin_start()
 {
