@@ -137,12 +137,12 @@ static void accept_batch(struct acceptor *a, struct listener *l)
 			continue;
 		}
 		c = conn_new(fd, &peer, l->conf);
-		if (c == NULL || worker_hand_off(pick_worker(a), c) < 0) {
+		if (c == NULL) {
 			a->handoff_failed++;
 			close(fd);
-			free(c);
 			continue;
 		}
+		worker_hand_off(pick_worker(a), c);
 		a->accepted++;
 	}
 }

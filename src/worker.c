@@ -50,13 +50,14 @@ void worker_fini(struct worker *w)
 	cds_wfcq_destroy(&w->qhead, &w->qtail);
 }
 
-int worker_hand_off(struct worker *w, struct conn *c)
+void worker_hand_off(struct worker *w, struct conn *c)
 {
 	uatomic_inc(&w->load);
-	/* enqueue returns false when the queue was empty: only then wake */
+	/* enqueue returns false when the queue was empty: only then wake. The
+	 * eventfd write cannot fail short of a counter overflow, and a pending
+	 * wake-up is never lost (it stays readable until the worker reads it). */
 	if (!cds_wfcq_enqueue(&w->qhead, &w->qtail, &c->qnode))
-		return poller_wake(w->poller);
-	return 0;
+		(void)poller_wake(w->poller);
 }
 
 unsigned long worker_load(const struct worker *w)

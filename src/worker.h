@@ -64,9 +64,9 @@ void worker_join(struct worker *w);
 /* Releases what worker_init took (after worker_join). */
 void worker_fini(struct worker *w);
 
-/* Hands an accepted connection to w; wakes w only if its queue was empty.
- * Never blocks. Returns 0 or -errno (c is then still the caller's). */
-int worker_hand_off(struct worker *w, struct conn *c);
+/* Hands an accepted connection to w (c is w's from now on); wakes w only if
+ * its queue was empty. Wait-free: never blocks, never fails. */
+void worker_hand_off(struct worker *w, struct conn *c);
 /* Current load estimate (relaxed read), for choosing a worker. */
 unsigned long worker_load(const struct worker *w);
 
