@@ -127,6 +127,7 @@ tb_ns_destroy()
 	for i in 1 2 3 4 5 6 7 8 9 10; do
 		pids=$(ip netns pids "$ns" 2>/dev/null || true)
 		[ -z "$pids" ] && break
+		# shellcheck disable=SC2086 # one pid per word
 		if [ "$i" -lt 6 ]; then
 			kill $pids 2>/dev/null || true
 		else

@@ -17,6 +17,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/netns/lib.sh
 . "$here/lib.sh"
 
 if ! command -v haproxy >/dev/null 2>&1; then
@@ -108,6 +109,9 @@ haproxy_start()
 	}
 }
 
+starts() { [[ $1 == "$2"* ]]; }
+ends() { [[ $1 == *"$2" ]]; }
+
 curl_c()
 {
 	tb_exec_c curl -sS --max-time 3 "$@"
@@ -174,13 +178,13 @@ step "tproxy + HAProxy usesrc clientip"
 haproxy_start tproxy
 out=$(curl_c "http://$TB_O4/")
 echo "   curl http://$TB_O4/ -> $out"
-check "origin saw the client address $TB_C4" [ "${out#peer=$TB_C4 }" != "$out" ]
-check "origin saw dst $TB_O4:80" [ "${out%dst=$TB_O4:80}" != "$out" ]
+check "origin saw the client address $TB_C4" starts "$out" "peer=$TB_C4 "
+check "origin saw dst $TB_O4:80" ends "$out" "dst=$TB_O4:80"
 out=$(curl_c "http://$TB_O4B/")
-check "second origin address $TB_O4B: $out" [ "${out%dst=$TB_O4B:80}" != "$out" ]
+check "second origin address $TB_O4B: $out" ends "$out" "dst=$TB_O4B:80"
 out=$(curl_c "http://[$TB_O6]/")
 echo "   curl http://[$TB_O6]/ -> $out"
-check "IPv6: origin saw $TB_C6" [ "${out#peer=$TB_C6 }" != "$out" ]
+check "IPv6: origin saw $TB_C6" starts "$out" "peer=$TB_C6 "
 # HAProxy retries a refused connect 3 times, 1 s apart: allow 10 s.
 check "8080 intercepted, nothing behind it: 503 from HAProxy" \
 	[ "$(curl_c --max-time 10 -o /dev/null -w '%{http_code}' "http://$TB_O4:8080/")" = 503 ]
@@ -211,8 +215,8 @@ check "redirect, no proxy listening: refused, not bypassed" \
 haproxy_start redirect
 out=$(curl_c "http://$TB_O4/")
 echo "   curl http://$TB_O4/ -> $out"
-check "origin saw the router address $TB_RO4" [ "${out#peer=$TB_RO4 }" != "$out" ]
-check "original destination kept (dst=$TB_O4:80)" [ "${out%dst=$TB_O4:80}" != "$out" ]
+check "origin saw the router address $TB_RO4" starts "$out" "peer=$TB_RO4 "
+check "original destination kept (dst=$TB_O4:80)" ends "$out" "dst=$TB_O4:80"
 check "hammer redirect IPv4, n=$N c=50" \
 	hammer_c -t "$TB_O4:80" -n "$N" -c 50 -e "peer=$TB_RO4 "
 check "no forwarded packet bypassed the proxy (forward drop counters 0)" \
