@@ -1,5 +1,6 @@
 /* buf.c — per-worker relay buffer pool (see buf.h). */
 #include <stdlib.h>
+#include <string.h>
 
 #include "buf.h"
 
@@ -36,7 +37,7 @@ struct buf *buf_get(struct buf_pool *bp)
 			return NULL;
 		b->cap = bp->size;
 	}
-	b->start = b->end = 0;
+	b->start = b->lim = b->end = 0;
 	b->next = NULL;
 	bp->in_use++;
 	return b;
@@ -54,4 +55,14 @@ void buf_put(struct buf_pool *bp, struct buf *b)
 	b->next = bp->free;
 	bp->free = b;
 	bp->n_free++;
+}
+
+void buf_compact(struct buf *b)
+{
+	if (b->start == 0)
+		return;
+	memmove(b->data, b->data + b->start, b->end - b->start);
+	b->lim -= b->start;
+	b->end -= b->start;
+	b->start = 0;
 }

@@ -13,9 +13,9 @@
 
 struct buf {
 	uint32_t start; /* first unsent byte */
+	uint32_t lim;	/* bytes [start, lim) may be sent: they belong to the current message */
 	uint32_t end;	/* one past the last received byte */
 	uint32_t cap;
-	uint32_t pad;
 	struct buf *next; /* free-list link while pooled */
 	char data[];
 };
@@ -45,5 +45,8 @@ static inline uint32_t buf_room(const struct buf *b)
 {
 	return b->cap - b->end;
 }
+
+/* Moves the unsent bytes to the front to make room at the end. */
+void buf_compact(struct buf *b);
 
 #endif

@@ -39,6 +39,14 @@ enum key_bit {
 	K_CLIENT_HEADER = 1u << 9,
 	K_CONNECT = 1u << 10,
 	K_IDLE = 1u << 11,
+	K_RESPONSE = 1u << 12,
+	K_NON_HTTP = 1u << 13,
+	K_VIA = 1u << 14,
+	K_VIA_NAME = 1u << 15,
+	K_MAX_LINE = 1u << 16,
+	K_MAX_HEAD = 1u << 17,
+	K_MAX_FIELDS = 1u << 18,
+	K_BARE_LF = 1u << 19,
 };
 
 int config_parse_duration(const char *s, uint32_t *ms)
@@ -185,6 +193,7 @@ static int timeouts_key(struct parse_ctx *x, const char *name, const char *value
 		{"client_header", K_CLIENT_HEADER, offsetof(struct config, client_header_timeout_ms)},
 		{"connect", K_CONNECT, offsetof(struct config, connect_timeout_ms)},
 		{"idle", K_IDLE, offsetof(struct config, idle_timeout_ms)},
+		{"response", K_RESPONSE, offsetof(struct config, response_timeout_ms)},
 	};
 	size_t i;
 
@@ -198,6 +207,83 @@ static int timeouts_key(struct parse_ctx *x, const char *name, const char *value
 		return 1;
 	}
 	return fail(x, -1, "[timeouts] %s: unknown key", name);
+}
+
+static int parse_on_off(const char *value, int *out)
+{
+	if (strcmp(value, "on") == 0 || strcmp(value, "yes") == 0 || strcmp(value, "true") == 0)
+		*out = 1;
+	else if (strcmp(value, "off") == 0 || strcmp(value, "no") == 0 ||
+		 strcmp(value, "false") == 0)
+		*out = 0;
+	else
+		return -1;
+	return 0;
+}
+
+static int size_key(struct parse_ctx *x, const char *name, const char *value, unsigned bit,
+		    uint64_t lo, uint64_t hi, uint32_t *out)
+{
+	uint64_t v;
+	char expect[64];
+
+	if (!once(x, bit, name))
+		return 0;
+	if (config_parse_size(value, &v) < 0 || v < lo || v > hi) {
+		snprintf(expect, sizeof(expect), "a number from %llu to %llu", (unsigned long long)lo,
+			 (unsigned long long)hi);
+		return BAD_VALUE(x, name, value, expect);
+	}
+	*out = (uint32_t)v;
+	return 1;
+}
+
+static int http_key(struct parse_ctx *x, const char *name, const char *value)
+{
+	struct config *cfg = x->cfg;
+	size_t i;
+	int on;
+
+	if (strcmp(name, "non_http") == 0) {
+		if (!once(x, K_NON_HTTP, name))
+			return 0;
+		if (strcmp(value, "tunnel") == 0)
+			cfg->non_http = NON_HTTP_TUNNEL;
+		else if (strcmp(value, "reject") == 0)
+			cfg->non_http = NON_HTTP_REJECT;
+		else
+			return BAD_VALUE(x, name, value, "tunnel | reject");
+	} else if (strcmp(name, "via") == 0) {
+		if (!once(x, K_VIA, name))
+			return 0;
+		if (parse_on_off(value, &cfg->via) < 0)
+			return BAD_VALUE(x, name, value, "on | off");
+	} else if (strcmp(name, "via_name") == 0) {
+		if (!once(x, K_VIA_NAME, name))
+			return 0;
+		for (i = 0; value[i]; i++)
+			if (!((value[i] >= 'a' && value[i] <= 'z') || (value[i] >= 'A' && value[i] <= 'Z') ||
+			      (value[i] >= '0' && value[i] <= '9') || strchr("-._", value[i])))
+				break;
+		if (i == 0 || value[i] != '\0' || i >= sizeof(cfg->via_name))
+			return BAD_VALUE(x, name, value, "a host-like name (letters, digits, - . _)");
+		memcpy(cfg->via_name, value, i + 1);
+	} else if (strcmp(name, "max_request_line") == 0) {
+		return size_key(x, name, value, K_MAX_LINE, 256, 1 << 20, &cfg->max_request_line);
+	} else if (strcmp(name, "max_head") == 0) {
+		return size_key(x, name, value, K_MAX_HEAD, 1024, 1 << 20, &cfg->max_head);
+	} else if (strcmp(name, "max_fields") == 0) {
+		return size_key(x, name, value, K_MAX_FIELDS, 1, 10000, &cfg->max_fields);
+	} else if (strcmp(name, "lenient_bare_lf") == 0) {
+		if (!once(x, K_BARE_LF, name))
+			return 0;
+		if (parse_on_off(value, &on) < 0)
+			return BAD_VALUE(x, name, value, "on | off");
+		cfg->http_lenient = on ? cfg->http_lenient | 1u : cfg->http_lenient & ~1u;
+	} else {
+		return fail(x, -1, "[http] %s: unknown key", name);
+	}
+	return 1;
 }
 
 static int listener_key(struct parse_ctx *x, const char *name, const char *value)
@@ -251,11 +337,12 @@ static int add_section(struct parse_ctx *x, const char *section, int line)
 	const char *name;
 	size_t i;
 
-	if (strcmp(section, "global") == 0 || strcmp(section, "timeouts") == 0)
+	if (strcmp(section, "global") == 0 || strcmp(section, "timeouts") == 0 ||
+	    strcmp(section, "http") == 0)
 		return 1;
 	if (strncmp(section, "listener ", 9) != 0 && strcmp(section, "listener") != 0)
 		return fail(x, line,
-			    "[%s]: unknown section (expected [global], [timeouts] or "
+			    "[%s]: unknown section (expected [global], [timeouts], [http] or "
 			    "[listener NAME])",
 			    section);
 	name = section + 8;
@@ -343,6 +430,8 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 		return global_key(x, name, value);
 	if (strcmp(section, "timeouts") == 0)
 		return timeouts_key(x, name, value);
+	if (strcmp(section, "http") == 0)
+		return http_key(x, name, value);
 	REMORA_ASSERT(x->cur != NULL); /* scan_sections() made every listener */
 	return listener_key(x, name, value);
 }
@@ -357,6 +446,15 @@ static void set_defaults(struct config *cfg)
 	cfg->client_header_timeout_ms = 10 * 1000;
 	cfg->connect_timeout_ms = 5 * 1000;
 	cfg->idle_timeout_ms = 60 * 1000;
+	cfg->response_timeout_ms = 60 * 1000;
+	cfg->non_http = NON_HTTP_TUNNEL;
+	cfg->via = 0;
+	if (gethostname(cfg->via_name, sizeof(cfg->via_name) - 1) != 0 || cfg->via_name[0] == '\0')
+		snprintf(cfg->via_name, sizeof(cfg->via_name), "remora");
+	cfg->max_request_line = 8 * 1024;
+	cfg->max_head = 16 * 1024;
+	cfg->max_fields = 100;
+	cfg->http_lenient = 0;
 }
 
 static int validate(struct parse_ctx *x)
@@ -377,6 +475,13 @@ static int validate(struct parse_ctx *x)
 				return fail(x, cfg->listeners[i].line,
 					    "[listener %s] listen: same address as [listener %s]",
 					    cfg->listeners[i].name, cfg->listeners[j].name);
+	if (cfg->max_head > cfg->buffer_size)
+		return fail(x, -1, "[http] max_head: %u is larger than [global] buffer_size (%u): a "
+				   "head must fit in one buffer",
+			    cfg->max_head, cfg->buffer_size);
+	if (cfg->max_request_line > cfg->max_head)
+		return fail(x, -1, "[http] max_request_line: %u is larger than max_head (%u)",
+			    cfg->max_request_line, cfg->max_head);
 	if (x->workers_auto || cfg->workers == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 

@@ -18,6 +18,7 @@
 #define CONFIG_NAME_MAX	     64
 
 enum balance { BALANCE_P2C, BALANCE_ROUND_ROBIN };
+enum non_http { NON_HTTP_TUNNEL, NON_HTTP_REJECT };
 
 struct listener_conf {
 	char name[CONFIG_NAME_MAX];
@@ -37,6 +38,15 @@ struct config {
 	uint32_t client_header_timeout_ms;
 	uint32_t connect_timeout_ms;
 	uint32_t idle_timeout_ms;
+	uint32_t response_timeout_ms;
+	/* [http] */
+	enum non_http non_http;
+	int via;			   /* add a Via field and refuse our own */
+	char via_name[CONFIG_NAME_MAX];	   /* received-by pseudonym (default: hostname) */
+	uint32_t max_request_line;
+	uint32_t max_head;
+	uint32_t max_fields;
+	uint32_t http_lenient;		   /* HTTP_LENIENT_* */
 	size_t n_listeners;
 	struct listener_conf listeners[CONFIG_MAX_LISTENERS];
 };

@@ -1,5 +1,7 @@
 /*
- * conn.c — the connection state machine (see conn.h and docs/architecture.md).
+ * conn.c — the connection state machine (see conn.h and docs/architecture.md):
+ * life cycle, socket I/O, the transport states (RESOLVE, UP_CONNECT, TUNNEL,
+ * LINGER) and the driver. The HTTP states live in conn_http.c.
  *
  * Every state is one function `conn_st_<state>()` returning what to do next;
  * conn_run() is the driver and conn_set_state() the only way to move.
@@ -11,21 +13,13 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <urcu/uatomic.h>
 
-#include "conn.h"
+#include "conn_int.h"
 #include "log.h"
 #include "util.h"
 #include "worker.h"
 
-enum conn_next {
-	CONN_NEXT_AGAIN,  /* the state changed: run the new one now */
-	CONN_NEXT_WAIT,	  /* wait for readiness or a timer */
-	CONN_NEXT_YIELD,  /* budget used up: run again after this event batch */
-	CONN_NEXT_CLOSED, /* conn_close() was called */
-};
-
-/* Bytes a connection may move per direction per run before it yields. */
-#define RELAY_BUDGET (256 * 1024)
 /* State runs per conn_run() before it yields. */
 #define STATE_BUDGET 16
 
@@ -74,7 +68,7 @@ struct conn *conn_new(int fd, const union ic_addr *peer, const struct listener_c
 	return c;
 }
 
-static void conn_set_state(struct conn *c, enum conn_state st)
+void conn_set_state(struct conn *c, enum conn_state st)
 {
 	log_debug("conn %u.%llu: %s -> %s", c->w->id, (unsigned long long)c->id,
 		  conn_state_name(c->state), conn_state_name(st));
@@ -112,30 +106,45 @@ void conn_start(struct worker *w, struct conn *c)
 	}
 	/* the request often arrives with the handshake: try before waiting */
 	c->cli.readable = 1;
+	c->cli.writable = 1;
 	conn_run(c);
 }
 
 static void log_close(struct conn *c, enum conn_close_reason reason, int err)
 {
-	char peer[IC_ADDR_STRLEN], dst[IC_ADDR_STRLEN] = "?";
+	char peer[IC_ADDR_STRLEN], dst[IC_ADDR_STRLEN] = "?", status[16] = "", detail[96] = "";
 
 	ic_addr_format(&c->peer, peer, sizeof(peer));
 	if (c->dst.sa.sa_family != 0)
 		ic_addr_format(&c->dst, dst, sizeof(dst));
-	if (err != 0)
-		log_msg(close_reasons[reason].level,
-			"conn %u.%llu %s -> %s [%s] closed while %s: %s: %s (%d: %s)", c->w->id,
-			(unsigned long long)c->id, peer, dst, c->lc->name,
-			conn_state_name(c->state), close_reasons[reason].token,
-			close_reasons[reason].desc, err, strerror(err));
-	else
-		log_msg(close_reasons[reason].level,
-			"conn %u.%llu %s -> %s [%s] closed while %s: %s: %s", c->w->id,
-			(unsigned long long)c->id, peer, dst, c->lc->name,
-			conn_state_name(c->state), close_reasons[reason].token,
-			close_reasons[reason].desc);
+	if (c->status != 0)
+		snprintf(status, sizeof(status), " [%u]", c->status);
+	if (err > 0)
+		snprintf(detail, sizeof(detail), " (%d: %s)", err, strerror(err));
+	else if (err < 0)
+		snprintf(detail, sizeof(detail), " (%s)", http_error_str((enum http_error)-err));
+	log_msg(close_reasons[reason].level, "conn %u.%llu %s -> %s [%s] closed while %s: %s: %s%s%s",
+		c->w->id, (unsigned long long)c->id, peer, dst, c->lc->name,
+		conn_state_name(c->state == CONN_ST_LINGER ? c->close_state : c->state),
+		close_reasons[reason].token, close_reasons[reason].desc, status, detail);
 }
 
+void conn_close_upstream(struct conn *c)
+{
+	if (c->up.fd >= 0)
+		close(c->up.fd);
+	c->up.fd = -1;
+	c->up.readable = c->up.writable = c->up.eof = c->up.shut = 0;
+	c->flags &= (uint8_t)~CONN_F_UP_WR_SHUT;
+}
+
+void conn_http_free(struct conn *c)
+{
+	free(c->h);
+	c->h = NULL;
+}
+
+/* err: > 0 an errno, < 0 a negated enum http_error, 0 none. */
 void conn_close(struct conn *c, enum conn_close_reason reason, int err)
 {
 	struct worker *w = c->w;
@@ -150,13 +159,12 @@ void conn_close(struct conn *c, enum conn_close_reason reason, int err)
 	/* close() also removes the fds from the poller */
 	close(c->cli.fd);
 	c->cli.fd = -1;
-	if (c->up.fd >= 0) {
-		close(c->up.fd);
-		c->up.fd = -1;
-	}
+	conn_close_upstream(c);
 	buf_put(&w->bufs, c->c2u);
 	buf_put(&w->bufs, c->u2c);
-	c->c2u = c->u2c = NULL;
+	buf_put(&w->bufs, c->pre);
+	c->c2u = c->u2c = c->pre = NULL;
+	conn_http_free(c);
 	cds_list_del_init(&c->tlink);
 	conn_set_state(c, CONN_ST_CLOSED);
 	w->nconns--;
@@ -172,10 +180,7 @@ void conn_free(struct conn *c)
 	free(c);
 }
 
-/* Reads what fits into *bp (taken from the pool if needed). Returns bytes
- * read, 0 on EOF (sets s->eof), -EAGAIN when drained (clears s->readable), or
- * another -errno. */
-static ssize_t side_read(struct conn *c, struct conn_side *s, struct buf **bp)
+ssize_t conn_read(struct conn *c, struct conn_side *s, struct buf **bp)
 {
 	struct buf *b = *bp;
 	ssize_t n;
@@ -185,8 +190,10 @@ static ssize_t side_read(struct conn *c, struct conn_side *s, struct buf **bp)
 		if (b == NULL)
 			return -ENOMEM;
 	}
-	if (b->start == b->end)
-		b->start = b->end = 0;
+	if (buf_room(b) == 0)
+		buf_compact(b);
+	if (buf_room(b) == 0)
+		return -ENOBUFS; /* callers check for a full buffer first */
 	n = recv(s->fd, b->data + b->end, buf_room(b), 0);
 	if (n > 0) {
 		b->end += (uint32_t)n;
@@ -204,14 +211,14 @@ static ssize_t side_read(struct conn *c, struct conn_side *s, struct buf **bp)
 	return errno == EINTR ? -EAGAIN : -errno;
 }
 
-/* Writes what *bp holds to s; gives the buffer back once empty. Returns
- * bytes written, -EAGAIN when s is full (clears s->writable), or -errno. */
-static ssize_t side_write(struct conn *c, struct conn_side *s, struct buf **bp)
+ssize_t conn_write(struct conn *c, struct conn_side *s, struct buf **bp)
 {
 	struct buf *b = *bp;
 	ssize_t n;
 
-	n = send(s->fd, b->data + b->start, buf_len(b), MSG_NOSIGNAL);
+	if (b == NULL || b->lim == b->start)
+		return 0;
+	n = send(s->fd, b->data + b->start, b->lim - b->start, MSG_NOSIGNAL);
 	if (n >= 0) {
 		b->start += (uint32_t)n;
 		if (b->start == b->end) {
@@ -225,52 +232,6 @@ static ssize_t side_write(struct conn *c, struct conn_side *s, struct buf **bp)
 		return -EAGAIN;
 	}
 	return errno == EINTR ? -EAGAIN : -errno;
-}
-
-/* ---- REQ_HEAD ------------------------------------------------------------ */
-static enum conn_next conn_st_req_head(struct conn *c)
-{
-	struct http_request_head head;
-	ssize_t n;
-	int r;
-
-	while (c->cli.readable) {
-		if (c->c2u != NULL && buf_room(c->c2u) == 0) {
-			conn_close(c, CONN_CLOSE_HEAD_TOO_LARGE, 0);
-			return CONN_NEXT_CLOSED;
-		}
-		n = side_read(c, &c->cli, &c->c2u);
-		if (n == -EAGAIN)
-			break;
-		if (n == -ENOMEM) {
-			conn_close(c, CONN_CLOSE_NO_MEMORY, ENOMEM);
-			return CONN_NEXT_CLOSED;
-		}
-		if (n < 0) {
-			conn_close(c, CONN_CLOSE_CLIENT_RESET, (int)-n);
-			return CONN_NEXT_CLOSED;
-		}
-		if (n == 0) {
-			conn_close(c, buf_len(c->c2u) ? CONN_CLOSE_CLIENT_EOF : CONN_CLOSE_CLIENT_EMPTY,
-				   0);
-			return CONN_NEXT_CLOSED;
-		}
-		c->w->stats.bytes_in += (uint64_t)n;
-		r = http_request_head_scan(&c->hs, c->c2u->data, buf_len(c->c2u), &head);
-		if (r == HTTP_INVALID) {
-			conn_close(c, CONN_CLOSE_BAD_REQUEST, 0);
-			return CONN_NEXT_CLOSED;
-		}
-		if (r > 0) {
-			conn_set_state(c, CONN_ST_RESOLVE);
-			return CONN_NEXT_AGAIN;
-		}
-	}
-	if (c->c2u != NULL && buf_len(c->c2u) == 0) {
-		buf_put(&c->w->bufs, c->c2u); /* nothing yet: hold no memory while waiting */
-		c->c2u = NULL;
-	}
-	return CONN_NEXT_WAIT;
 }
 
 /* ---- RESOLVE ------------------------------------------------------------- */
@@ -309,6 +270,16 @@ static enum conn_close_reason connect_reason(int err)
 	}
 }
 
+/* A failed connect: HTTP clients get 502 (504 for a timeout), tunnels a close. */
+static enum conn_next connect_failed(struct conn *c, enum conn_close_reason reason, int err)
+{
+	if (c->flags & CONN_F_TUNNEL) {
+		conn_close(c, reason, err);
+		return CONN_NEXT_CLOSED;
+	}
+	return conn_reply(c, reason == CONN_CLOSE_CONNECT_TIMEOUT ? 504 : 502, reason, err);
+}
+
 static enum conn_next conn_st_up_connect(struct conn *c)
 {
 	struct worker *w = c->w;
@@ -318,12 +289,9 @@ static enum conn_next conn_st_up_connect(struct conn *c)
 	if (c->up.fd < 0) {
 		fd = ic_upstream_connect(&c->dst, &c->peer, c->lc->spoof, &w->stats.connect);
 		if (fd < 0) {
-			conn_close(c, fd == -ECONNREFUSED || fd == -ENETUNREACH ||
-						  fd == -EHOSTUNREACH
-					      ? connect_reason(-fd)
-					      : CONN_CLOSE_UPSTREAM_SOCKET,
-				   -fd);
-			return CONN_NEXT_CLOSED;
+			if (fd == -ECONNREFUSED || fd == -ENETUNREACH || fd == -EHOSTUNREACH)
+				return connect_failed(c, connect_reason(-fd), -fd);
+			return connect_failed(c, CONN_CLOSE_UPSTREAM_SOCKET, -fd);
 		}
 		c->up.fd = fd;
 		err = poller_set(w->poller, fd, POLLER_IN | POLLER_OUT | POLLER_ET, &c->up);
@@ -342,46 +310,52 @@ static enum conn_next conn_st_up_connect(struct conn *c)
 		c->up.writable = 0;
 		return CONN_NEXT_WAIT;
 	}
-	if (err != 0) {
-		conn_close(c, connect_reason(err), err);
-		return CONN_NEXT_CLOSED;
+	if (err != 0)
+		return connect_failed(c, connect_reason(err), err);
+	if (c->flags & CONN_F_TUNNEL) {
+		conn_timer_arm(c, CONN_TIMER_IDLE);
+		conn_set_state(c, CONN_ST_TUNNEL);
+	} else {
+		conn_timer_arm(c, CONN_TIMER_RESPONSE);
+		conn_set_state(c, CONN_ST_EXCHANGE);
 	}
-	conn_timer_arm(c, CONN_TIMER_IDLE);
-	conn_set_state(c, CONN_ST_RELAY);
 	return CONN_NEXT_AGAIN;
 }
 
-/* ---- RELAY --------------------------------------------------------------- */
+/* ---- TUNNEL -------------------------------------------------------------- */
 /* Moves bytes from -> to through *bp until both stall or the budget is spent.
  * Backpressure: nothing is read while the buffer is full. Propagates EOF as
- * shutdown(SHUT_WR) once the buffer is drained. Returns bytes moved, or a
- * negative close reason after closing c. */
-static long relay_dir(struct conn *c, struct conn_side *from, struct conn_side *to,
-		      struct buf **bp, enum conn_close_reason reset_from,
-		      enum conn_close_reason reset_to)
+ * shutdown(SHUT_WR) once the buffer is drained. Returns bytes moved, or -1
+ * after closing c. */
+static long tunnel_dir(struct conn *c, struct conn_side *from, struct conn_side *to,
+		       struct buf **bp, enum conn_close_reason reset_from,
+		       enum conn_close_reason reset_to)
 {
 	long moved = 0;
 	ssize_t n;
 
 	for (;;) {
-		if (*bp != NULL && buf_len(*bp) > 0 && to->writable) {
-			n = side_write(c, to, bp);
+		if (*bp != NULL)
+			(*bp)->lim = (*bp)->end; /* a tunnel has no message boundaries */
+		if (*bp != NULL && to->writable) {
+			n = conn_write(c, to, bp);
 			if (n > 0)
 				moved += n;
-			else if (n != -EAGAIN)
+			else if (n < 0 && n != -EAGAIN)
 				goto write_error;
 		}
 		if (moved >= RELAY_BUDGET)
 			break;
-		if (from->eof || !from->readable || (*bp != NULL && buf_room(*bp) == 0))
+		if (from->eof || !from->readable || (*bp != NULL && buf_room(*bp) == 0 &&
+						     (*bp)->start == 0))
 			break;
-		n = side_read(c, from, bp);
+		n = conn_read(c, from, bp);
 		if (n == -EAGAIN || n == 0)
 			continue; /* drained or EOF: flush what we have, then stop */
 		if (n < 0)
 			goto read_error;
 	}
-	if (*bp != NULL && buf_len(*bp) == 0) {
+	if (*bp != NULL && (*bp)->start == (*bp)->end) {
 		buf_put(&c->w->bufs, *bp); /* idle: hold no buffer */
 		*bp = NULL;
 	}
@@ -394,27 +368,34 @@ static long relay_dir(struct conn *c, struct conn_side *from, struct conn_side *
 	}
 	return moved;
 read_error:
-	if (n == -ENOMEM) {
-		conn_close(c, CONN_CLOSE_NO_MEMORY, ENOMEM);
-		return -1;
-	}
-	conn_close(c, reset_from, (int)-n);
+	conn_close(c, n == -ENOMEM ? CONN_CLOSE_NO_MEMORY : reset_from, (int)-n);
 	return -1;
 write_error:
 	conn_close(c, reset_to, (int)-n);
 	return -1;
 }
 
-static enum conn_next conn_st_relay(struct conn *c)
+static enum conn_next conn_st_tunnel(struct conn *c)
 {
 	long up, down;
 
-	up = relay_dir(c, &c->cli, &c->up, &c->c2u, CONN_CLOSE_CLIENT_RESET,
-		       CONN_CLOSE_UPSTREAM_RESET);
+	if (c->pre != NULL) {
+		/* a rewritten head still to go (upgrade request) */
+		ssize_t n = conn_write(c, &c->up, &c->pre);
+
+		if (n < 0 && n != -EAGAIN) {
+			conn_close(c, CONN_CLOSE_UPSTREAM_RESET, (int)-n);
+			return CONN_NEXT_CLOSED;
+		}
+		if (c->pre != NULL)
+			return CONN_NEXT_WAIT;
+	}
+	up = tunnel_dir(c, &c->cli, &c->up, &c->c2u, CONN_CLOSE_CLIENT_RESET,
+			CONN_CLOSE_UPSTREAM_RESET);
 	if (up < 0)
 		return CONN_NEXT_CLOSED;
-	down = relay_dir(c, &c->up, &c->cli, &c->u2c, CONN_CLOSE_UPSTREAM_RESET,
-			 CONN_CLOSE_CLIENT_RESET);
+	down = tunnel_dir(c, &c->up, &c->cli, &c->u2c, CONN_CLOSE_UPSTREAM_RESET,
+			  CONN_CLOSE_CLIENT_RESET);
 	if (down < 0)
 		return CONN_NEXT_CLOSED;
 	c->w->stats.bytes_in += (uint64_t)up;
@@ -430,6 +411,95 @@ static enum conn_next conn_st_relay(struct conn *c)
 	return CONN_NEXT_WAIT;
 }
 
+/* ---- LINGER -------------------------------------------------------------- */
+enum conn_next conn_linger(struct conn *c, enum conn_close_reason reason, int err)
+{
+	c->reason = (uint8_t)reason;
+	c->err = err;
+	c->close_state = c->state;
+	conn_close_upstream(c);
+	buf_put(&c->w->bufs, c->c2u);
+	buf_put(&c->w->bufs, c->pre);
+	c->c2u = c->pre = NULL;
+	conn_http_free(c);
+	conn_timer_arm(c, CONN_TIMER_LINGER);
+	conn_set_state(c, CONN_ST_LINGER);
+	return CONN_NEXT_AGAIN;
+}
+
+static enum conn_next conn_st_linger(struct conn *c)
+{
+	ssize_t n;
+
+	while (c->u2c != NULL && c->cli.writable) {
+		n = conn_write(c, &c->cli, &c->u2c);
+		if (n == -EAGAIN || (n == 0 && c->u2c != NULL))
+			break;
+		if (n < 0) {
+			conn_close(c, CONN_CLOSE_CLIENT_RESET, (int)-n);
+			return CONN_NEXT_CLOSED;
+		}
+		c->w->stats.bytes_out += (uint64_t)n;
+	}
+	if (c->u2c != NULL && c->u2c->start < c->u2c->lim)
+		return CONN_NEXT_WAIT;
+	buf_put(&c->w->bufs, c->u2c);
+	c->u2c = NULL;
+	if (!c->cli.shut) {
+		c->cli.shut = 1;
+		(void)shutdown(c->cli.fd, SHUT_WR);
+	}
+	/* discard what the client still sends, so closing does not reset the
+	 * response it has not read yet */
+	while (c->cli.readable && !c->cli.eof) {
+		n = conn_read(c, &c->cli, &c->c2u);
+		if (c->c2u != NULL)
+			c->c2u->start = c->c2u->lim = c->c2u->end = 0;
+		if (n < 0 && n != -EAGAIN)
+			break;
+	}
+	if (c->cli.eof || c->cli.readable) {
+		conn_close(c, (enum conn_close_reason)c->reason, c->err);
+		return CONN_NEXT_CLOSED;
+	}
+	buf_put(&c->w->bufs, c->c2u);
+	c->c2u = NULL;
+	return CONN_NEXT_WAIT;
+}
+
+/* ---- timers -------------------------------------------------------------- */
+void conn_timeout(struct conn *c, enum conn_timer t)
+{
+	switch (t) {
+	case CONN_TIMER_HEADER:
+		/* 408 for a half-sent head; an idle connection just closes */
+		if (c->c2u != NULL && c->c2u->end > c->c2u->lim && !(c->flags & CONN_F_TUNNEL)) {
+			conn_reply(c, 408, CONN_CLOSE_CLIENT_HEADER_TIMEOUT, 0);
+			conn_run(c);
+		} else {
+			conn_close(c, c->requests ? CONN_CLOSE_KEEPALIVE_END
+						  : CONN_CLOSE_CLIENT_HEADER_TIMEOUT, 0);
+		}
+		return;
+	case CONN_TIMER_CONNECT:
+		connect_failed(c, CONN_CLOSE_CONNECT_TIMEOUT, 0);
+		conn_run(c);
+		return;
+	case CONN_TIMER_RESPONSE:
+		conn_reply(c, 504, CONN_CLOSE_RESPONSE_TIMEOUT, 0);
+		conn_run(c);
+		return;
+	case CONN_TIMER_IDLE:
+		conn_close(c, c->state == CONN_ST_REQ_HEAD ? CONN_CLOSE_KEEPALIVE_END
+							   : CONN_CLOSE_IDLE_TIMEOUT,
+			   0);
+		return;
+	default:
+		conn_close(c, (enum conn_close_reason)c->reason, c->err);
+		return;
+	}
+}
+
 /* ---- driver -------------------------------------------------------------- */
 typedef enum conn_next (*conn_state_fn)(struct conn *c);
 
@@ -437,7 +507,9 @@ static const conn_state_fn state_fns[CONN_ST_MAX] = {
 	[CONN_ST_REQ_HEAD] = conn_st_req_head,
 	[CONN_ST_RESOLVE] = conn_st_resolve,
 	[CONN_ST_UP_CONNECT] = conn_st_up_connect,
-	[CONN_ST_RELAY] = conn_st_relay,
+	[CONN_ST_EXCHANGE] = conn_st_exchange,
+	[CONN_ST_TUNNEL] = conn_st_tunnel,
+	[CONN_ST_LINGER] = conn_st_linger,
 	[CONN_ST_CLOSED] = NULL,
 };
 
@@ -453,7 +525,7 @@ void conn_run(struct conn *c)
 		}
 		next = state_fns[c->state](c);
 	}
-	if (next == CONN_NEXT_YIELD && !c->pending) {
+	if (next == CONN_NEXT_YIELD && !c->pending && c->state != CONN_ST_CLOSED) {
 		c->pending = 1;
 		c->next_pending = c->w->pending;
 		c->w->pending = c;

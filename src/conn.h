@@ -23,7 +23,9 @@
 	X(REQ_HEAD, "reading request head")                                               \
 	X(RESOLVE, "finding the original destination")                                    \
 	X(UP_CONNECT, "connecting upstream (transparent)")                                \
-	X(RELAY, "relaying both directions")                                              \
+	X(EXCHANGE, "relaying request and response")                                      \
+	X(TUNNEL, "tunnelling bytes")                                                     \
+	X(LINGER, "[closing] flushing, then discarding input until the client closes")    \
 	X(CLOSED, "closed")
 
 #define CONN_ST_ENUM(name, desc) CONN_ST_##name,
@@ -34,14 +36,17 @@ enum conn_state { CONN_STATES(CONN_ST_ENUM) CONN_ST_MAX };
  * X(enum, token, log level, description) */
 #define CONN_CLOSE_REASONS(X)                                                              \
 	X(NONE, "none", LOG_ERROR, "not closed")                                           \
-	X(DONE, "done", LOG_DEBUG, "both sides finished")                                 \
+	X(DONE, "done", LOG_DEBUG, "finished")                                            \
 	X(CLIENT_EMPTY, "client-empty", LOG_DEBUG, "client closed before sending anything") \
-	X(CLIENT_EOF, "client-eof-in-head", LOG_INFO, "client closed inside the request head") \
+	X(KEEPALIVE_END, "keepalive-end", LOG_DEBUG, "client closed an idle keep-alive connection") \
+	X(CLIENT_EOF, "client-eof", LOG_INFO, "client closed in the middle of a request")   \
 	X(CLIENT_RESET, "client-reset", LOG_DEBUG, "client connection reset")             \
 	X(CLIENT_HEADER_TIMEOUT, "client-header-timeout", LOG_INFO,                          \
 	  "client sent no complete request head in time")                                 \
-	X(HEAD_TOO_LARGE, "head-too-large", LOG_INFO, "request head larger than the buffer") \
-	X(BAD_REQUEST, "bad-request", LOG_INFO, "not an HTTP/1.x request head")           \
+	X(BAD_REQUEST, "bad-request", LOG_INFO, "invalid request (answered with its status)") \
+	X(METHOD_NOT_ALLOWED, "method-not-allowed", LOG_INFO, "CONNECT on an intercept port (405)") \
+	X(VIA_LOOP, "via-loop", LOG_WARN, "request already carries our own Via entry (508)") \
+	X(NON_HTTP_REJECTED, "non-http-rejected", LOG_INFO, "not HTTP and non_http = reject") \
 	X(ORIG_DST_FAILED, "orig-dst-failed", LOG_WARN, "original destination lookup failed") \
 	X(LOOP_GUARD, "loop-guard", LOG_WARN,                                             \
 	  "original destination is one of Remora's own listeners (loop guard)")           \
@@ -52,7 +57,10 @@ enum conn_state { CONN_STATES(CONN_ST_ENUM) CONN_ST_MAX };
 	X(UPSTREAM_CONNECT_FAILED, "upstream-connect-failed", LOG_INFO,                   \
 	  "upstream connect failed")                                                       \
 	X(CONNECT_TIMEOUT, "connect-timeout", LOG_INFO, "upstream connect timed out")      \
+	X(RESPONSE_TIMEOUT, "response-timeout", LOG_INFO, "upstream sent no response head in time") \
 	X(UPSTREAM_RESET, "upstream-reset", LOG_INFO, "upstream connection reset")        \
+	X(UPSTREAM_EOF, "upstream-eof", LOG_INFO, "upstream closed before the response was complete") \
+	X(BAD_RESPONSE, "bad-response", LOG_INFO, "invalid response from upstream")        \
 	X(IDLE_TIMEOUT, "idle-timeout", LOG_DEBUG, "no bytes moved within the idle timeout") \
 	X(NO_MEMORY, "no-memory", LOG_WARN, "out of memory")                              \
 	X(POLLER, "poller", LOG_WARN, "cannot register with the poller")                  \
@@ -64,11 +72,21 @@ enum conn_close_reason { CONN_CLOSE_REASONS(CONN_CLOSE_ENUM) CONN_CLOSE_MAX };
 
 /* Which per-phase timeout a connection is waiting under. */
 enum conn_timer {
-	CONN_TIMER_HEADER,  /* [timeouts] client_header */
-	CONN_TIMER_CONNECT, /* [timeouts] connect */
-	CONN_TIMER_IDLE,    /* [timeouts] idle */
+	CONN_TIMER_HEADER,   /* [timeouts] client_header: a request head is arriving */
+	CONN_TIMER_CONNECT,  /* [timeouts] connect */
+	CONN_TIMER_RESPONSE, /* [timeouts] response: waiting for the response head */
+	CONN_TIMER_IDLE,     /* [timeouts] idle: relaying, or keep-alive between requests */
+	CONN_TIMER_LINGER,   /* fixed: closing gracefully */
 	CONN_TIMER_MAX
 };
+
+/* Connection flags (conn.flags). */
+#define CONN_F_TUNNEL	   0x01u /* not HTTP (or upgraded): bytes relayed as they are */
+#define CONN_F_RSP_STARTED 0x02u /* response bytes went to the client this exchange */
+#define CONN_F_SERVED	   0x04u /* at least one exchange completed */
+#define CONN_F_UP_REUSED   0x08u /* this exchange runs on a kept-alive upstream */
+#define CONN_F_CLOSE_AFTER 0x10u /* no keep-alive after this exchange */
+#define CONN_F_UP_WR_SHUT  0x20u /* upstream write side is shut or broken */
 
 struct conn;
 struct worker;
@@ -92,15 +110,30 @@ struct conn {
 	const struct listener_conf *lc;
 	struct conn_side cli, up;
 	struct buf *c2u, *u2c; /* client→upstream, upstream→client; NULL when empty */
+	struct buf *pre;       /* rewritten request head, sent upstream before c2u */
+	struct conn_http *h;   /* HTTP state of the exchange in progress, else NULL */
 	uint64_t deadline;
 	uint64_t id;
 	union ic_addr peer, dst;
-	struct http_head_state hs;
+	uint32_t requests; /* request heads seen on this connection */
+	uint16_t status;   /* status of the last response head (ours or upstream's) */
 	uint8_t state;
 	uint8_t reason;
 	uint8_t timer;
 	uint8_t pending;
-	int err; /* errno detail of the close, 0 if none */
+	uint8_t flags;
+	uint8_t close_state; /* state in which the close was decided (for the log) */
+	int err; /* errno detail of the close: > 0 errno, < 0 -enum http_error */
+};
+
+/* Per-exchange HTTP state: allocated when a request head starts arriving and
+ * released when the exchange ends, so idle keep-alive connections carry none. */
+struct conn_http {
+	struct http_msg req;
+	struct http_msg rsp;
+	struct http_body reqb;
+	struct http_body rspb;
+	uint8_t rsp_head_done; /* the final (non-1xx) response head has arrived */
 };
 
 /* Allocates a conn for an accepted fd (acceptor thread). NULL on ENOMEM. */
@@ -119,6 +152,8 @@ void conn_close(struct conn *c, enum conn_close_reason reason, int err);
 void conn_free(struct conn *c);
 /* Arms timer t from now (owning worker only). */
 void conn_timer_arm(struct conn *c, enum conn_timer t);
+/* Timer t expired: close, or answer 408/504 first (owning worker only). */
+void conn_timeout(struct conn *c, enum conn_timer t);
 
 const char *conn_state_name(enum conn_state st);
 const char *conn_close_token(enum conn_close_reason r);

@@ -13,11 +13,8 @@
 /* Free relay buffers a worker keeps for reuse. */
 #define WORKER_POOL_BUFS 256
 
-static const enum conn_close_reason timer_reason[CONN_TIMER_MAX] = {
-	[CONN_TIMER_HEADER] = CONN_CLOSE_CLIENT_HEADER_TIMEOUT,
-	[CONN_TIMER_CONNECT] = CONN_CLOSE_CONNECT_TIMEOUT,
-	[CONN_TIMER_IDLE] = CONN_CLOSE_IDLE_TIMEOUT,
-};
+/* Graceful close: how long a client may take to read the end and close. */
+#define LINGER_MS 2000
 
 int worker_init(struct worker *w, unsigned id, const struct config *cfg,
 		const union ic_addr *listen_addrs, size_t n_listen)
@@ -36,6 +33,21 @@ int worker_init(struct worker *w, unsigned id, const struct config *cfg,
 	w->timer_ms[CONN_TIMER_HEADER] = cfg->client_header_timeout_ms;
 	w->timer_ms[CONN_TIMER_CONNECT] = cfg->connect_timeout_ms;
 	w->timer_ms[CONN_TIMER_IDLE] = cfg->idle_timeout_ms;
+	w->timer_ms[CONN_TIMER_RESPONSE] = cfg->response_timeout_ms;
+	w->timer_ms[CONN_TIMER_LINGER] = LINGER_MS;
+	w->req_limits = (struct http_limits){
+		.max_line = cfg->max_request_line,
+		.max_head = cfg->max_head,
+		.max_fields = (uint16_t)(cfg->max_fields > 65535 ? 65535 : cfg->max_fields),
+		.lenient = cfg->http_lenient,
+	};
+	/* responses: the origin is trusted with larger heads, not with framing */
+	w->rsp_limits = (struct http_limits){
+		.max_line = cfg->buffer_size,
+		.max_head = cfg->buffer_size,
+		.max_fields = 1000,
+		.lenient = cfg->http_lenient,
+	};
 	err = poller_create(&w->poller);
 	if (err < 0)
 		cds_wfcq_destroy(&w->qhead, &w->qtail);
@@ -100,7 +112,7 @@ static void expire_timers(struct worker *w)
 			c = cds_list_first_entry(&w->timers[t], struct conn, tlink);
 			if (c->deadline > w->now)
 				break;
-			conn_close(c, timer_reason[t], 0);
+			conn_timeout(c, (enum conn_timer)t);
 		}
 	}
 }
@@ -203,6 +215,7 @@ static void *worker_main(void *arg)
 		if (drain_deadline == 0 && uatomic_read(&w->stop)) {
 			take_hand_offs(w);
 			drain_deadline = w->now + w->cfg->drain_timeout_ms;
+			w->draining = 1;
 			close_all(w, CONN_CLOSE_CLIENT_EMPTY, 1);
 		}
 		if (drain_deadline != 0 && w->nconns > 0 && w->now >= drain_deadline)

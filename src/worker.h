@@ -26,6 +26,9 @@ struct worker_stats {
 	uint64_t closed[CONN_CLOSE_MAX];
 	uint64_t bytes_in;  /* from clients */
 	uint64_t bytes_out; /* to clients */
+	uint64_t replies[10]; /* responses by status class (index 1..5) */
+	uint64_t tunnels_non_http;
+	uint64_t tunnels_upgrade;
 	struct ic_connect_stats connect;
 };
 
@@ -44,6 +47,9 @@ struct worker {
 	const union ic_addr *listen_addrs; /* loop guard */
 	size_t n_listen;
 	struct buf_pool bufs;
+	struct http_limits req_limits;
+	struct http_limits rsp_limits;
+	int draining; /* finishing: no keep-alive, no new requests */
 	struct cds_list_head timers[CONN_TIMER_MAX];
 	uint32_t timer_ms[CONN_TIMER_MAX];
 	struct conn *dead;

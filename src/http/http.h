@@ -1,11 +1,19 @@
 /*
- * http.h — the HTTP room: pure functions over byte buffers. No sockets, no
- * threads, no logging, no global state: everything here can be unit-tested
- * and fuzzed alone, and is safe to call from any thread.
+ * http.h — the HTTP/1.x room: a strict, incremental, zero-copy parser for
+ * request and response heads, and body framing (Content-Length, chunked,
+ * close-delimited). Pure functions over caller-owned state and buffers: no
+ * sockets, no threads, no logging, no global state. Safe from any thread.
  *
- * This first cut recognises a request head: it finds where the head ends
- * (resumably, without re-scanning bytes it has seen) and the Host: field.
- * The full strict parser and message framing build on it.
+ * Zero-copy: every span is an offset and length into the buffer that holds
+ * the head (offset 0 = the head's first byte), so the caller may move the
+ * bytes between calls as long as their order is kept.
+ *
+ * Incremental: http_parse() may be called again with the same bytes plus
+ * more; it resumes where it stopped (a partial line is never re-validated,
+ * and the search for its end resumes where it left off).
+ *
+ * Strict: everything that lets two parsers frame one message differently
+ * (request smuggling) is rejected unless a named HTTP_LENIENT_* flag allows it.
  */
 #ifndef REMORA_HTTP_H
 #define REMORA_HTTP_H
@@ -13,43 +21,167 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A span of bytes inside the caller's buffer (zero-copy). */
-struct http_span {
-	const char *p;
-	size_t len;
-};
-
-/* Caller-owned resumable state; zero it (or http_head_init) before the first call. */
-struct http_head_state {
-	size_t scanned; /* bytes already examined for the end of the head */
-	uint32_t nl;	/* state of the blank-line matcher */
-};
-
-struct http_request_head {
-	struct http_span method;
-	struct http_span target;
-	unsigned version_minor; /* HTTP/1.x */
-	struct http_span host;	/* p == NULL when there is no Host: field */
-	size_t head_len;	/* bytes up to and including the blank line */
-};
-
 #define HTTP_NEED_MORE (-2)
 #define HTTP_INVALID   (-1)
 
-static inline void http_head_init(struct http_head_state *st)
-{
-	st->scanned = 0;
-	st->nl = 0;
-}
+/* Why a message was rejected, and the status a proxy answers a request with.
+ * X(name, status, description) */
+#define HTTP_ERRORS(X)                                                                     \
+	X(NONE, 0, "no error")                                                             \
+	X(NOT_HTTP, 400, "not an HTTP/1.x request line")                                   \
+	X(BAD_START_LINE, 400, "malformed start line")                                     \
+	X(BAD_VERSION, 505, "unsupported HTTP version")                                    \
+	X(BAD_STATUS, 502, "malformed status code")                                        \
+	X(LINE_TOO_LONG, 414, "request line too long")                                     \
+	X(HEAD_TOO_LARGE, 431, "header section too large")                                 \
+	X(TOO_MANY_FIELDS, 431, "too many header fields")                                  \
+	X(BARE_CR, 400, "bare CR")                                                         \
+	X(BARE_LF, 400, "line ends in LF without CR")                                      \
+	X(BAD_FIELD_NAME, 400, "invalid header field name")                                \
+	X(WS_BEFORE_COLON, 400, "whitespace between field name and colon")                 \
+	X(OBS_FOLD, 400, "obsolete line folding")                                          \
+	X(BAD_FIELD_VALUE, 400, "control character in field value")                        \
+	X(BAD_CONTENT_LENGTH, 400, "malformed Content-Length")                             \
+	X(CONTENT_LENGTH_MISMATCH, 400, "differing Content-Length values")                 \
+	X(CL_AND_TE, 400, "both Content-Length and Transfer-Encoding")                     \
+	X(TE_NOT_CHUNKED, 400, "Transfer-Encoding whose final coding is not chunked")      \
+	X(TE_HTTP10, 400, "Transfer-Encoding in an HTTP/1.0 message")                      \
+	X(BAD_TRANSFER_ENCODING, 400, "malformed Transfer-Encoding")                       \
+	X(HOST_MISSING, 400, "HTTP/1.1 request without Host")                              \
+	X(HOST_REPEATED, 400, "more than one Host field")                                  \
+	X(BAD_HOST, 400, "malformed Host")                                                 \
+	X(BAD_TARGET, 400, "malformed request target")                                     \
+	X(BAD_CHUNK_SIZE, 400, "invalid chunk-size line")                                  \
+	X(BAD_CHUNK_EXT, 400, "invalid chunk extension")                                   \
+	X(BAD_CHUNK_END, 400, "chunk data not followed by CRLF")                           \
+	X(BAD_TRAILER, 400, "invalid trailer field")
+
+#define HTTP_ERR_ENUM(name, status, desc) HTTP_ERR_##name,
+enum http_error { HTTP_ERRORS(HTTP_ERR_ENUM) HTTP_ERR_MAX };
+#undef HTTP_ERR_ENUM
+
+/* Named leniencies (all off by default; see docs/http.md). */
+#define HTTP_LENIENT_BARE_LF 0x1u /* accept LF alone as a line end */
+
+struct http_limits {
+	uint32_t max_line;   /* request line (414 beyond) */
+	uint32_t max_head;   /* whole head incl. the blank line (431 beyond) */
+	uint16_t max_fields; /* header fields (431 beyond); <= the caller's array */
+	uint32_t lenient;    /* HTTP_LENIENT_* */
+};
+
+struct http_span {
+	uint32_t off;
+	uint32_t len;
+};
+
+struct http_field {
+	struct http_span name;
+	struct http_span value; /* without surrounding whitespace */
+	struct http_span line;	/* the whole line including CRLF */
+};
+
+enum http_body_kind {
+	HTTP_BODY_NONE,	   /* no body (or zero length) */
+	HTTP_BODY_LENGTH,  /* Content-Length bytes */
+	HTTP_BODY_CHUNKED, /* chunked, ends with the last chunk and trailers */
+	HTTP_BODY_CLOSE,   /* response only: until the connection closes */
+};
+
+/* Message flags (http_msg.flags). */
+#define HTTP_F_CONN_CLOSE      0x001u /* Connection: close */
+#define HTTP_F_CONN_KEEP_ALIVE 0x002u /* Connection: keep-alive */
+#define HTTP_F_CONN_UPGRADE    0x004u /* Connection: upgrade */
+#define HTTP_F_UPGRADE	       0x008u /* an Upgrade field is present */
+#define HTTP_F_EXPECT_CONTINUE 0x010u /* Expect: 100-continue */
+#define HTTP_F_HAS_CL	       0x020u
+#define HTTP_F_HAS_TE	       0x040u
+#define HTTP_F_ABSOLUTE_FORM   0x080u /* request target is http://authority/... */
+#define HTTP_F_HEAD_REQUEST    0x100u /* response: answers a HEAD (set before parsing) */
+#define HTTP_F_METHOD_HEAD     0x200u /* request: method is HEAD */
+#define HTTP_F_METHOD_CONNECT  0x400u /* request: method is CONNECT */
+
+struct http_msg {
+	/* parser state */
+	uint32_t pos;  /* first byte of the line being parsed */
+	uint32_t scan; /* where the search for that line's end resumes */
+	uint8_t phase; /* private */
+	uint8_t is_request;
+	uint16_t max_fields; /* size of the caller's fields array */
+	struct http_field *fields;
+
+	/* results, valid once http_parse() returned > 0 (partially before) */
+	struct http_span method, target, reason;
+	struct http_span authority; /* absolute-form: host[:port] from the target */
+	struct http_span path;	    /* absolute-form: path and query ("/" if empty) */
+	struct http_span host;	    /* value of the Host field */
+	struct http_span host_line; /* the whole Host field line incl. CRLF */
+	uint16_t status;
+	uint8_t minor; /* HTTP/1.minor */
+	uint16_t n_fields;
+	int16_t host_field; /* index of the Host field, or -1 */
+	uint32_t flags;
+	enum http_body_kind body;
+	uint64_t content_length;
+	uint32_t head_len;
+	enum http_error error;
+};
+
+/* Prepares m to parse one request head into the caller's fields array
+ * (fields may be NULL with max_fields 0: fields are then validated and
+ * interpreted but not recorded; the limit still applies). */
+void http_msg_init_request(struct http_msg *m, struct http_field *fields, uint16_t max_fields);
+/* Prepares m for one response head; head_request: it answers a HEAD request
+ * (so it has no body whatever its fields say). */
+void http_msg_init_response(struct http_msg *m, struct http_field *fields, uint16_t max_fields,
+			    int head_request);
 
 /*
- * Scans buf[0..len) — which must begin with the same bytes as at the previous
- * call — for a complete request head. Returns the head length (> 0) and fills
- * *out; HTTP_NEED_MORE if the head is not complete yet; HTTP_INVALID if the
- * bytes cannot be an HTTP/1.x request head (bad request line, a second Host:
- * field, a bare CR or NUL). Never reads past buf + len.
+ * Parses buf[0..len) — the same bytes as at the previous call on m, plus
+ * possibly more. Returns the head length (> 0) when the head is complete and
+ * valid (m's results are final and m->body says how the body is framed);
+ * HTTP_NEED_MORE; or HTTP_INVALID with m->error set. Never reads past
+ * buf + len.
  */
-int http_request_head_scan(struct http_head_state *st, const char *buf, size_t len,
-			   struct http_request_head *out);
+int http_parse(struct http_msg *m, const char *buf, size_t len, const struct http_limits *lim);
+
+/* Status code a proxy answers with for a rejected request (400, 414, ...). */
+int http_error_status(enum http_error e);
+const char *http_error_str(enum http_error e);
+/* Standard reason phrase for a status code ("Bad Request"), or "Unknown". */
+const char *http_reason(int status);
+
+/* True if the message at m keeps the connection open afterwards (HTTP/1.1
+ * without "close", or HTTP/1.0 with "keep-alive"). */
+int http_msg_keeps_alive(const struct http_msg *m);
+/* True if the field name at f (in buf) equals name, case-insensitively. */
+int http_field_is(const char *buf, const struct http_field *f, const char *name);
+
+/*
+ * Body framing tracker: tells which bytes belong to the current message,
+ * without copying or altering them (a proxy forwards them unchanged).
+ */
+struct http_body {
+	enum http_body_kind kind;
+	uint64_t remaining; /* LENGTH: bytes left; CHUNKED: data left in this chunk */
+	uint8_t state;	    /* private (chunked) */
+	uint8_t done;	    /* the message has ended */
+	uint8_t in_ext;	    /* private: inside chunk extensions */
+	uint16_t line_len;  /* private: length of the current size/trailer line */
+	uint32_t trailer_bytes;
+	enum http_error error;
+};
+
+/* Starts tracking the body of m (after http_parse() returned > 0). */
+void http_body_init(struct http_body *b, const struct http_msg *m);
+/*
+ * Feeds body bytes buf[0..len). Returns how many of them belong to this
+ * message (<= len; fewer only when the message ended, b->done is then set),
+ * or HTTP_INVALID with b->error set (bad chunked syntax). CLOSE bodies take
+ * everything: call http_body_eof() when the connection ends.
+ */
+long http_body_feed(struct http_body *b, const char *buf, size_t len);
+/* True if a connection ending now leaves the message complete. */
+int http_body_eof(struct http_body *b);
 
 #endif

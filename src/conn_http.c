@@ -1,0 +1,537 @@
+/*
+ * conn_http.c — the HTTP states of the connection state machine: REQ_HEAD
+ * (parse a request head, apply the Host policy, rewrite if needed) and
+ * EXCHANGE (relay the request body and the response, framed by http/, with
+ * keep-alive, pipelining, interim responses and upgrades), plus the error
+ * responses Remora generates.
+ *
+ * Buffers: bytes [start, lim) of c2u / u2c belong to the current message and
+ * may be sent; bytes [lim, end) are not classified yet, or belong to the next
+ * (pipelined) message. Request and response bytes are forwarded unchanged,
+ * except a request head that needs rewriting (absolute-form target, Via),
+ * which is rebuilt into c->pre.
+ */
+#include "remora-config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "conn_int.h"
+#include "log.h"
+#include "util.h"
+#include "worker.h"
+
+/* ---- generated responses ------------------------------------------------- */
+enum conn_next conn_reply(struct conn *c, int status, enum conn_close_reason reason, int err)
+{
+	const char *why = http_reason(status);
+	int head_only = c->h != NULL && (c->h->req.flags & HTTP_F_METHOD_HEAD);
+	char body[160];
+	struct buf *b;
+	int blen, n;
+
+	if (c->flags & CONN_F_RSP_STARTED) {
+		/* never a second status line: the client sees the connection end */
+		conn_close(c, reason, err);
+		return CONN_NEXT_CLOSED;
+	}
+	buf_put(&c->w->bufs, c->u2c);
+	c->u2c = b = buf_get(&c->w->bufs);
+	if (b == NULL) {
+		conn_close(c, CONN_CLOSE_NO_MEMORY, ENOMEM);
+		return CONN_NEXT_CLOSED;
+	}
+	blen = snprintf(body, sizeof(body), "%d %s\n", status, why);
+	n = snprintf(b->data, b->cap,
+		     "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
+		     "Cache-Control: no-store\r\nConnection: close\r\n\r\n%s",
+		     status, why, blen, head_only ? "" : body);
+	b->end = b->lim = (uint32_t)n;
+	c->status = (uint16_t)status;
+	c->flags |= CONN_F_RSP_STARTED;
+	c->w->stats.replies[status / 100 % 10]++;
+	return conn_linger(c, reason, err);
+}
+
+/* ---- request head ---------------------------------------------------------- */
+/* Does a Via field of the head at p (len bytes) name us as received-by? */
+static int has_own_via(const char *p, size_t len, const char *name)
+{
+	const char *e = p + len, *line, *eol, *q, *t;
+	size_t nlen = strlen(name);
+
+	for (line = p; line < e; line = eol + 1) {
+		eol = memchr(line, '\n', (size_t)(e - line));
+		if (eol == NULL)
+			break;
+		if (eol - line < 4 || strncasecmp(line, "via:", 4) != 0)
+			continue;
+		/* Via = #( received-protocol RWS received-by [ RWS comment ] ) */
+		for (q = line + 4; q < eol;) {
+			while (q < eol && (*q == ' ' || *q == '\t' || *q == ','))
+				q++;
+			while (q < eol && *q != ' ' && *q != '\t' && *q != ',')
+				q++; /* received-protocol */
+			while (q < eol && (*q == ' ' || *q == '\t'))
+				q++;
+			for (t = q; q < eol && *q != ' ' && *q != '\t' && *q != ',' && *q != '\r';)
+				q++;
+			if ((size_t)(q - t) == nlen && strncasecmp(t, name, nlen) == 0)
+				return 1;
+			while (q < eol && *q != ',')
+				q++; /* comment */
+		}
+	}
+	return 0;
+}
+
+static int put(struct buf *b, const char *p, size_t n)
+{
+	if (n > buf_room(b))
+		return -1;
+	memcpy(b->data + b->end, p, n);
+	b->end += (uint32_t)n;
+	return 0;
+}
+
+/* Rebuilds the request head at p into c->pre: absolute-form becomes
+ * origin-form with Host set to the target's authority (RFC 9112 3.2.2), and
+ * with via on a Via entry is added. Other bytes are copied unchanged. */
+static int rewrite_head(struct conn *c, const char *p, uint32_t head_len)
+{
+	const struct http_msg *m = &c->h->req;
+	const struct config *cfg = c->w->cfg;
+	const char *rl_end = (const char *)memchr(p + m->method.off, '\n', head_len - m->method.off) + 1;
+	const char *blank = p + head_len - (p[head_len - 2] == '\r' ? 2 : 1);
+	const char *fields = rl_end;
+	struct buf *b = buf_get(&c->w->bufs);
+	char line[256];
+	int n, r = 0;
+
+	if (b == NULL)
+		return -1;
+	if (m->flags & HTTP_F_ABSOLUTE_FORM) {
+		r |= put(b, p + m->method.off, m->method.len + 1);
+		r |= m->path.len ? put(b, p + m->path.off, m->path.len) : put(b, "/", 1);
+		n = snprintf(line, sizeof(line), " HTTP/1.%u\r\n", m->minor);
+		r |= put(b, line, (size_t)n);
+		r |= put(b, "Host: ", 6);
+		r |= put(b, p + m->authority.off, m->authority.len);
+		r |= put(b, "\r\n", 2);
+		if (m->host_field >= 0) {
+			/* everything but the old Host line */
+			r |= put(b, fields, (size_t)(p + m->host_line.off - fields));
+			fields = p + m->host_line.off + m->host_line.len;
+		}
+	} else {
+		r |= put(b, p + m->method.off, (size_t)(rl_end - (p + m->method.off)));
+	}
+	r |= put(b, fields, (size_t)(blank - fields));
+	if (cfg->via) {
+		n = snprintf(line, sizeof(line), "Via: 1.%u %s\r\n", m->minor, cfg->via_name);
+		r |= put(b, line, (size_t)n);
+	}
+	r |= put(b, "\r\n", 2);
+	if (r != 0) {
+		buf_put(&c->w->bufs, b);
+		return -1;
+	}
+	b->lim = b->end;
+	c->pre = b;
+	return 0;
+}
+
+/* Logs the request at debug level: the URL is http://<Host><path>, or the
+ * original destination when there is no Host. */
+static void log_request(struct conn *c, const char *p)
+{
+	const struct http_msg *m = &c->h->req;
+	char dst[IC_ADDR_STRLEN];
+
+	if (!log_enabled(LOG_DEBUG))
+		return;
+	if (m->flags & HTTP_F_ABSOLUTE_FORM)
+		log_debug("conn %u.%llu request %.*s http://%.*s%.*s", c->w->id,
+			  (unsigned long long)c->id, (int)m->method.len, p + m->method.off,
+			  (int)m->authority.len, p + m->authority.off, (int)m->path.len,
+			  p + m->path.off);
+	else if (m->host_field >= 0 && m->host.len > 0)
+		log_debug("conn %u.%llu request %.*s http://%.*s%.*s", c->w->id,
+			  (unsigned long long)c->id, (int)m->method.len, p + m->method.off,
+			  (int)m->host.len, p + m->host.off, (int)m->target.len, p + m->target.off);
+	else
+		log_debug("conn %u.%llu request %.*s http://%s%.*s", c->w->id,
+			  (unsigned long long)c->id, (int)m->method.len, p + m->method.off,
+			  c->dst.sa.sa_family ? ic_addr_format(&c->dst, dst, sizeof(dst)) : "?",
+			  (int)m->target.len, p + m->target.off);
+}
+
+/* The head is complete (head_len bytes at c2u->lim): set up the exchange. */
+static enum conn_next begin_exchange(struct conn *c, uint32_t head_len)
+{
+	struct conn_http *h = c->h;
+	struct buf *b = c->c2u;
+	const char *p = b->data + b->lim;
+	long n;
+
+	c->requests++;
+	c->flags &= (uint8_t) ~(CONN_F_RSP_STARTED | CONN_F_UP_REUSED | CONN_F_CLOSE_AFTER);
+	c->status = 0;
+	if (h->req.flags & HTTP_F_METHOD_CONNECT)
+		return conn_reply(c, 405, CONN_CLOSE_METHOD_NOT_ALLOWED, 0);
+	if (c->w->cfg->via && has_own_via(p, head_len, c->w->cfg->via_name))
+		return conn_reply(c, 508, CONN_CLOSE_VIA_LOOP, 0);
+	log_request(c, p);
+	if ((h->req.flags & HTTP_F_ABSOLUTE_FORM) || c->w->cfg->via) {
+		if (rewrite_head(c, p, head_len) < 0)
+			return conn_reply(c, 431, CONN_CLOSE_BAD_REQUEST, -HTTP_ERR_HEAD_TOO_LARGE);
+		b->start = b->lim += head_len; /* the original head is not sent */
+	} else {
+		b->lim += head_len;
+	}
+	http_body_init(&h->reqb, &h->req);
+	n = http_body_feed(&h->reqb, b->data + b->lim, b->end - b->lim);
+	if (n < 0)
+		return conn_reply(c, 400, CONN_CLOSE_BAD_REQUEST, -(int)h->reqb.error);
+	b->lim += (uint32_t)n;
+	http_msg_init_response(&h->rsp, NULL, 0, (h->req.flags & HTTP_F_METHOD_HEAD) != 0);
+	h->rsp_head_done = 0;
+	if (!http_msg_keeps_alive(&h->req))
+		c->flags |= CONN_F_CLOSE_AFTER;
+	if (c->dst.sa.sa_family == 0) {
+		conn_set_state(c, CONN_ST_RESOLVE);
+	} else if (c->up.fd < 0) {
+		conn_set_state(c, CONN_ST_UP_CONNECT);
+	} else {
+		c->flags |= CONN_F_UP_REUSED;
+		conn_timer_arm(c, CONN_TIMER_RESPONSE);
+		conn_set_state(c, CONN_ST_EXCHANGE);
+	}
+	return CONN_NEXT_AGAIN;
+}
+
+/* The head is invalid: answer its status, or tunnel a non-HTTP protocol. */
+static enum conn_next bad_request(struct conn *c)
+{
+	enum http_error e = c->h->req.error;
+
+	if (e == HTTP_ERR_NOT_HTTP && c->requests == 0) {
+		if (c->w->cfg->non_http == NON_HTTP_REJECT) {
+			conn_close(c, CONN_CLOSE_NON_HTTP_REJECTED, 0);
+			return CONN_NEXT_CLOSED;
+		}
+		c->w->stats.tunnels_non_http++;
+		c->flags |= CONN_F_TUNNEL;
+		conn_http_free(c);
+		conn_set_state(c, CONN_ST_RESOLVE);
+		return CONN_NEXT_AGAIN;
+	}
+	c->requests++;
+	return conn_reply(c, http_error_status(e), CONN_CLOSE_BAD_REQUEST, -(int)e);
+}
+
+/* A kept-alive upstream said something while no request was out: it closed
+ * (EOF) or misbehaved. Either way it cannot carry the next request. */
+static void check_idle_upstream(struct conn *c)
+{
+	ssize_t n;
+
+	if (c->up.fd < 0 || !c->up.readable)
+		return;
+	n = conn_read(c, &c->up, &c->u2c);
+	buf_put(&c->w->bufs, c->u2c);
+	c->u2c = NULL;
+	if (n != -EAGAIN)
+		conn_close_upstream(c);
+}
+
+enum conn_next conn_st_req_head(struct conn *c)
+{
+	struct buf *b;
+	ssize_t n;
+	int r;
+
+	for (;;) {
+		b = c->c2u;
+		if (b != NULL && b->end > b->lim) {
+			if (c->h == NULL) {
+				c->h = calloc(1, sizeof(*c->h));
+				if (c->h == NULL) {
+					conn_close(c, CONN_CLOSE_NO_MEMORY, ENOMEM);
+					return CONN_NEXT_CLOSED;
+				}
+				http_msg_init_request(&c->h->req, NULL, 0);
+				conn_timer_arm(c, CONN_TIMER_HEADER);
+			}
+			r = http_parse(&c->h->req, b->data + b->lim, b->end - b->lim,
+				       &c->w->req_limits);
+			if (r > 0)
+				return begin_exchange(c, (uint32_t)r);
+			if (r == HTTP_INVALID)
+				return bad_request(c);
+		}
+		if (!c->cli.readable)
+			break;
+		n = conn_read(c, &c->cli, &c->c2u);
+		if (n == -EAGAIN)
+			break;
+		if (n == 0) {
+			b = c->c2u;
+			conn_close(c, b != NULL && b->end > b->lim ? CONN_CLOSE_CLIENT_EOF
+				   : c->requests			? CONN_CLOSE_KEEPALIVE_END
+									: CONN_CLOSE_CLIENT_EMPTY,
+				   0);
+			return CONN_NEXT_CLOSED;
+		}
+		if (n < 0) {
+			conn_close(c, n == -ENOMEM ? CONN_CLOSE_NO_MEMORY : CONN_CLOSE_CLIENT_RESET,
+				   (int)-n);
+			return CONN_NEXT_CLOSED;
+		}
+		c->w->stats.bytes_in += (uint64_t)n;
+	}
+	if (c->c2u != NULL && c->c2u->start == c->c2u->end) {
+		buf_put(&c->w->bufs, c->c2u); /* nothing yet: hold no memory while waiting */
+		c->c2u = NULL;
+	}
+	check_idle_upstream(c);
+	return CONN_NEXT_WAIT;
+}
+
+/* ---- EXCHANGE: request direction ------------------------------------------ */
+/* Client → upstream: the rewritten head, then the request bytes, reading more
+ * from the client only while the request body is not complete. Returns bytes
+ * moved, or -1 with *next set when the state changed. */
+static long pump_request(struct conn *c, enum conn_next *next)
+{
+	struct conn_http *h = c->h;
+	struct buf *b;
+	long moved = 0, k;
+	ssize_t n;
+
+	for (;;) {
+		if (!(c->flags & CONN_F_UP_WR_SHUT) && c->up.writable) {
+			n = c->pre != NULL ? conn_write(c, &c->up, &c->pre)
+					   : conn_write(c, &c->up, &c->c2u);
+			if (n > 0) {
+				moved += n;
+				continue;
+			}
+			if (n < 0 && n != -EAGAIN) {
+				/* the origin stopped reading: drop the rest of the request,
+				 * its response may still be on the way */
+				c->flags |= CONN_F_UP_WR_SHUT | CONN_F_CLOSE_AFTER;
+				buf_put(&c->w->bufs, c->pre);
+				c->pre = NULL;
+			}
+		}
+		if ((c->flags & CONN_F_UP_WR_SHUT) && c->c2u != NULL)
+			c->c2u->start = c->c2u->lim; /* discard unsendable bytes */
+		if (moved >= RELAY_BUDGET || h->reqb.done || !c->cli.readable || c->cli.eof)
+			break;
+		b = c->c2u;
+		if (b != NULL && buf_room(b) == 0 && b->start == 0)
+			break; /* full: backpressure until upstream drains it */
+		n = conn_read(c, &c->cli, &c->c2u);
+		if (n == -EAGAIN)
+			continue;
+		if (n == 0) {
+			/* the client went away in the middle of its request */
+			conn_close(c, CONN_CLOSE_CLIENT_EOF, 0);
+			*next = CONN_NEXT_CLOSED;
+			return -1;
+		}
+		if (n < 0) {
+			conn_close(c, n == -ENOMEM ? CONN_CLOSE_NO_MEMORY : CONN_CLOSE_CLIENT_RESET,
+				   (int)-n);
+			*next = CONN_NEXT_CLOSED;
+			return -1;
+		}
+		c->w->stats.bytes_in += (uint64_t)n;
+		b = c->c2u;
+		k = http_body_feed(&h->reqb, b->data + b->lim, b->end - b->lim);
+		if (k < 0) {
+			*next = conn_reply(c, 400, CONN_CLOSE_BAD_REQUEST, -(int)h->reqb.error);
+			return -1;
+		}
+		b->lim += (uint32_t)k;
+	}
+	return moved;
+}
+
+/* ---- EXCHANGE: response direction ----------------------------------------- */
+/* Classifies the response bytes that arrived: heads (1xx, 101, final) and the
+ * body. Returns 0, or -1 with *next set when the state changed. */
+static int classify_response(struct conn *c, enum conn_next *next)
+{
+	struct conn_http *h = c->h;
+	struct buf *b = c->u2c;
+	long k;
+	int r;
+
+	while (b->end > b->lim) {
+		if (h->rsp_head_done) {
+			k = http_body_feed(&h->rspb, b->data + b->lim, b->end - b->lim);
+			if (k < 0) {
+				*next = conn_reply(c, 502, CONN_CLOSE_BAD_RESPONSE,
+						   -(int)h->rspb.error);
+				return -1;
+			}
+			b->lim += (uint32_t)k;
+			if (h->rspb.done && b->end > b->lim) {
+				/* bytes after a complete response: not reusable */
+				b->end = b->lim;
+				c->flags |= CONN_F_CLOSE_AFTER;
+			}
+			return 0;
+		}
+		r = http_parse(&h->rsp, b->data + b->lim, b->end - b->lim, &c->w->rsp_limits);
+		if (r == HTTP_NEED_MORE)
+			return 0;
+		if (r == HTTP_INVALID) {
+			*next = conn_reply(c, 502, CONN_CLOSE_BAD_RESPONSE, -(int)h->rsp.error);
+			return -1;
+		}
+		c->status = h->rsp.status;
+		if (h->rsp.status == 101) {
+			if (!(h->req.flags & HTTP_F_UPGRADE) || !(h->req.flags & HTTP_F_CONN_UPGRADE)) {
+				*next = conn_reply(c, 502, CONN_CLOSE_BAD_RESPONSE, 0);
+				return -1;
+			}
+			/* switching protocols: from here on both sides are a byte tunnel */
+			c->flags |= CONN_F_TUNNEL | CONN_F_RSP_STARTED;
+			c->w->stats.tunnels_upgrade++;
+			conn_http_free(c);
+			conn_timer_arm(c, CONN_TIMER_IDLE);
+			conn_set_state(c, CONN_ST_TUNNEL);
+			*next = CONN_NEXT_AGAIN;
+			return -1;
+		}
+		if (h->rsp.status < 200) {
+			if (h->req.minor == 0) {
+				/* no interim responses for an HTTP/1.0 client: drop it */
+				memmove(b->data + b->lim, b->data + b->lim + r, b->end - b->lim - r);
+				b->end -= (uint32_t)r;
+			} else {
+				b->lim += (uint32_t)r;
+				c->flags |= CONN_F_RSP_STARTED;
+			}
+			http_msg_init_response(&h->rsp, NULL, 0,
+					       (h->req.flags & HTTP_F_METHOD_HEAD) != 0);
+			continue;
+		}
+		b->lim += (uint32_t)r;
+		c->flags |= CONN_F_RSP_STARTED;
+		h->rsp_head_done = 1;
+		http_body_init(&h->rspb, &h->rsp);
+		if (!http_msg_keeps_alive(&h->rsp) || h->rsp.body == HTTP_BODY_CLOSE)
+			c->flags |= CONN_F_CLOSE_AFTER;
+		conn_timer_arm(c, CONN_TIMER_IDLE);
+	}
+	return 0;
+}
+
+/* Upstream → client. Returns bytes moved, or -1 with *next set. */
+static long pump_response(struct conn *c, enum conn_next *next)
+{
+	struct conn_http *h = c->h;
+	struct buf *b;
+	long moved = 0;
+	ssize_t n;
+
+	for (;;) {
+		if (c->cli.writable) {
+			n = conn_write(c, &c->cli, &c->u2c);
+			if (n > 0) {
+				moved += n;
+				continue;
+			}
+			if (n < 0 && n != -EAGAIN) {
+				conn_close(c, CONN_CLOSE_CLIENT_RESET, (int)-n);
+				*next = CONN_NEXT_CLOSED;
+				return -1;
+			}
+		}
+		if (moved >= RELAY_BUDGET || (h->rsp_head_done && h->rspb.done) ||
+		    !c->up.readable || c->up.eof)
+			break;
+		b = c->u2c;
+		if (b != NULL && buf_room(b) == 0 && b->start == 0)
+			break; /* full: backpressure until the client drains it */
+		n = conn_read(c, &c->up, &c->u2c);
+		if (n == -EAGAIN || n == 0)
+			continue;
+		if (n < 0) {
+			*next = n == -ENOMEM ? (conn_close(c, CONN_CLOSE_NO_MEMORY, ENOMEM),
+						CONN_NEXT_CLOSED)
+					     : conn_reply(c, 502, CONN_CLOSE_UPSTREAM_RESET, (int)-n);
+			return -1;
+		}
+		if (classify_response(c, next) < 0)
+			return -1;
+	}
+	if (c->up.eof && !(h->rsp_head_done && h->rspb.done)) {
+		if (h->rsp_head_done && http_body_eof(&h->rspb))
+			return moved; /* close-delimited body: complete now */
+		/* the response ended early: 502 if nothing went out, else close */
+		*next = conn_reply(c, 502, h->rsp_head_done ? CONN_CLOSE_UPSTREAM_EOF
+				   : c->u2c != NULL   ? CONN_CLOSE_BAD_RESPONSE
+						      : CONN_CLOSE_UPSTREAM_EOF,
+				   0);
+		return -1;
+	}
+	return moved;
+}
+
+/* Both messages are through: keep the client (and upstream) for the next
+ * request, or close gracefully. */
+static enum conn_next end_exchange(struct conn *c)
+{
+	struct conn_http *h = c->h;
+	int keep = !(c->flags & (CONN_F_CLOSE_AFTER | CONN_F_UP_WR_SHUT)) && h->reqb.done &&
+		   !c->cli.eof && !c->w->draining;
+
+	c->flags |= CONN_F_SERVED;
+	c->w->stats.replies[c->status / 100 % 10]++;
+	if (!keep)
+		return conn_linger(c, CONN_CLOSE_DONE, 0);
+	conn_http_free(c);
+	if (c->up.eof)
+		conn_close_upstream(c);
+	buf_put(&c->w->bufs, c->u2c);
+	c->u2c = NULL;
+	conn_timer_arm(c, CONN_TIMER_IDLE);
+	conn_set_state(c, CONN_ST_REQ_HEAD);
+	return CONN_NEXT_AGAIN;
+}
+
+enum conn_next conn_st_exchange(struct conn *c)
+{
+	struct conn_http *h = c->h;
+	enum conn_next next = CONN_NEXT_WAIT;
+	long up, down;
+
+	up = pump_request(c, &next);
+	if (up < 0)
+		return next;
+	down = pump_response(c, &next);
+	if (down < 0)
+		return next;
+	if (h->rsp_head_done && h->rspb.done && (c->u2c == NULL || c->u2c->start == c->u2c->lim)) {
+		if (h->reqb.done && c->pre == NULL && (c->c2u == NULL || c->c2u->start == c->c2u->lim))
+			return end_exchange(c);
+		/* answered before the request body was through: that body is moot */
+		c->flags |= CONN_F_CLOSE_AFTER;
+		return end_exchange(c);
+	}
+	if (up > 0 && !h->rsp_head_done)
+		conn_timer_arm(c, CONN_TIMER_RESPONSE); /* a slow upload is progress */
+	else if (down > 0)
+		conn_timer_arm(c, CONN_TIMER_IDLE);
+	if (up >= RELAY_BUDGET || down >= RELAY_BUDGET)
+		return CONN_NEXT_YIELD;
+	return CONN_NEXT_WAIT;
+}

@@ -1,0 +1,49 @@
+/*
+ * conn_int.h — private to conn.c and conn_http.c: the pieces of the state
+ * machine both files use. Everything here runs on the owning worker only.
+ */
+#ifndef REMORA_CONN_INT_H
+#define REMORA_CONN_INT_H
+
+#include <sys/types.h>
+
+#include "conn.h"
+
+enum conn_next {
+	CONN_NEXT_AGAIN,  /* the state changed: run the new one now */
+	CONN_NEXT_WAIT,	  /* wait for readiness or a timer */
+	CONN_NEXT_YIELD,  /* budget used up: run again after this event batch */
+	CONN_NEXT_CLOSED, /* conn_close() was called */
+};
+
+/* Bytes a connection may move per direction per run before it yields. */
+#define RELAY_BUDGET (256 * 1024)
+
+void conn_set_state(struct conn *c, enum conn_state st);
+
+/* Reads what fits into *bp (taken from the pool if needed). Returns bytes
+ * read, 0 on EOF (sets s->eof), -EAGAIN when drained (clears s->readable), or
+ * another -errno (-ENOMEM when no buffer could be had). */
+ssize_t conn_read(struct conn *c, struct conn_side *s, struct buf **bp);
+/* Writes (*bp)[start, lim) to s; gives the buffer back once it is empty.
+ * Returns bytes written (0 if none were sendable), -EAGAIN when s is full
+ * (clears s->writable), or another -errno. */
+ssize_t conn_write(struct conn *c, struct conn_side *s, struct buf **bp);
+
+/* Ends the connection gracefully: flush what is sendable to the client, shut
+ * its write side, discard its input until it closes (or the linger timer),
+ * then close with reason. Returns the next step. */
+enum conn_next conn_linger(struct conn *c, enum conn_close_reason reason, int err);
+/* Answers the client with a generated status (Connection: close) instead of
+ * anything from upstream, then lingers. Only before any response byte went
+ * out; otherwise it just closes. */
+enum conn_next conn_reply(struct conn *c, int status, enum conn_close_reason reason, int err);
+/* Closes the upstream leg only (the client leg stays). */
+void conn_close_upstream(struct conn *c);
+/* Releases c->h (NULL-tolerant). */
+void conn_http_free(struct conn *c);
+
+enum conn_next conn_st_req_head(struct conn *c);
+enum conn_next conn_st_exchange(struct conn *c);
+
+#endif

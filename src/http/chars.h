@@ -1,0 +1,37 @@
+/* chars.h — character classes of RFC 9110/9112 (private to src/http). */
+#ifndef REMORA_HTTP_CHARS_H
+#define REMORA_HTTP_CHARS_H
+
+#include <stdint.h>
+
+/* tchar: "!#$%&'*+-.^_`|~" DIGIT ALPHA — methods, field names, codings. */
+static inline int http_is_tchar(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+		return 1;
+	switch (c) {
+	case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
+	case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* field-vchar / SP / HTAB: VCHAR, obs-text (0x80-0xFF), space and tab. */
+static inline int http_is_field_char(unsigned char c)
+{
+	return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
+
+static inline int http_is_hex(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+static inline unsigned http_hex_val(unsigned char c)
+{
+	return c <= '9' ? (unsigned)(c - '0') : (unsigned)((c | 0x20) - 'a' + 10);
+}
+
+#endif

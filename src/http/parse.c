@@ -1,0 +1,496 @@
+/* parse.c — strict incremental parser for HTTP/1.x heads (see http.h). */
+#include <string.h>
+#include <strings.h>
+
+#include "http/chars.h"
+#include "http/http.h"
+
+enum { PH_START, PH_FIELDS, PH_DONE };
+
+#define CL_MAX ((uint64_t)1 << 62)
+
+static const struct {
+	int status;
+	const char *desc;
+} errors[] = {
+#define HTTP_ERR_ROW(name, status, desc) {status, desc},
+	HTTP_ERRORS(HTTP_ERR_ROW)
+#undef HTTP_ERR_ROW
+};
+
+int http_error_status(enum http_error e)
+{
+	return e < HTTP_ERR_MAX ? errors[e].status : 400;
+}
+
+const char *http_error_str(enum http_error e)
+{
+	return e < HTTP_ERR_MAX ? errors[e].desc : "?";
+}
+
+const char *http_reason(int status)
+{
+	switch (status) {
+	case 100: return "Continue";
+	case 101: return "Switching Protocols";
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 409: return "Conflict";
+	case 414: return "URI Too Long";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	case 505: return "HTTP Version Not Supported";
+	default: return "Unknown";
+	}
+}
+
+static void msg_init(struct http_msg *m, struct http_field *fields, uint16_t max_fields)
+{
+	memset(m, 0, sizeof(*m));
+	m->fields = fields;
+	m->max_fields = max_fields;
+	m->host_field = -1;
+}
+
+void http_msg_init_request(struct http_msg *m, struct http_field *fields, uint16_t max_fields)
+{
+	msg_init(m, fields, max_fields);
+	m->is_request = 1;
+}
+
+void http_msg_init_response(struct http_msg *m, struct http_field *fields, uint16_t max_fields,
+			    int head_request)
+{
+	msg_init(m, fields, max_fields);
+	if (head_request)
+		m->flags |= HTTP_F_HEAD_REQUEST;
+}
+
+static int fail(struct http_msg *m, enum http_error e)
+{
+	m->error = e;
+	return HTTP_INVALID;
+}
+
+static struct http_span span(const char *buf, const char *p, const char *e)
+{
+	return (struct http_span){(uint32_t)(p - buf), (uint32_t)(e - p)};
+}
+
+static int span_is(const char *buf, struct http_span s, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return s.len == n && strncasecmp(buf + s.off, lit, n) == 0;
+}
+
+int http_field_is(const char *buf, const struct http_field *f, const char *name)
+{
+	return span_is(buf, f->name, name);
+}
+
+/* "HTTP/" DIGIT "." DIGIT at p (8 bytes available). */
+static int parse_version(struct http_msg *m, const char *p)
+{
+	if (memcmp(p, "HTTP/", 5) != 0 || p[5] < '0' || p[5] > '9' || p[6] != '.' ||
+	    p[7] < '0' || p[7] > '9')
+		return -1;
+	if (p[5] != '1')
+		return fail(m, HTTP_ERR_BAD_VERSION);
+	m->minor = (uint8_t)(p[7] - '0');
+	return 0;
+}
+
+/* uri-host [":" port] — reg-name, IPv4 or [IP-literal]; no userinfo. */
+static int valid_authority(const char *p, const char *e)
+{
+	const char *q;
+
+	if (p < e && *p == '[') {
+		q = memchr(p, ']', (size_t)(e - p));
+		if (q == NULL || q == p + 1)
+			return 0;
+		for (p++; p < q; p++)
+			if (!http_is_hex((unsigned char)*p) && *p != ':' && *p != '.')
+				return 0;
+		p = q + 1;
+	} else {
+		for (; p < e && *p != ':'; p++) {
+			unsigned char c = (unsigned char)*p;
+
+			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			      (c >= '0' && c <= '9') || strchr("-._~%!$&'()*+,;=", c)))
+				return 0;
+		}
+	}
+	if (p == e)
+		return 1;
+	if (*p != ':')
+		return 0;
+	for (p++; p < e; p++)
+		if (*p < '0' || *p > '9')
+			return 0;
+	return 1;
+}
+
+/* Classifies the target: origin-form, absolute-form (http://), asterisk, authority. */
+static int parse_target(struct http_msg *m, const char *buf, const char *p, const char *e)
+{
+	const char *a, *q;
+
+	if (*p == '/')
+		return 0;
+	if (e - p >= 7 && strncasecmp(p, "http://", 7) == 0) {
+		a = p + 7;
+		for (q = a; q < e && *q != '/' && *q != '?' && *q != '#'; q++)
+			;
+		if (q == a || !valid_authority(a, q))
+			return fail(m, HTTP_ERR_BAD_TARGET);
+		m->authority = span(buf, a, q);
+		m->path = span(buf, q, e);
+		m->flags |= HTTP_F_ABSOLUTE_FORM;
+		return 0;
+	}
+	if (e - p == 1 && *p == '*')
+		return span_is(buf, m->method, "OPTIONS") ? 0 : fail(m, HTTP_ERR_BAD_TARGET);
+	if (m->flags & HTTP_F_METHOD_CONNECT)
+		return valid_authority(p, e) ? 0 : fail(m, HTTP_ERR_BAD_TARGET);
+	return fail(m, HTTP_ERR_BAD_TARGET);
+}
+
+/* request-line = method SP request-target SP HTTP-version */
+static int parse_request_line(struct http_msg *m, const char *buf, const char *p, const char *e)
+{
+	const char *q = p, *t;
+
+	while (q < e && http_is_tchar((unsigned char)*q))
+		q++;
+	if (q == p || q == e || *q != ' ')
+		return fail(m, HTTP_ERR_NOT_HTTP);
+	m->method = span(buf, p, q);
+	/* an HTTP request line ends in " HTTP/d.d"; anything else is not HTTP */
+	if (e - q < 10 || e[-9] != ' ' || memcmp(e - 8, "HTTP/", 5) != 0)
+		return fail(m, HTTP_ERR_NOT_HTTP);
+	if (span_is(buf, m->method, "PRI") && e - q == 11 && memcmp(q, " * HTTP/2.0", 11) == 0)
+		return fail(m, HTTP_ERR_NOT_HTTP); /* h2c prior knowledge: not HTTP/1 */
+	if (parse_version(m, e - 8) < 0)
+		return m->error ? HTTP_INVALID : fail(m, HTTP_ERR_NOT_HTTP);
+	t = q + 1;
+	for (q = t; q < e - 9; q++)
+		if ((unsigned char)*q <= ' ' || *q == 0x7f)
+			return fail(m, HTTP_ERR_BAD_TARGET); /* SP, CTL or a second space */
+	if (q == t)
+		return fail(m, HTTP_ERR_BAD_TARGET);
+	m->target = span(buf, t, q);
+	if (span_is(buf, m->method, "HEAD"))
+		m->flags |= HTTP_F_METHOD_HEAD;
+	else if (span_is(buf, m->method, "CONNECT"))
+		m->flags |= HTTP_F_METHOD_CONNECT;
+	return parse_target(m, buf, t, q);
+}
+
+/* status-line = HTTP-version SP 3DIGIT [SP reason-phrase] */
+static int parse_status_line(struct http_msg *m, const char *buf, const char *p, const char *e)
+{
+	const char *q;
+
+	if (e - p < 12 || parse_version(m, p) < 0 || p[8] != ' ')
+		return m->error ? HTTP_INVALID : fail(m, HTTP_ERR_BAD_START_LINE);
+	p += 9;
+	if (p[0] < '1' || p[0] > '5' || p[1] < '0' || p[1] > '9' || p[2] < '0' || p[2] > '9')
+		return fail(m, HTTP_ERR_BAD_STATUS);
+	m->status = (uint16_t)((p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0'));
+	p += 3;
+	if (p < e && *p != ' ')
+		return fail(m, HTTP_ERR_BAD_STATUS);
+	if (p < e)
+		p++;
+	for (q = p; q < e; q++)
+		if (!http_is_field_char((unsigned char)*q))
+			return fail(m, HTTP_ERR_BAD_START_LINE);
+	m->reason = span(buf, p, e);
+	return 0;
+}
+
+/* Content-Length = 1*DIGIT; a list of identical values is accepted. */
+static int field_content_length(struct http_msg *m, const char *p, const char *e)
+{
+	uint64_t v;
+	int digits;
+
+	for (;;) {
+		while (p < e && (*p == ' ' || *p == '\t'))
+			p++;
+		v = 0;
+		digits = 0;
+		for (; p < e && *p >= '0' && *p <= '9'; p++, digits++) {
+			v = v * 10 + (uint64_t)(*p - '0');
+			if (v > CL_MAX)
+				return fail(m, HTTP_ERR_BAD_CONTENT_LENGTH);
+		}
+		while (p < e && (*p == ' ' || *p == '\t'))
+			p++;
+		if (digits == 0 || (p < e && *p != ','))
+			return fail(m, HTTP_ERR_BAD_CONTENT_LENGTH);
+		if ((m->flags & HTTP_F_HAS_CL) && v != m->content_length)
+			return fail(m, HTTP_ERR_CONTENT_LENGTH_MISMATCH);
+		m->flags |= HTTP_F_HAS_CL;
+		m->content_length = v;
+		if (p == e)
+			return 0;
+		p++;
+	}
+}
+
+/* Calls fn for each token of a comma-separated list (empty elements skipped);
+ * a token with parameters (";...") is passed whole up to the comma. */
+static int for_each_token(struct http_msg *m, const char *p, const char *e,
+			  int (*fn)(struct http_msg *m, const char *t, const char *te))
+{
+	const char *t;
+
+	while (p < e) {
+		while (p < e && (*p == ' ' || *p == '\t' || *p == ','))
+			p++;
+		if (p == e)
+			break;
+		for (t = p; p < e && *p != ','; p++)
+			;
+		const char *te = p;
+
+		while (te > t && (te[-1] == ' ' || te[-1] == '\t'))
+			te--;
+		if (fn(m, t, te) < 0)
+			return HTTP_INVALID;
+	}
+	return 0;
+}
+
+static int te_token(struct http_msg *m, const char *t, const char *e)
+{
+	const char *q;
+
+	for (q = t; q < e; q++)
+		if (!http_is_tchar((unsigned char)*q))
+			return fail(m, HTTP_ERR_BAD_TRANSFER_ENCODING); /* parameters too */
+	if (m->body == HTTP_BODY_CHUNKED)
+		/* a coding after chunked (or chunked twice) */
+		return fail(m, m->is_request ? HTTP_ERR_TE_NOT_CHUNKED
+					      : HTTP_ERR_BAD_TRANSFER_ENCODING);
+	m->body = (e - t == 7 && strncasecmp(t, "chunked", 7) == 0) ? HTTP_BODY_CHUNKED
+								     : HTTP_BODY_CLOSE;
+	return 0;
+}
+
+static int connection_token(struct http_msg *m, const char *t, const char *e)
+{
+	size_t n = (size_t)(e - t);
+
+	if (n == 5 && strncasecmp(t, "close", 5) == 0)
+		m->flags |= HTTP_F_CONN_CLOSE;
+	else if (n == 10 && strncasecmp(t, "keep-alive", 10) == 0)
+		m->flags |= HTTP_F_CONN_KEEP_ALIVE;
+	else if (n == 7 && strncasecmp(t, "upgrade", 7) == 0)
+		m->flags |= HTTP_F_CONN_UPGRADE;
+	return 0;
+}
+
+/* Interprets the fields that frame the message or steer the proxy. */
+static int field_semantics(struct http_msg *m, const char *buf, struct http_field *f)
+{
+	const char *v = buf + f->value.off, *ve = v + f->value.len;
+
+	switch (f->name.len) {
+	case 4:
+		if (!span_is(buf, f->name, "host") || !m->is_request)
+			return 0;
+		if (m->host_field >= 0)
+			return fail(m, HTTP_ERR_HOST_REPEATED);
+		if (f->value.len > 0 && !valid_authority(v, ve))
+			return fail(m, HTTP_ERR_BAD_HOST);
+		m->host_field = (int16_t)m->n_fields;
+		m->host = f->value;
+		m->host_line = f->line;
+		return 0;
+	case 6:
+		if (span_is(buf, f->name, "expect") && f->value.len == 12 &&
+		    strncasecmp(v, "100-continue", 12) == 0)
+			m->flags |= HTTP_F_EXPECT_CONTINUE;
+		return 0;
+	case 7:
+		if (span_is(buf, f->name, "upgrade"))
+			m->flags |= HTTP_F_UPGRADE;
+		return 0;
+	case 10:
+		if (span_is(buf, f->name, "connection"))
+			return for_each_token(m, v, ve, connection_token);
+		return 0;
+	case 14:
+		if (span_is(buf, f->name, "content-length"))
+			return field_content_length(m, v, ve);
+		return 0;
+	case 17:
+		if (!span_is(buf, f->name, "transfer-encoding"))
+			return 0;
+		m->flags |= HTTP_F_HAS_TE;
+		if (for_each_token(m, v, ve, te_token) < 0)
+			return HTTP_INVALID;
+		return m->body == HTTP_BODY_NONE ? fail(m, HTTP_ERR_BAD_TRANSFER_ENCODING) : 0;
+	default:
+		return 0;
+	}
+}
+
+/* field-line = field-name ":" OWS field-value OWS */
+static int parse_field(struct http_msg *m, const char *buf, const char *p, const char *e,
+		       const char *next, const struct http_limits *lim)
+{
+	struct http_field local, *f;
+	const char *q = p, *v;
+
+	if (*p == ' ' || *p == '\t')
+		return fail(m, HTTP_ERR_OBS_FOLD);
+	while (q < e && http_is_tchar((unsigned char)*q))
+		q++;
+	if (q == e || *q != ':')
+		return fail(m, q < e && (*q == ' ' || *q == '\t') ? HTTP_ERR_WS_BEFORE_COLON
+								 : HTTP_ERR_BAD_FIELD_NAME);
+	if (q == p)
+		return fail(m, HTTP_ERR_BAD_FIELD_NAME);
+	for (v = q + 1; v < e; v++)
+		if (!http_is_field_char((unsigned char)*v))
+			return fail(m, HTTP_ERR_BAD_FIELD_VALUE);
+	if (m->n_fields >= lim->max_fields || (m->fields != NULL && m->n_fields >= m->max_fields))
+		return fail(m, HTTP_ERR_TOO_MANY_FIELDS);
+	f = m->fields != NULL ? &m->fields[m->n_fields] : &local;
+	f->name = span(buf, p, q);
+	for (v = q + 1; v < e && (*v == ' ' || *v == '\t'); v++)
+		;
+	while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	f->value = span(buf, v, e);
+	f->line = span(buf, p, next);
+	if (field_semantics(m, buf, f) < 0)
+		return HTTP_INVALID;
+	m->n_fields++;
+	return 0;
+}
+
+/* The blank line: decide how the body is framed. */
+static int finish_head(struct http_msg *m)
+{
+	int te = (m->flags & HTTP_F_HAS_TE) != 0, cl = (m->flags & HTTP_F_HAS_CL) != 0;
+
+	if (te && cl)
+		return fail(m, HTTP_ERR_CL_AND_TE);
+	if (te && m->minor == 0)
+		return fail(m, HTTP_ERR_TE_HTTP10);
+	if (m->is_request) {
+		if (m->minor >= 1 && m->host_field < 0)
+			return fail(m, HTTP_ERR_HOST_MISSING);
+		if (te && m->body != HTTP_BODY_CHUNKED)
+			return fail(m, HTTP_ERR_TE_NOT_CHUNKED);
+		if (!te)
+			m->body = cl && m->content_length > 0 ? HTTP_BODY_LENGTH : HTTP_BODY_NONE;
+		return 0;
+	}
+	if ((m->flags & HTTP_F_HEAD_REQUEST) || m->status < 200 || m->status == 204 ||
+	    m->status == 304)
+		m->body = HTTP_BODY_NONE;
+	else if (!te)
+		m->body = !cl ? HTTP_BODY_CLOSE
+			  : m->content_length > 0 ? HTTP_BODY_LENGTH : HTTP_BODY_NONE;
+	return 0;
+}
+
+/* Early verdict on an incomplete request line: bytes that cannot begin a
+ * method are not HTTP (lets a proxy tunnel other protocols at once). */
+static int check_partial_start(struct http_msg *m, const char *p, const char *e)
+{
+	for (; p < e; p++) {
+		if (*p == ' ')
+			return 0;
+		if (!http_is_tchar((unsigned char)*p))
+			return fail(m, HTTP_ERR_NOT_HTTP);
+	}
+	return 0;
+}
+
+int http_parse(struct http_msg *m, const char *buf, size_t len, const struct http_limits *lim)
+{
+	const char *lf, *p, *e, *next;
+
+	if (m->phase == PH_DONE)
+		return (int)m->head_len;
+	if (m->error != HTTP_ERR_NONE)
+		return HTTP_INVALID;
+	for (;;) {
+		lf = m->scan < len ? memchr(buf + m->scan, '\n', len - m->scan) : NULL;
+		p = buf + m->pos;
+		if (lf == NULL) {
+			m->scan = (uint32_t)len;
+			if (m->phase == PH_START && m->is_request &&
+			    check_partial_start(m, p, buf + len) < 0)
+				return HTTP_INVALID;
+			if (m->phase == PH_START && m->is_request && len - m->pos > lim->max_line)
+				return fail(m, HTTP_ERR_LINE_TOO_LONG);
+			if (len >= lim->max_head)
+				return fail(m, HTTP_ERR_HEAD_TOO_LARGE);
+			return HTTP_NEED_MORE;
+		}
+		next = lf + 1;
+		e = lf;
+		if (e > p && e[-1] == '\r')
+			e--;
+		else if (!(lim->lenient & HTTP_LENIENT_BARE_LF))
+			return fail(m, m->phase == PH_START && m->is_request && e == p
+					       ? HTTP_ERR_BARE_LF
+				       : m->phase == PH_START && m->is_request
+					       ? (check_partial_start(m, p, e) < 0 ? HTTP_ERR_NOT_HTTP
+										  : HTTP_ERR_BARE_LF)
+					       : HTTP_ERR_BARE_LF);
+		if ((size_t)(next - buf) > lim->max_head)
+			return fail(m, HTTP_ERR_HEAD_TOO_LARGE);
+		if (memchr(p, '\r', (size_t)(e - p)) != NULL)
+			return fail(m, m->phase == PH_START && m->is_request &&
+						       check_partial_start(m, p, e) < 0
+					       ? HTTP_ERR_NOT_HTTP
+					       : HTTP_ERR_BARE_CR);
+		if (m->phase == PH_START) {
+			if (e == p && m->is_request && m->pos < 4) {
+				/* RFC 9112 2.2: ignore a CRLF before the request line */
+			} else if (m->is_request ? (e - p > (long)lim->max_line
+							    ? fail(m, HTTP_ERR_LINE_TOO_LONG)
+							    : parse_request_line(m, buf, p, e)) < 0
+						 : parse_status_line(m, buf, p, e) < 0) {
+				return HTTP_INVALID;
+			} else {
+				m->phase = PH_FIELDS;
+			}
+		} else if (e == p) {
+			if (finish_head(m) < 0)
+				return HTTP_INVALID;
+			m->phase = PH_DONE;
+			m->head_len = (uint32_t)(next - buf);
+			m->pos = m->scan = m->head_len;
+			return (int)m->head_len;
+		} else if (parse_field(m, buf, p, e, next, lim) < 0) {
+			return HTTP_INVALID;
+		}
+		m->pos = m->scan = (uint32_t)(next - buf);
+	}
+}
+
+int http_msg_keeps_alive(const struct http_msg *m)
+{
+	if (m->flags & HTTP_F_CONN_CLOSE)
+		return 0;
+	return m->minor >= 1 || (m->flags & HTTP_F_CONN_KEEP_ALIVE);
+}
