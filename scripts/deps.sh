@@ -11,7 +11,8 @@ set -euo pipefail
 PKGS=(
 	build-essential meson ninja-build pkg-config
 	liburcu-dev libjemalloc-dev check libinih-dev libsystemd-dev libcap-dev
-	nftables iproute2 nginx-light wrk curl haproxy squid clang python3 procps
+	nftables iproute2 nginx wrk curl haproxy squid clang python3 procps
+	libclang-rt-14-dev libhttp-parser-dev gnuplot-nox clang-format
 )
 SERVICES=(nginx haproxy squid)
 
@@ -35,7 +36,7 @@ installed()
 
 missing=()
 for p in "${PKGS[@]}"; do
-	if [ "$p" = nginx-light ] && { installed nginx || installed nginx-core ||
+	if [ "$p" = nginx ] && { installed nginx || installed nginx-core ||
 					installed nginx-full || installed nginx-extras; }; then
 		continue	# any nginx flavour will do
 	fi
@@ -55,11 +56,6 @@ fi
 log "installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
-# nginx-light disappeared from newer Debian releases; fall back to nginx.
-if [[ " ${missing[*]} " == *" nginx-light "* ]] &&
-   ! apt-cache show nginx-light >/dev/null 2>&1; then
-	missing=("${missing[@]/nginx-light/nginx}")
-fi
 apt-get install -y -q --no-install-recommends "${missing[@]}"
 
 # A real machine may have just started the packaged daemons in the root

@@ -415,17 +415,55 @@ static int finish_head(struct http_msg *m)
 static int check_partial_start(struct http_msg *m, const char *p, const char *e)
 {
 	for (; p < e; p++) {
-		if (*p == ' ')
-			return 0;
+		if (*p == ' ' || *p == '\r')
+			return 0; /* the complete line decides */
 		if (!http_is_tchar((unsigned char)*p))
 			return fail(m, HTTP_ERR_NOT_HTTP);
 	}
 	return 0;
 }
 
+/* Checks that apply before a request line is complete, on at most its first
+ * max_line + 1 bytes, so a split input gets the same verdict as a whole one. */
+static int check_start_prefix(struct http_msg *m, const char *p, const char *e,
+			      const struct http_limits *lim)
+{
+	const char *cap = e - p > (long)lim->max_line ? p + lim->max_line + 1 : e;
+
+	if (check_partial_start(m, p, cap) < 0)
+		return HTTP_INVALID;
+	if (e - p > (long)lim->max_line)
+		return fail(m, HTTP_ERR_LINE_TOO_LONG);
+	return 0;
+}
+
+/* One complete line [p, e) (CR stripped), next = the byte after its LF. */
+static int parse_line(struct http_msg *m, const char *buf, const char *p, const char *e,
+		      const char *next, const struct http_limits *lim)
+{
+	if (m->phase == PH_START) {
+		if (e == p && m->is_request && m->pos < 4)
+			return 0; /* RFC 9112 2.2: ignore a CRLF before the request line */
+		if (m->is_request ? parse_request_line(m, buf, p, e) < 0
+				  : parse_status_line(m, buf, p, e) < 0)
+			return HTTP_INVALID;
+		m->phase = PH_FIELDS;
+		return 0;
+	}
+	if (e == p) {
+		if (finish_head(m) < 0)
+			return HTTP_INVALID;
+		m->phase = PH_DONE;
+		m->head_len = (uint32_t)(next - buf);
+		return 1;
+	}
+	return parse_field(m, buf, p, e, next, lim);
+}
+
 int http_parse(struct http_msg *m, const char *buf, size_t len, const struct http_limits *lim)
 {
 	const char *lf, *p, *e, *next;
+	int cr, r;
 
 	if (m->phase == PH_DONE)
 		return (int)m->head_len;
@@ -437,54 +475,31 @@ int http_parse(struct http_msg *m, const char *buf, size_t len, const struct htt
 		if (lf == NULL) {
 			m->scan = (uint32_t)len;
 			if (m->phase == PH_START && m->is_request &&
-			    check_partial_start(m, p, buf + len) < 0)
+			    check_start_prefix(m, p, buf + len, lim) < 0)
 				return HTTP_INVALID;
-			if (m->phase == PH_START && m->is_request && len - m->pos > lim->max_line)
-				return fail(m, HTTP_ERR_LINE_TOO_LONG);
 			if (len >= lim->max_head)
 				return fail(m, HTTP_ERR_HEAD_TOO_LARGE);
 			return HTTP_NEED_MORE;
 		}
 		next = lf + 1;
 		e = lf;
-		if (e > p && e[-1] == '\r')
+		cr = e > p && e[-1] == '\r';
+		if (cr)
 			e--;
-		else if (!(lim->lenient & HTTP_LENIENT_BARE_LF))
-			return fail(m, m->phase == PH_START && m->is_request && e == p
-					       ? HTTP_ERR_BARE_LF
-				       : m->phase == PH_START && m->is_request
-					       ? (check_partial_start(m, p, e) < 0 ? HTTP_ERR_NOT_HTTP
-										  : HTTP_ERR_BARE_LF)
-					       : HTTP_ERR_BARE_LF);
+		if (m->phase == PH_START && m->is_request && check_start_prefix(m, p, e, lim) < 0)
+			return HTTP_INVALID;
 		if ((size_t)(next - buf) > lim->max_head)
 			return fail(m, HTTP_ERR_HEAD_TOO_LARGE);
+		if (!cr && !(lim->lenient & HTTP_LENIENT_BARE_LF))
+			return fail(m, HTTP_ERR_BARE_LF);
 		if (memchr(p, '\r', (size_t)(e - p)) != NULL)
-			return fail(m, m->phase == PH_START && m->is_request &&
-						       check_partial_start(m, p, e) < 0
-					       ? HTTP_ERR_NOT_HTTP
-					       : HTTP_ERR_BARE_CR);
-		if (m->phase == PH_START) {
-			if (e == p && m->is_request && m->pos < 4) {
-				/* RFC 9112 2.2: ignore a CRLF before the request line */
-			} else if (m->is_request ? (e - p > (long)lim->max_line
-							    ? fail(m, HTTP_ERR_LINE_TOO_LONG)
-							    : parse_request_line(m, buf, p, e)) < 0
-						 : parse_status_line(m, buf, p, e) < 0) {
-				return HTTP_INVALID;
-			} else {
-				m->phase = PH_FIELDS;
-			}
-		} else if (e == p) {
-			if (finish_head(m) < 0)
-				return HTTP_INVALID;
-			m->phase = PH_DONE;
-			m->head_len = (uint32_t)(next - buf);
-			m->pos = m->scan = m->head_len;
-			return (int)m->head_len;
-		} else if (parse_field(m, buf, p, e, next, lim) < 0) {
+			return fail(m, HTTP_ERR_BARE_CR);
+		r = parse_line(m, buf, p, e, next, lim);
+		if (r < 0)
 			return HTTP_INVALID;
-		}
 		m->pos = m->scan = (uint32_t)(next - buf);
+		if (r > 0)
+			return (int)m->head_len;
 	}
 }
 

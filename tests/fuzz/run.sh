@@ -1,0 +1,38 @@
+#!/bin/bash
+# Builds the libFuzzer targets with clang (ASan + UBSan) and runs each for
+# FUZZ_SECONDS (default 20) from the seed corpus. Exit 0: no finding; 77: no
+# clang/libFuzzer here. Crash inputs are left in $OUT (printed on failure).
+#   tests/fuzz/run.sh SRCROOT OUTDIR [SECONDS]
+set -euo pipefail
+src=${1:?source root}
+out=${2:?output directory}
+secs=${3:-${FUZZ_SECONDS:-20}}
+command -v clang >/dev/null || { echo "SKIP: clang not installed"; exit 77; }
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+src=$(cd "$src" && pwd)
+flags=(-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
+       -fno-sanitize-recover=undefined -I"$src/src" -D_GNU_SOURCE)
+for t in request response; do
+	bin="$out/fuzz_$t"
+	if ! clang "${flags[@]}" -o "$bin" "$src/tests/fuzz/fuzz_$t.c" "$src/src/http/parse.c" \
+		"$src/src/http/body.c" 2>"$out/build_$t.log"; then
+		if grep -q 'libclang_rt.fuzzer\|cannot find' "$out/build_$t.log"; then
+			echo "SKIP: libFuzzer runtime missing (libclang-rt-14-dev)"
+			exit 77
+		fi
+		cat "$out/build_$t.log"
+		exit 1
+	fi
+	work="$out/corpus_$t"
+	mkdir -p "$work"
+	echo "fuzz_$t: ${secs}s"
+	(cd "$out" && "$bin" -max_total_time="$secs" -dict="$src/tests/fuzz/http.dict" \
+		-max_len=8192 -print_final_stats=1 "$work" "$src/tests/fuzz/corpus/$t" \
+		2>"$out/fuzz_$t.log") || {
+		tail -40 "$out/fuzz_$t.log"
+		echo "FINDING: fuzz_$t (crash input in $out)"
+		exit 1
+	}
+	grep -E '^stat::number_of_executed_units|^#[0-9]+ *DONE' "$out/fuzz_$t.log" || true
+done
