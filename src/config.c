@@ -47,6 +47,7 @@ enum key_bit {
 	K_MAX_HEAD = 1u << 17,
 	K_MAX_FIELDS = 1u << 18,
 	K_BARE_LF = 1u << 19,
+	K_SPLICE = 1u << 20,
 };
 
 int config_parse_duration(const char *s, uint32_t *ms)
@@ -131,6 +132,18 @@ static int once(struct parse_ctx *x, unsigned bit, const char *name)
 #define BAD_VALUE(x, name, value, expect)                                                  \
 	fail(x, -1, "[%s] %s: invalid value '%s' (expected %s)", (x)->section, name, value, expect)
 
+static int parse_on_off(const char *value, int *out)
+{
+	if (strcmp(value, "on") == 0 || strcmp(value, "yes") == 0 || strcmp(value, "true") == 0)
+		*out = 1;
+	else if (strcmp(value, "off") == 0 || strcmp(value, "no") == 0 ||
+		 strcmp(value, "false") == 0)
+		*out = 0;
+	else
+		return -1;
+	return 0;
+}
+
 static int global_key(struct parse_ctx *x, const char *name, const char *value)
 {
 	struct config *cfg = x->cfg;
@@ -177,6 +190,11 @@ static int global_key(struct parse_ctx *x, const char *name, const char *value)
 		if (config_parse_size(value, &sz) < 0 || sz < 1024 || sz > 1024 * 1024)
 			return BAD_VALUE(x, name, value, "a size from 1k to 1m");
 		cfg->buffer_size = (uint32_t)sz;
+	} else if (strcmp(name, "splice") == 0) {
+		if (!once(x, K_SPLICE, name))
+			return 0;
+		if (parse_on_off(value, &cfg->splice) < 0)
+			return BAD_VALUE(x, name, value, "on | off");
 	} else {
 		return fail(x, -1, "[global] %s: unknown key", name);
 	}
@@ -207,18 +225,6 @@ static int timeouts_key(struct parse_ctx *x, const char *name, const char *value
 		return 1;
 	}
 	return fail(x, -1, "[timeouts] %s: unknown key", name);
-}
-
-static int parse_on_off(const char *value, int *out)
-{
-	if (strcmp(value, "on") == 0 || strcmp(value, "yes") == 0 || strcmp(value, "true") == 0)
-		*out = 1;
-	else if (strcmp(value, "off") == 0 || strcmp(value, "no") == 0 ||
-		 strcmp(value, "false") == 0)
-		*out = 0;
-	else
-		return -1;
-	return 0;
 }
 
 static int size_key(struct parse_ctx *x, const char *name, const char *value, unsigned bit,
@@ -443,6 +449,7 @@ static void set_defaults(struct config *cfg)
 	cfg->log_level = LOG_INFO;
 	cfg->drain_timeout_ms = 10 * 1000;
 	cfg->buffer_size = 16 * 1024;
+	cfg->splice = 1;
 	cfg->client_header_timeout_ms = 10 * 1000;
 	cfg->connect_timeout_ms = 5 * 1000;
 	cfg->idle_timeout_ms = 60 * 1000;

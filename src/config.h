@@ -35,6 +35,7 @@ struct config {
 	enum log_level log_level;
 	uint32_t drain_timeout_ms;
 	uint32_t buffer_size; /* bytes per relay buffer (each direction) */
+	int splice;	      /* large response bodies by splice() through pipes */
 	uint32_t client_header_timeout_ms;
 	uint32_t connect_timeout_ms;
 	uint32_t idle_timeout_ms;

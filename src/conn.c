@@ -164,6 +164,8 @@ void conn_close(struct conn *c, enum conn_close_reason reason, int err)
 	buf_put(&w->bufs, c->u2c);
 	buf_put(&w->bufs, c->pre);
 	c->c2u = c->u2c = c->pre = NULL;
+	pipe_put(&w->pipes, c->pipe);
+	c->pipe = NULL;
 	conn_http_free(c);
 	cds_list_del_init(&c->tlink);
 	conn_set_state(c, CONN_ST_CLOSED);
@@ -183,6 +185,7 @@ void conn_free(struct conn *c)
 ssize_t conn_read(struct conn *c, struct conn_side *s, struct buf **bp)
 {
 	struct buf *b = *bp;
+	size_t want;
 	ssize_t n;
 
 	if (b == NULL) {
@@ -194,9 +197,14 @@ ssize_t conn_read(struct conn *c, struct conn_side *s, struct buf **bp)
 		buf_compact(b);
 	if (buf_room(b) == 0)
 		return -ENOBUFS; /* callers check for a full buffer first */
-	n = recv(s->fd, b->data + b->end, buf_room(b), 0);
+	want = buf_room(b);
+	n = recv(s->fd, b->data + b->end, want, 0);
 	if (n > 0) {
 		b->end += (uint32_t)n;
+		/* a short read drained the socket: edge-triggered polling reports
+		 * the next arrival (or EOF) as a new event, so skip the EAGAIN read */
+		if ((size_t)n < want)
+			s->readable = 0;
 		return n;
 	}
 	if (n == 0) {
@@ -220,6 +228,8 @@ ssize_t conn_write(struct conn *c, struct conn_side *s, struct buf **bp)
 		return 0;
 	n = send(s->fd, b->data + b->start, b->lim - b->start, MSG_NOSIGNAL);
 	if (n >= 0) {
+		if ((uint32_t)n < b->lim - b->start)
+			s->writable = 0; /* short write: the socket buffer is full */
 		b->start += (uint32_t)n;
 		if (b->start == b->end) {
 			buf_put(&c->w->bufs, b);
@@ -421,6 +431,8 @@ enum conn_next conn_linger(struct conn *c, enum conn_close_reason reason, int er
 	buf_put(&c->w->bufs, c->c2u);
 	buf_put(&c->w->bufs, c->pre);
 	c->c2u = c->pre = NULL;
+	pipe_put(&c->w->pipes, c->pipe); /* an unfinished body is not worth flushing */
+	c->pipe = NULL;
 	conn_http_free(c);
 	conn_timer_arm(c, CONN_TIMER_LINGER);
 	conn_set_state(c, CONN_ST_LINGER);

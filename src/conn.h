@@ -14,6 +14,7 @@
 #include <urcu/wfcqueue.h>
 
 #include "buf.h"
+#include "pipe.h"
 #include "config.h"
 #include "http/http.h"
 #include "intercept/intercept.h"
@@ -112,6 +113,7 @@ struct conn {
 	struct buf *c2u, *u2c; /* client→upstream, upstream→client; NULL when empty */
 	struct buf *pre;       /* rewritten request head, sent upstream before c2u */
 	struct conn_http *h;   /* HTTP state of the exchange in progress, else NULL */
+	struct rpipe *pipe;    /* response bytes in flight by splice(), else NULL */
 	uint64_t deadline;
 	uint64_t id;
 	union ic_addr peer, dst;

@@ -434,6 +434,79 @@ static int classify_response(struct conn *c, enum conn_next *next)
 	return 0;
 }
 
+/* Response bodies at least this long go by splice() (when the pool has pipes). */
+#define SPLICE_MIN (32 * 1024)
+
+/* Should the rest of this response body move by splice()? Only a
+ * Content-Length body, only once the copy buffer is empty (bytes stay in
+ * order), and then until the pipe is empty again. */
+static int splicing(const struct conn *c)
+{
+	const struct conn_http *h = c->h;
+
+	if (c->pipe != NULL)
+		return 1;
+	return h->rsp_head_done && h->rspb.kind == HTTP_BODY_LENGTH && !h->rspb.done &&
+	       h->rspb.remaining >= SPLICE_MIN && c->u2c == NULL && !c->w->pipes.broken;
+}
+
+/* Upstream → pipe → client. Returns bytes moved, or -1 with *next set. */
+static long splice_response(struct conn *c, enum conn_next *next)
+{
+	struct conn_http *h = c->h;
+	struct worker *w = c->w;
+	long moved = 0;
+	size_t want;
+	ssize_t n;
+
+	for (;;) {
+		if (c->pipe != NULL && c->pipe->bytes > 0 && c->cli.writable) {
+			n = pipe_drain(c->pipe, c->cli.fd);
+			if (n == -EAGAIN || (n > 0 && c->pipe->bytes > 0))
+				c->cli.writable = 0;
+			if (n > 0) {
+				moved += n;
+				w->stats.bytes_spliced += (uint64_t)n;
+			} else if (n != -EAGAIN) {
+				conn_close(c, CONN_CLOSE_CLIENT_RESET, (int)-n);
+				*next = CONN_NEXT_CLOSED;
+				return -1;
+			}
+		}
+		if (c->pipe != NULL && c->pipe->bytes == 0) {
+			pipe_put(&w->pipes, c->pipe);
+			c->pipe = NULL;
+		}
+		if (h->rspb.done || moved >= RELAY_BUDGET || !c->up.readable || c->up.eof)
+			break;
+		if (c->pipe != NULL && c->pipe->bytes > 0 && !c->cli.writable)
+			break; /* backpressure: the pipe holds what the client cannot take */
+		if (c->pipe == NULL && (c->pipe = pipe_get(&w->pipes)) == NULL)
+			break; /* no pipe to be had: the copy path takes over */
+		want = w->pipes.size - c->pipe->bytes;
+		if (want > h->rspb.remaining)
+			want = (size_t)h->rspb.remaining;
+		n = pipe_fill(c->pipe, c->up.fd, want);
+		if (n == 0) {
+			c->up.eof = 1;
+			c->up.readable = 0;
+			break;
+		}
+		if (n == -EAGAIN) {
+			c->up.readable = 0;
+			continue;
+		}
+		if (n < 0) {
+			*next = conn_reply(c, 502, CONN_CLOSE_UPSTREAM_RESET, (int)-n);
+			return -1;
+		}
+		if ((size_t)n < want)
+			c->up.readable = 0; /* short: drained */
+		http_body_advance(&h->rspb, (uint64_t)n);
+	}
+	return moved;
+}
+
 /* Upstream → client. Returns bytes moved, or -1 with *next set. */
 static long pump_response(struct conn *c, enum conn_next *next)
 {
@@ -443,6 +516,16 @@ static long pump_response(struct conn *c, enum conn_next *next)
 	ssize_t n;
 
 	for (;;) {
+		if (splicing(c)) {
+			n = splice_response(c, next);
+			if (n < 0)
+				return -1;
+			moved += n;
+			if (c->pipe != NULL || h->rspb.done || !c->up.readable || c->up.eof ||
+			    moved >= RELAY_BUDGET)
+				break;
+			/* no pipe could be had: go on copying */
+		}
 		if (c->cli.writable) {
 			n = conn_write(c, &c->cli, &c->u2c);
 			if (n > 0) {
@@ -520,7 +603,8 @@ enum conn_next conn_st_exchange(struct conn *c)
 	down = pump_response(c, &next);
 	if (down < 0)
 		return next;
-	if (h->rsp_head_done && h->rspb.done && (c->u2c == NULL || c->u2c->start == c->u2c->lim)) {
+	if (h->rsp_head_done && h->rspb.done && c->pipe == NULL &&
+	    (c->u2c == NULL || c->u2c->start == c->u2c->lim)) {
 		if (h->reqb.done && c->pre == NULL && (c->c2u == NULL || c->c2u->start == c->c2u->lim))
 			return end_exchange(c);
 		/* answered before the request body was through: that body is moot */

@@ -57,10 +57,10 @@ static void log_summary(struct worker *workers, unsigned n, const struct accepto
 	for (i = 0; i < n; i++) {
 		const struct worker_stats *s = &workers[i].stats;
 
-		log_info("worker %u: %llu connections, %llu bytes from clients, %llu to clients, "
-			 "%llu spoofed-bind collisions, %llu port exhaustions retried",
+		log_info("worker %u: %llu connections, %llu bytes from clients, %llu to clients "
+			 "(%llu spliced), %llu spoofed-bind collisions, %llu port exhaustions retried",
 			 i, (unsigned long long)s->accepted, (unsigned long long)s->bytes_in,
-			 (unsigned long long)s->bytes_out,
+			 (unsigned long long)s->bytes_out, (unsigned long long)s->bytes_spliced,
 			 (unsigned long long)s->connect.bind_collisions,
 			 (unsigned long long)s->connect.port_exhaustions);
 		for (r = 0; r < CONN_CLOSE_MAX; r++)

@@ -12,6 +12,9 @@
 #define WORKER_EVENTS 256
 /* Free relay buffers a worker keeps for reuse. */
 #define WORKER_POOL_BUFS 256
+/* Free pipes a worker keeps for splice(), and the capacity asked for each. */
+#define WORKER_POOL_PIPES 64
+#define WORKER_PIPE_SIZE  (256 * 1024)
 
 /* Graceful close: how long a client may take to read the end and close. */
 #define LINGER_MS 2000
@@ -28,6 +31,8 @@ int worker_init(struct worker *w, unsigned id, const struct config *cfg,
 	w->n_listen = n_listen;
 	cds_wfcq_init(&w->qhead, &w->qtail);
 	buf_pool_init(&w->bufs, cfg->buffer_size, WORKER_POOL_BUFS);
+	pipe_pool_init(&w->pipes, cfg->splice ? WORKER_PIPE_SIZE : 0, WORKER_POOL_PIPES);
+	w->pipes.broken = !cfg->splice;
 	for (i = 0; i < CONN_TIMER_MAX; i++)
 		CDS_INIT_LIST_HEAD(&w->timers[i]);
 	w->timer_ms[CONN_TIMER_HEADER] = cfg->client_header_timeout_ms;
@@ -59,6 +64,7 @@ void worker_fini(struct worker *w)
 	poller_destroy(w->poller);
 	w->poller = NULL;
 	buf_pool_fini(&w->bufs);
+	pipe_pool_fini(&w->pipes);
 	cds_wfcq_destroy(&w->qhead, &w->qtail);
 }
 

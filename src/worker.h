@@ -29,6 +29,7 @@ struct worker_stats {
 	uint64_t replies[10]; /* responses by status class (index 1..5) */
 	uint64_t tunnels_non_http;
 	uint64_t tunnels_upgrade;
+	uint64_t bytes_spliced; /* of bytes_out, moved by splice() */
 	struct ic_connect_stats connect;
 };
 
@@ -47,6 +48,7 @@ struct worker {
 	const union ic_addr *listen_addrs; /* loop guard */
 	size_t n_listen;
 	struct buf_pool bufs;
+	struct pipe_pool pipes;
 	struct http_limits req_limits;
 	struct http_limits rsp_limits;
 	int draining; /* finishing: no keep-alive, no new requests */

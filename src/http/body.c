@@ -265,3 +265,11 @@ int http_body_eof(struct http_body *b)
 		b->done = 1;
 	return b->done;
 }
+
+void http_body_advance(struct http_body *b, uint64_t n)
+{
+	if (b->kind != HTTP_BODY_LENGTH)
+		return;
+	b->remaining = n < b->remaining ? b->remaining - n : 0;
+	b->done = b->remaining == 0;
+}

@@ -181,6 +181,9 @@ void http_body_init(struct http_body *b, const struct http_msg *m);
  * everything: call http_body_eof() when the connection ends.
  */
 long http_body_feed(struct http_body *b, const char *buf, size_t len);
+/* Counts n body bytes that were moved without being seen (splice): only for
+ * HTTP_BODY_LENGTH and HTTP_BODY_CLOSE; n <= b->remaining for LENGTH. */
+void http_body_advance(struct http_body *b, uint64_t n);
 /* True if a connection ending now leaves the message complete. */
 int http_body_eof(struct http_body *b);
 
