@@ -603,6 +603,7 @@ enum conn_next conn_st_exchange(struct conn *c)
 	down = pump_response(c, &next);
 	if (down < 0)
 		return next;
+	c->w->stats.bytes_out += (uint64_t)down;
 	if (h->rsp_head_done && h->rspb.done && c->pipe == NULL &&
 	    (c->u2c == NULL || c->u2c->start == c->u2c->lim)) {
 		if (h->reqb.done && c->pre == NULL && (c->c2u == NULL || c->c2u->start == c->c2u->lim))
