@@ -9,10 +9,11 @@
 
 #include "acceptor.h"
 #include "log.h"
+#include "stats.h"
 #include "util.h"
 
 /* Connections accepted per listener per wake-up before the others get a turn. */
-#define ACCEPT_BATCH 64
+#define ACCEPT_BATCH	64
 /* Back-off when the process or system is out of file descriptors. */
 #define EMFILE_PAUSE_MS 100
 
@@ -27,7 +28,8 @@ int acceptor_open(struct acceptor *a, const struct config *cfg, char *err, size_
 	a->rng = (uint64_t)now_ms() * 0x9E3779B97F4A7C15ull | 1;
 	rc = poller_create(&a->poller);
 	if (rc < 0) {
-		snprintf(err, errlen, "acceptor: cannot create poller (%d: %s)", -rc, strerror(-rc));
+		snprintf(err, errlen, "acceptor: cannot create poller (%d: %s)", -rc,
+			 strerror(-rc));
 		return -1;
 	}
 	for (i = 0; i < cfg->n_listeners; i++) {
@@ -39,8 +41,8 @@ int acceptor_open(struct acceptor *a, const struct config *cfg, char *err, size_
 			snprintf(err, errlen, "[listener %s] cannot listen on %s%s (%d: %s)%s",
 				 lc->name, addr, lc->mode == IC_MODE_TPROXY ? " (transparent)" : "",
 				 -fd, strerror(-fd),
-				 fd == -EPERM ? ": IP_TRANSPARENT needs CAP_NET_ADMIN (or "
-						"CAP_NET_RAW); run as root or grant the capability"
+				 fd == -EPERM	     ? ": IP_TRANSPARENT needs CAP_NET_ADMIN (or "
+						       "CAP_NET_RAW); run as root or grant the capability"
 				 : fd == -EADDRINUSE ? ": another process listens there"
 				 : fd == -EADDRNOTAVAIL ? ": the address is not local"
 							: "");
@@ -133,17 +135,18 @@ static void accept_batch(struct acceptor *a, struct listener *l)
 				set_paused(a, 1);
 				return;
 			}
-			a->accept_errors++; /* ECONNABORTED, EPROTO, ...: that client only */
+			STAT_INC(
+				a->accept_errors); /* ECONNABORTED, EPROTO, ...: that client only */
 			continue;
 		}
 		c = conn_new(fd, &peer, l->conf);
 		if (c == NULL) {
-			a->handoff_failed++;
+			STAT_INC(a->handoff_failed);
 			close(fd);
 			continue;
 		}
 		worker_hand_off(pick_worker(a), c);
-		a->accepted++;
+		STAT_INC(a->accepted);
 	}
 }
 

@@ -22,9 +22,9 @@ struct buf {
 
 struct buf_pool {
 	struct buf *free;
-	uint32_t size;	    /* capacity of every buffer */
+	uint32_t size; /* capacity of every buffer */
 	uint32_t n_free;
-	uint32_t max_free;  /* pooled beyond this are returned to the allocator */
+	uint32_t max_free; /* pooled beyond this are returned to the allocator */
 	uint64_t in_use;
 };
 

@@ -16,14 +16,15 @@
 struct parse_ctx {
 	struct config *cfg;
 	const char *file;
-	const char *text;     /* the whole file, to find line numbers */
-	char *err;	      /* first error, NULL-terminated */
-	size_t errlen;
+	const char *text; /* the whole file, to find line numbers */
+	char msg[512];	  /* first error, without "file:line: " */
+	int err_line;	  /* its line, or <= 0 when inih's answer or none applies */
 	int failed;
-	unsigned seen;        /* keys seen in the current section (bit per key) */
+	unsigned seen; /* keys seen in the current section (bit per key) */
 	char section[128];
 	struct listener_conf *cur; /* current [listener NAME], or NULL */
 	int workers_auto;
+	int single_line[3]; /* line of [global], [timeouts], [http] */
 };
 
 enum key_bit {
@@ -103,19 +104,17 @@ int config_parse_size(const char *s, uint64_t *bytes)
 static int fail(struct parse_ctx *x, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Records the first error: its message now, its line (if known here: > 0)
+ * now or, for key errors, from inih's return value later. */
 static int fail(struct parse_ctx *x, int line, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
 	if (x->failed++)
 		return 0;
-	n = line > 0 ? snprintf(x->err, x->errlen, "%s:%d: ", x->file, line)
-		     : snprintf(x->err, x->errlen, "%s: ", x->file);
-	if (n < 0 || (size_t)n >= x->errlen)
-		return 0;
+	x->err_line = line;
 	va_start(ap, fmt);
-	vsnprintf(x->err + n, x->errlen - (size_t)n, fmt, ap);
+	vsnprintf(x->msg, sizeof(x->msg), fmt, ap);
 	va_end(ap);
 	return 0;
 }
@@ -129,7 +128,7 @@ static int once(struct parse_ctx *x, unsigned bit, const char *name)
 	return 1;
 }
 
-#define BAD_VALUE(x, name, value, expect)                                                  \
+#define BAD_VALUE(x, name, value, expect) \
 	fail(x, -1, "[%s] %s: invalid value '%s' (expected %s)", (x)->section, name, value, expect)
 
 static int parse_on_off(const char *value, int *out)
@@ -208,7 +207,8 @@ static int timeouts_key(struct parse_ctx *x, const char *name, const char *value
 		unsigned bit;
 		size_t off;
 	} keys[] = {
-		{"client_header", K_CLIENT_HEADER, offsetof(struct config, client_header_timeout_ms)},
+		{"client_header", K_CLIENT_HEADER,
+		 offsetof(struct config, client_header_timeout_ms)},
 		{"connect", K_CONNECT, offsetof(struct config, connect_timeout_ms)},
 		{"idle", K_IDLE, offsetof(struct config, idle_timeout_ms)},
 		{"response", K_RESPONSE, offsetof(struct config, response_timeout_ms)},
@@ -236,8 +236,8 @@ static int size_key(struct parse_ctx *x, const char *name, const char *value, un
 	if (!once(x, bit, name))
 		return 0;
 	if (config_parse_size(value, &v) < 0 || v < lo || v > hi) {
-		snprintf(expect, sizeof(expect), "a number from %llu to %llu", (unsigned long long)lo,
-			 (unsigned long long)hi);
+		snprintf(expect, sizeof(expect), "a number from %llu to %llu",
+			 (unsigned long long)lo, (unsigned long long)hi);
 		return BAD_VALUE(x, name, value, expect);
 	}
 	*out = (uint32_t)v;
@@ -268,11 +268,13 @@ static int http_key(struct parse_ctx *x, const char *name, const char *value)
 		if (!once(x, K_VIA_NAME, name))
 			return 0;
 		for (i = 0; value[i]; i++)
-			if (!((value[i] >= 'a' && value[i] <= 'z') || (value[i] >= 'A' && value[i] <= 'Z') ||
+			if (!((value[i] >= 'a' && value[i] <= 'z') ||
+			      (value[i] >= 'A' && value[i] <= 'Z') ||
 			      (value[i] >= '0' && value[i] <= '9') || strchr("-._", value[i])))
 				break;
 		if (i == 0 || value[i] != '\0' || i >= sizeof(cfg->via_name))
-			return BAD_VALUE(x, name, value, "a host-like name (letters, digits, - . _)");
+			return BAD_VALUE(x, name, value,
+					 "a host-like name (letters, digits, - . _)");
 		memcpy(cfg->via_name, value, i + 1);
 	} else if (strcmp(name, "max_request_line") == 0) {
 		return size_key(x, name, value, K_MAX_LINE, 256, 1 << 20, &cfg->max_request_line);
@@ -302,7 +304,8 @@ static int listener_key(struct parse_ctx *x, const char *name, const char *value
 		if (!once(x, K_LISTEN, name))
 			return 0;
 		if (ic_addr_parse(value, &l->addr) < 0)
-			return BAD_VALUE(x, name, value, "IPv4:port or [IPv6]:port, e.g. 0.0.0.0:3129");
+			return BAD_VALUE(x, name, value,
+					 "IPv4:port or [IPv6]:port, e.g. 0.0.0.0:3129");
 	} else if (strcmp(name, "mode") == 0) {
 		if (!once(x, K_MODE, name))
 			return 0;
@@ -343,9 +346,18 @@ static int add_section(struct parse_ctx *x, const char *section, int line)
 	const char *name;
 	size_t i;
 
-	if (strcmp(section, "global") == 0 || strcmp(section, "timeouts") == 0 ||
-	    strcmp(section, "http") == 0)
+	static const char *const singles[] = {"global", "timeouts", "http"};
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(singles); k++) {
+		if (strcmp(section, singles[k]) != 0)
+			continue;
+		if (x->single_line[k] != 0)
+			return fail(x, line, "[%s]: section given twice (first on line %d)",
+				    section, x->single_line[k]);
+		x->single_line[k] = line;
 		return 1;
+	}
 	if (strncmp(section, "listener ", 9) != 0 && strcmp(section, "listener") != 0)
 		return fail(x, line,
 			    "[%s]: unknown section (expected [global], [timeouts], [http] or "
@@ -354,16 +366,15 @@ static int add_section(struct parse_ctx *x, const char *section, int line)
 	name = section + 8;
 	while (*name == ' ' || *name == '\t')
 		name++;
-	if (*name == '\0' || strlen(name) >= CONFIG_NAME_MAX)
+	if (*name == '\0' || strlen(name) > CONFIG_LISTENER_NAME_MAX)
 		return fail(x, line, "[%s]: a listener needs a name of 1 to %d characters", section,
-			    CONFIG_NAME_MAX - 1);
+			    CONFIG_LISTENER_NAME_MAX);
 	for (i = 0; i < x->cfg->n_listeners; i++)
 		if (strcmp(x->cfg->listeners[i].name, name) == 0)
 			return fail(x, line, "[%s]: listener defined twice (first on line %d)",
 				    section, x->cfg->listeners[i].line);
 	if (x->cfg->n_listeners == CONFIG_MAX_LISTENERS)
-		return fail(x, line, "[%s]: more than %d listeners", section,
-			    CONFIG_MAX_LISTENERS);
+		return fail(x, line, "[%s]: more than %d listeners", section, CONFIG_MAX_LISTENERS);
 	x->cur = &x->cfg->listeners[x->cfg->n_listeners++];
 	snprintf(x->cur->name, sizeof(x->cur->name), "%s", name);
 	x->cur->line = line;
@@ -430,7 +441,7 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 		snprintf(x->section, sizeof(x->section), "%s", section);
 		x->seen = 0;
 		x->cur = strncmp(section, "listener", 8) == 0 ? find_listener(x->cfg, section)
-							       : NULL;
+							      : NULL;
 	}
 	if (strcmp(section, "global") == 0)
 		return global_key(x, name, value);
@@ -438,7 +449,8 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 		return timeouts_key(x, name, value);
 	if (strcmp(section, "http") == 0)
 		return http_key(x, name, value);
-	REMORA_ASSERT(x->cur != NULL); /* scan_sections() made every listener */
+	if (x->cur == NULL) /* scan_sections() made every listener it accepted */
+		return fail(x, -1, "[%s]: unknown listener section", section);
 	return listener_key(x, name, value);
 }
 
@@ -464,6 +476,33 @@ static void set_defaults(struct config *cfg)
 	cfg->http_lenient = 0;
 }
 
+/* Line of "key =" inside the section whose header is on line sec (0 if absent). */
+static int key_line(const char *text, int sec, const char *key)
+{
+	const char *p = text;
+	size_t klen = strlen(key);
+	int line = 1;
+
+	if (sec <= 0)
+		return 0;
+	for (; *p; line++) {
+		const char *q = p;
+
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (line > sec && *q == '[')
+			return 0;
+		if (line > sec && strncmp(q, key, klen) == 0 &&
+		    (q[klen] == ' ' || q[klen] == '\t' || q[klen] == '='))
+			return line;
+		p = strchr(p, '\n');
+		if (p == NULL)
+			break;
+		p++;
+	}
+	return 0;
+}
+
 static int validate(struct parse_ctx *x)
 {
 	struct config *cfg = x->cfg;
@@ -473,9 +512,10 @@ static int validate(struct parse_ctx *x)
 		return fail(x, -1, "no [listener NAME] section: nothing to listen on");
 	for (i = 0; i < cfg->n_listeners; i++)
 		if (cfg->listeners[i].addr.sa.sa_family == 0)
-			return fail(x, cfg->listeners[i].line,
-				    "[listener %s] listen: missing key (e.g. listen = 0.0.0.0:3129)",
-				    cfg->listeners[i].name);
+			return fail(
+				x, cfg->listeners[i].line,
+				"[listener %s] listen: missing key (e.g. listen = 0.0.0.0:3129)",
+				cfg->listeners[i].name);
 	for (i = 0; i < cfg->n_listeners; i++)
 		for (j = 0; j < i; j++)
 			if (ic_addr_equal(&cfg->listeners[i].addr, &cfg->listeners[j].addr))
@@ -483,16 +523,20 @@ static int validate(struct parse_ctx *x)
 					    "[listener %s] listen: same address as [listener %s]",
 					    cfg->listeners[i].name, cfg->listeners[j].name);
 	if (cfg->max_head > cfg->buffer_size)
-		return fail(x, -1, "[http] max_head: %u is larger than [global] buffer_size (%u): a "
-				   "head must fit in one buffer",
+		return fail(x, key_line(x->text, x->single_line[2], "max_head"),
+			    "[http] max_head: %u is larger than [global] buffer_size (%u): a "
+			    "head must fit in one buffer",
 			    cfg->max_head, cfg->buffer_size);
 	if (cfg->max_request_line > cfg->max_head)
-		return fail(x, -1, "[http] max_request_line: %u is larger than max_head (%u)",
+		return fail(x, key_line(x->text, x->single_line[2], "max_request_line"),
+			    "[http] max_request_line: %u is larger than max_head (%u)",
 			    cfg->max_request_line, cfg->max_head);
 	if (x->workers_auto || cfg->workers == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 
-		cfg->workers = n < 1 ? 1 : n > CONFIG_MAX_WORKERS ? CONFIG_MAX_WORKERS : (unsigned)n;
+		cfg->workers = n < 1			? 1
+			       : n > CONFIG_MAX_WORKERS ? CONFIG_MAX_WORKERS
+							: (unsigned)n;
 	}
 	return 1;
 }
@@ -500,8 +544,8 @@ static int validate(struct parse_ctx *x)
 int config_load_string(const char *name, const char *text, struct config **out, char *err,
 		       size_t errlen)
 {
-	struct parse_ctx x = {.file = name, .text = text, .err = err, .errlen = errlen};
-	int line;
+	struct parse_ctx x = {.file = name, .text = text};
+	int line = 0;
 
 	err[0] = '\0';
 	x.cfg = calloc(1, sizeof(*x.cfg));
@@ -511,26 +555,28 @@ int config_load_string(const char *name, const char *text, struct config **out, 
 	}
 	set_defaults(x.cfg);
 	x.workers_auto = 1;
-	if (!scan_sections(&x)) {
-		free(x.cfg);
-		return -1;
-	}
-	ini_allow_multiline = false; /* a continuation line is a typo here, not a value */
-	line = ini_parse_string(text, on_entry, &x);
-	if (line > 0 && x.failed) {
-		/* prefix the line number inih found the first error on */
-		char msg[512];
-
-		snprintf(msg, sizeof(msg), "%s", err + strlen(name) + 2);
-		snprintf(err, errlen, "%s:%d: %s", name, line, msg);
-	} else if (line > 0) {
-		fail(&x, line, "syntax error (expected [section], key = value, or ; comment)");
-	} else if (line < 0) {
-		fail(&x, -1, "cannot parse (out of memory)");
+	if (scan_sections(&x)) {
+		/* parser settings (process-wide in Debian's libinih): continuation
+		 * lines are typos here, and the first error ends the parse so that
+		 * the line inih returns is the line of our first error */
+		ini_allow_multiline = false;
+		ini_stop_on_first_error = true;
+		line = ini_parse_string(text, on_entry, &x);
+		if (line > 0 && !x.failed)
+			fail(&x, line,
+			     "syntax error (expected [section], key = value, or ; comment)");
+		else if (line < 0)
+			fail(&x, -1, "cannot parse (out of memory)");
+		else if (line > 0 && x.err_line <= 0)
+			x.err_line = line;
 	}
 	if (!x.failed)
 		validate(&x);
 	if (x.failed) {
+		if (x.err_line > 0)
+			snprintf(err, errlen, "%s:%d: %s", name, x.err_line, x.msg);
+		else
+			snprintf(err, errlen, "%s: %s", name, x.msg);
 		free(x.cfg);
 		return -1;
 	}

@@ -13,9 +13,11 @@
 #include "intercept/intercept.h"
 #include "log.h"
 
-#define CONFIG_MAX_LISTENERS 64
-#define CONFIG_MAX_WORKERS   256
-#define CONFIG_NAME_MAX	     64
+#define CONFIG_MAX_LISTENERS	 64
+#define CONFIG_MAX_WORKERS	 256
+#define CONFIG_NAME_MAX		 64
+/* inih keeps section names under 50 bytes: "listener " + 40 */
+#define CONFIG_LISTENER_NAME_MAX 40
 
 enum balance { BALANCE_P2C, BALANCE_ROUND_ROBIN };
 enum non_http { NON_HTTP_TUNNEL, NON_HTTP_REJECT };
@@ -42,12 +44,12 @@ struct config {
 	uint32_t response_timeout_ms;
 	/* [http] */
 	enum non_http non_http;
-	int via;			   /* add a Via field and refuse our own */
-	char via_name[CONFIG_NAME_MAX];	   /* received-by pseudonym (default: hostname) */
+	int via;			/* add a Via field and refuse our own */
+	char via_name[CONFIG_NAME_MAX]; /* received-by pseudonym (default: hostname) */
 	uint32_t max_request_line;
 	uint32_t max_head;
 	uint32_t max_fields;
-	uint32_t http_lenient;		   /* HTTP_LENIENT_* */
+	uint32_t http_lenient; /* HTTP_LENIENT_* */
 	size_t n_listeners;
 	struct listener_conf listeners[CONFIG_MAX_LISTENERS];
 };

@@ -17,6 +17,7 @@
 
 #include "conn_int.h"
 #include "log.h"
+#include "stats.h"
 #include "util.h"
 #include "worker.h"
 
@@ -98,7 +99,7 @@ void conn_start(struct worker *w, struct conn *c)
 	c->deadline = w->now + w->timer_ms[CONN_TIMER_HEADER];
 	cds_list_add_tail(&c->tlink, &w->timers[CONN_TIMER_HEADER]);
 	w->nconns++;
-	w->stats.accepted++;
+	STAT_INC(w->stats.accepted);
 	err = poller_set(w->poller, c->cli.fd, POLLER_IN | POLLER_OUT | POLLER_ET, &c->cli);
 	if (err < 0) {
 		conn_close(c, CONN_CLOSE_POLLER, -err);
@@ -122,9 +123,10 @@ static void log_close(struct conn *c, enum conn_close_reason reason, int err)
 	if (err > 0)
 		snprintf(detail, sizeof(detail), " (%d: %s)", err, strerror(err));
 	else if (err < 0)
-		snprintf(detail, sizeof(detail), " (%s)", http_error_str((enum http_error)-err));
-	log_msg(close_reasons[reason].level, "conn %u.%llu %s -> %s [%s] closed while %s: %s: %s%s%s",
-		c->w->id, (unsigned long long)c->id, peer, dst, c->lc->name,
+		snprintf(detail, sizeof(detail), " (%s)", http_error_str((enum http_error) - err));
+	log_msg(close_reasons[reason].level,
+		"conn %u.%llu %s -> %s [%s] closed while %s: %s: %s%s%s", c->w->id,
+		(unsigned long long)c->id, peer, dst, c->lc->name,
 		conn_state_name(c->state == CONN_ST_LINGER ? c->close_state : c->state),
 		close_reasons[reason].token, close_reasons[reason].desc, status, detail);
 }
@@ -155,7 +157,7 @@ void conn_close(struct conn *c, enum conn_close_reason reason, int err)
 		log_close(c, reason, err);
 	c->reason = (uint8_t)reason;
 	c->err = err;
-	w->stats.closed[reason]++;
+	STAT_INC(w->stats.closed[reason]);
 	/* close() also removes the fds from the poller */
 	close(c->cli.fd);
 	c->cli.fd = -1;
@@ -297,7 +299,11 @@ static enum conn_next conn_st_up_connect(struct conn *c)
 	int fd, err = 0;
 
 	if (c->up.fd < 0) {
-		fd = ic_upstream_connect(&c->dst, &c->peer, c->lc->spoof, &w->stats.connect);
+		struct ic_connect_stats st = {0, 0};
+
+		fd = ic_upstream_connect(&c->dst, &c->peer, c->lc->spoof, &st);
+		STAT_ADD(w->stats.connect.bind_collisions, st.bind_collisions);
+		STAT_ADD(w->stats.connect.port_exhaustions, st.port_exhaustions);
 		if (fd < 0) {
 			if (fd == -ECONNREFUSED || fd == -ENETUNREACH || fd == -EHOSTUNREACH)
 				return connect_failed(c, connect_reason(-fd), -fd);
@@ -356,8 +362,8 @@ static long tunnel_dir(struct conn *c, struct conn_side *from, struct conn_side 
 		}
 		if (moved >= RELAY_BUDGET)
 			break;
-		if (from->eof || !from->readable || (*bp != NULL && buf_room(*bp) == 0 &&
-						     (*bp)->start == 0))
+		if (from->eof || !from->readable ||
+		    (*bp != NULL && buf_room(*bp) == 0 && (*bp)->start == 0))
 			break;
 		n = conn_read(c, from, bp);
 		if (n == -EAGAIN || n == 0)
@@ -408,8 +414,8 @@ static enum conn_next conn_st_tunnel(struct conn *c)
 			  CONN_CLOSE_CLIENT_RESET);
 	if (down < 0)
 		return CONN_NEXT_CLOSED;
-	c->w->stats.bytes_in += (uint64_t)up;
-	c->w->stats.bytes_out += (uint64_t)down;
+	STAT_ADD(c->w->stats.bytes_in, up);
+	STAT_ADD(c->w->stats.bytes_out, down);
 	if (c->cli.shut && c->up.shut) {
 		conn_close(c, CONN_CLOSE_DONE, 0);
 		return CONN_NEXT_CLOSED;
@@ -451,7 +457,7 @@ static enum conn_next conn_st_linger(struct conn *c)
 			conn_close(c, CONN_CLOSE_CLIENT_RESET, (int)-n);
 			return CONN_NEXT_CLOSED;
 		}
-		c->w->stats.bytes_out += (uint64_t)n;
+		STAT_ADD(c->w->stats.bytes_out, n);
 	}
 	if (c->u2c != NULL && c->u2c->start < c->u2c->lim)
 		return CONN_NEXT_WAIT;
@@ -489,8 +495,10 @@ void conn_timeout(struct conn *c, enum conn_timer t)
 			conn_reply(c, 408, CONN_CLOSE_CLIENT_HEADER_TIMEOUT, 0);
 			conn_run(c);
 		} else {
-			conn_close(c, c->requests ? CONN_CLOSE_KEEPALIVE_END
-						  : CONN_CLOSE_CLIENT_HEADER_TIMEOUT, 0);
+			conn_close(c,
+				   c->requests ? CONN_CLOSE_KEEPALIVE_END
+					       : CONN_CLOSE_CLIENT_HEADER_TIMEOUT,
+				   0);
 		}
 		return;
 	case CONN_TIMER_CONNECT:
@@ -502,8 +510,9 @@ void conn_timeout(struct conn *c, enum conn_timer t)
 		conn_run(c);
 		return;
 	case CONN_TIMER_IDLE:
-		conn_close(c, c->state == CONN_ST_REQ_HEAD ? CONN_CLOSE_KEEPALIVE_END
-							   : CONN_CLOSE_IDLE_TIMEOUT,
+		conn_close(c,
+			   c->state == CONN_ST_REQ_HEAD ? CONN_CLOSE_KEEPALIVE_END
+							: CONN_CLOSE_IDLE_TIMEOUT,
 			   0);
 		return;
 	default:

@@ -20,13 +20,13 @@
 #include "intercept/intercept.h"
 
 /* The states, in the order a request goes through them. */
-#define CONN_STATES(X)                                                                     \
-	X(REQ_HEAD, "reading request head")                                               \
-	X(RESOLVE, "finding the original destination")                                    \
-	X(UP_CONNECT, "connecting upstream (transparent)")                                \
-	X(EXCHANGE, "relaying request and response")                                      \
-	X(TUNNEL, "tunnelling bytes")                                                     \
-	X(LINGER, "[closing] flushing, then discarding input until the client closes")    \
+#define CONN_STATES(X)                                                                 \
+	X(REQ_HEAD, "reading request head")                                            \
+	X(RESOLVE, "finding the original destination")                                 \
+	X(UP_CONNECT, "connecting upstream (transparent)")                             \
+	X(EXCHANGE, "relaying request and response")                                   \
+	X(TUNNEL, "tunnelling bytes")                                                  \
+	X(LINGER, "[closing] flushing, then discarding input until the client closes") \
 	X(CLOSED, "closed")
 
 #define CONN_ST_ENUM(name, desc) CONN_ST_##name,
@@ -35,36 +35,39 @@ enum conn_state { CONN_STATES(CONN_ST_ENUM) CONN_ST_MAX };
 
 /* Why a connection ended: feeds the error log, metrics and the access log.
  * X(enum, token, log level, description) */
-#define CONN_CLOSE_REASONS(X)                                                              \
-	X(NONE, "none", LOG_ERROR, "not closed")                                           \
-	X(DONE, "done", LOG_DEBUG, "finished")                                            \
-	X(CLIENT_EMPTY, "client-empty", LOG_DEBUG, "client closed before sending anything") \
-	X(KEEPALIVE_END, "keepalive-end", LOG_DEBUG, "client closed an idle keep-alive connection") \
-	X(CLIENT_EOF, "client-eof", LOG_INFO, "client closed in the middle of a request")   \
-	X(CLIENT_RESET, "client-reset", LOG_DEBUG, "client connection reset")             \
-	X(CLIENT_HEADER_TIMEOUT, "client-header-timeout", LOG_INFO,                          \
-	  "client sent no complete request head in time")                                 \
-	X(BAD_REQUEST, "bad-request", LOG_INFO, "invalid request (answered with its status)") \
-	X(METHOD_NOT_ALLOWED, "method-not-allowed", LOG_INFO, "CONNECT on an intercept port (405)") \
-	X(VIA_LOOP, "via-loop", LOG_WARN, "request already carries our own Via entry (508)") \
-	X(NON_HTTP_REJECTED, "non-http-rejected", LOG_INFO, "not HTTP and non_http = reject") \
-	X(ORIG_DST_FAILED, "orig-dst-failed", LOG_WARN, "original destination lookup failed") \
-	X(LOOP_GUARD, "loop-guard", LOG_WARN,                                             \
-	  "original destination is one of Remora's own listeners (loop guard)")           \
-	X(UPSTREAM_SOCKET, "upstream-socket", LOG_WARN,                                    \
-	  "cannot create or bind the transparent upstream socket")                         \
-	X(UPSTREAM_REFUSED, "upstream-refused", LOG_INFO, "upstream refused the connection") \
-	X(UPSTREAM_UNREACHABLE, "upstream-unreachable", LOG_INFO, "upstream unreachable") \
-	X(UPSTREAM_CONNECT_FAILED, "upstream-connect-failed", LOG_INFO,                   \
-	  "upstream connect failed")                                                       \
-	X(CONNECT_TIMEOUT, "connect-timeout", LOG_INFO, "upstream connect timed out")      \
-	X(RESPONSE_TIMEOUT, "response-timeout", LOG_INFO, "upstream sent no response head in time") \
-	X(UPSTREAM_RESET, "upstream-reset", LOG_INFO, "upstream connection reset")        \
-	X(UPSTREAM_EOF, "upstream-eof", LOG_INFO, "upstream closed before the response was complete") \
-	X(BAD_RESPONSE, "bad-response", LOG_INFO, "invalid response from upstream")        \
-	X(IDLE_TIMEOUT, "idle-timeout", LOG_DEBUG, "no bytes moved within the idle timeout") \
-	X(NO_MEMORY, "no-memory", LOG_WARN, "out of memory")                              \
-	X(POLLER, "poller", LOG_WARN, "cannot register with the poller")                  \
+#define CONN_CLOSE_REASONS(X)                                                                      \
+	X(NONE, "none", LOG_ERROR, "not closed")                                                   \
+	X(DONE, "done", LOG_DEBUG, "finished")                                                     \
+	X(CLIENT_EMPTY, "client-empty", LOG_DEBUG, "client closed before sending anything")        \
+	X(KEEPALIVE_END, "keepalive-end", LOG_DEBUG,                                               \
+	  "client closed an idle keep-alive connection")                                           \
+	X(CLIENT_EOF, "client-eof", LOG_INFO, "client closed in the middle of a request")          \
+	X(CLIENT_RESET, "client-reset", LOG_DEBUG, "client connection reset")                      \
+	X(CLIENT_HEADER_TIMEOUT, "client-header-timeout", LOG_INFO,                                \
+	  "client sent no complete request head in time")                                          \
+	X(BAD_REQUEST, "bad-request", LOG_INFO, "invalid request (answered with its status)")      \
+	X(METHOD_NOT_ALLOWED, "method-not-allowed", LOG_INFO,                                      \
+	  "CONNECT on an intercept port (405)")                                                    \
+	X(VIA_LOOP, "via-loop", LOG_WARN, "request already carries our own Via entry (508)")       \
+	X(NON_HTTP_REJECTED, "non-http-rejected", LOG_INFO, "not HTTP and non_http = reject")      \
+	X(ORIG_DST_FAILED, "orig-dst-failed", LOG_WARN, "original destination lookup failed")      \
+	X(LOOP_GUARD, "loop-guard", LOG_WARN,                                                      \
+	  "original destination is one of Remora's own listeners (loop guard)")                    \
+	X(UPSTREAM_SOCKET, "upstream-socket", LOG_WARN,                                            \
+	  "cannot create or bind the transparent upstream socket")                                 \
+	X(UPSTREAM_REFUSED, "upstream-refused", LOG_INFO, "upstream refused the connection")       \
+	X(UPSTREAM_UNREACHABLE, "upstream-unreachable", LOG_INFO, "upstream unreachable")          \
+	X(UPSTREAM_CONNECT_FAILED, "upstream-connect-failed", LOG_INFO, "upstream connect failed") \
+	X(CONNECT_TIMEOUT, "connect-timeout", LOG_INFO, "upstream connect timed out")              \
+	X(RESPONSE_TIMEOUT, "response-timeout", LOG_INFO,                                          \
+	  "upstream sent no response head in time")                                                \
+	X(UPSTREAM_RESET, "upstream-reset", LOG_INFO, "upstream connection reset")                 \
+	X(UPSTREAM_EOF, "upstream-eof", LOG_INFO,                                                  \
+	  "upstream closed before the response was complete")                                      \
+	X(BAD_RESPONSE, "bad-response", LOG_INFO, "invalid response from upstream")                \
+	X(IDLE_TIMEOUT, "idle-timeout", LOG_DEBUG, "no bytes moved within the idle timeout")       \
+	X(NO_MEMORY, "no-memory", LOG_WARN, "out of memory")                                       \
+	X(POLLER, "poller", LOG_WARN, "cannot register with the poller")                           \
 	X(SHUTDOWN, "shutdown", LOG_INFO, "still open when the drain time ran out")
 
 #define CONN_CLOSE_ENUM(name, token, lvl, desc) CONN_CLOSE_##name,
@@ -97,8 +100,8 @@ struct conn_side {
 	int fd;
 	uint8_t readable; /* edge-triggered readiness not yet consumed */
 	uint8_t writable;
-	uint8_t eof;	  /* read returned 0 */
-	uint8_t shut;	  /* we have shut down writing on this fd */
+	uint8_t eof;  /* read returned 0 */
+	uint8_t shut; /* we have shut down writing on this fd */
 	struct conn *c;
 };
 
@@ -125,7 +128,7 @@ struct conn {
 	uint8_t pending;
 	uint8_t flags;
 	uint8_t close_state; /* state in which the close was decided (for the log) */
-	int err; /* errno detail of the close: > 0 errno, < 0 -enum http_error */
+	int err;	     /* errno detail of the close: > 0 errno, < 0 -enum http_error */
 };
 
 /* Per-exchange HTTP state: allocated when a request head starts arriving and

@@ -21,6 +21,7 @@
 
 #include "conn_int.h"
 #include "log.h"
+#include "stats.h"
 #include "util.h"
 #include "worker.h"
 
@@ -52,7 +53,7 @@ enum conn_next conn_reply(struct conn *c, int status, enum conn_close_reason rea
 	b->end = b->lim = (uint32_t)n;
 	c->status = (uint16_t)status;
 	c->flags |= CONN_F_RSP_STARTED;
-	c->w->stats.replies[status / 100 % 10]++;
+	STAT_INC(c->w->stats.replies[status / 100 % 10]);
 	return conn_linger(c, reason, err);
 }
 
@@ -104,7 +105,8 @@ static int rewrite_head(struct conn *c, const char *p, uint32_t head_len)
 {
 	const struct http_msg *m = &c->h->req;
 	const struct config *cfg = c->w->cfg;
-	const char *rl_end = (const char *)memchr(p + m->method.off, '\n', head_len - m->method.off) + 1;
+	const char *rl_end =
+		(const char *)memchr(p + m->method.off, '\n', head_len - m->method.off) + 1;
 	const char *blank = p + head_len - (p[head_len - 2] == '\r' ? 2 : 1);
 	const char *fields = rl_end;
 	struct buf *b = buf_get(&c->w->bufs);
@@ -223,7 +225,7 @@ static enum conn_next bad_request(struct conn *c)
 			conn_close(c, CONN_CLOSE_NON_HTTP_REJECTED, 0);
 			return CONN_NEXT_CLOSED;
 		}
-		c->w->stats.tunnels_non_http++;
+		STAT_INC(c->w->stats.tunnels_non_http);
 		c->flags |= CONN_F_TUNNEL;
 		conn_http_free(c);
 		conn_set_state(c, CONN_ST_RESOLVE);
@@ -280,9 +282,10 @@ enum conn_next conn_st_req_head(struct conn *c)
 			break;
 		if (n == 0) {
 			b = c->c2u;
-			conn_close(c, b != NULL && b->end > b->lim ? CONN_CLOSE_CLIENT_EOF
-				   : c->requests			? CONN_CLOSE_KEEPALIVE_END
-									: CONN_CLOSE_CLIENT_EMPTY,
+			conn_close(c,
+				   b != NULL && b->end > b->lim ? CONN_CLOSE_CLIENT_EOF
+				   : c->requests		? CONN_CLOSE_KEEPALIVE_END
+								: CONN_CLOSE_CLIENT_EMPTY,
 				   0);
 			return CONN_NEXT_CLOSED;
 		}
@@ -291,7 +294,7 @@ enum conn_next conn_st_req_head(struct conn *c)
 				   (int)-n);
 			return CONN_NEXT_CLOSED;
 		}
-		c->w->stats.bytes_in += (uint64_t)n;
+		STAT_ADD(c->w->stats.bytes_in, n);
 	}
 	if (c->c2u != NULL && c->c2u->start == c->c2u->end) {
 		buf_put(&c->w->bufs, c->c2u); /* nothing yet: hold no memory while waiting */
@@ -350,7 +353,7 @@ static long pump_request(struct conn *c, enum conn_next *next)
 			*next = CONN_NEXT_CLOSED;
 			return -1;
 		}
-		c->w->stats.bytes_in += (uint64_t)n;
+		STAT_ADD(c->w->stats.bytes_in, n);
 		b = c->c2u;
 		k = http_body_feed(&h->reqb, b->data + b->lim, b->end - b->lim);
 		if (k < 0) {
@@ -397,13 +400,14 @@ static int classify_response(struct conn *c, enum conn_next *next)
 		}
 		c->status = h->rsp.status;
 		if (h->rsp.status == 101) {
-			if (!(h->req.flags & HTTP_F_UPGRADE) || !(h->req.flags & HTTP_F_CONN_UPGRADE)) {
+			if (!(h->req.flags & HTTP_F_UPGRADE) ||
+			    !(h->req.flags & HTTP_F_CONN_UPGRADE)) {
 				*next = conn_reply(c, 502, CONN_CLOSE_BAD_RESPONSE, 0);
 				return -1;
 			}
 			/* switching protocols: from here on both sides are a byte tunnel */
 			c->flags |= CONN_F_TUNNEL | CONN_F_RSP_STARTED;
-			c->w->stats.tunnels_upgrade++;
+			STAT_INC(c->w->stats.tunnels_upgrade);
 			conn_http_free(c);
 			conn_timer_arm(c, CONN_TIMER_IDLE);
 			conn_set_state(c, CONN_ST_TUNNEL);
@@ -413,7 +417,8 @@ static int classify_response(struct conn *c, enum conn_next *next)
 		if (h->rsp.status < 200) {
 			if (h->req.minor == 0) {
 				/* no interim responses for an HTTP/1.0 client: drop it */
-				memmove(b->data + b->lim, b->data + b->lim + r, b->end - b->lim - r);
+				memmove(b->data + b->lim, b->data + b->lim + r,
+					b->end - b->lim - r);
 				b->end -= (uint32_t)r;
 			} else {
 				b->lim += (uint32_t)r;
@@ -466,7 +471,7 @@ static long splice_response(struct conn *c, enum conn_next *next)
 				c->cli.writable = 0;
 			if (n > 0) {
 				moved += n;
-				w->stats.bytes_spliced += (uint64_t)n;
+				STAT_ADD(w->stats.bytes_spliced, n);
 			} else if (n != -EAGAIN) {
 				conn_close(c, CONN_CLOSE_CLIENT_RESET, (int)-n);
 				*next = CONN_NEXT_CLOSED;
@@ -548,9 +553,10 @@ static long pump_response(struct conn *c, enum conn_next *next)
 		if (n == -EAGAIN || n == 0)
 			continue;
 		if (n < 0) {
-			*next = n == -ENOMEM ? (conn_close(c, CONN_CLOSE_NO_MEMORY, ENOMEM),
-						CONN_NEXT_CLOSED)
-					     : conn_reply(c, 502, CONN_CLOSE_UPSTREAM_RESET, (int)-n);
+			*next = n == -ENOMEM
+					? (conn_close(c, CONN_CLOSE_NO_MEMORY, ENOMEM),
+					   CONN_NEXT_CLOSED)
+					: conn_reply(c, 502, CONN_CLOSE_UPSTREAM_RESET, (int)-n);
 			return -1;
 		}
 		if (classify_response(c, next) < 0)
@@ -560,9 +566,10 @@ static long pump_response(struct conn *c, enum conn_next *next)
 		if (h->rsp_head_done && http_body_eof(&h->rspb))
 			return moved; /* close-delimited body: complete now */
 		/* the response ended early: 502 if nothing went out, else close */
-		*next = conn_reply(c, 502, h->rsp_head_done ? CONN_CLOSE_UPSTREAM_EOF
-				   : c->u2c != NULL   ? CONN_CLOSE_BAD_RESPONSE
-						      : CONN_CLOSE_UPSTREAM_EOF,
+		*next = conn_reply(c, 502,
+				   h->rsp_head_done ? CONN_CLOSE_UPSTREAM_EOF
+				   : c->u2c != NULL ? CONN_CLOSE_BAD_RESPONSE
+						    : CONN_CLOSE_UPSTREAM_EOF,
 				   0);
 		return -1;
 	}
@@ -578,7 +585,7 @@ static enum conn_next end_exchange(struct conn *c)
 		   !c->cli.eof && !c->w->draining;
 
 	c->flags |= CONN_F_SERVED;
-	c->w->stats.replies[c->status / 100 % 10]++;
+	STAT_INC(c->w->stats.replies[c->status / 100 % 10]);
 	if (!keep)
 		return conn_linger(c, CONN_CLOSE_DONE, 0);
 	conn_http_free(c);
@@ -603,10 +610,11 @@ enum conn_next conn_st_exchange(struct conn *c)
 	down = pump_response(c, &next);
 	if (down < 0)
 		return next;
-	c->w->stats.bytes_out += (uint64_t)down;
+	STAT_ADD(c->w->stats.bytes_out, down);
 	if (h->rsp_head_done && h->rspb.done && c->pipe == NULL &&
 	    (c->u2c == NULL || c->u2c->start == c->u2c->lim)) {
-		if (h->reqb.done && c->pre == NULL && (c->c2u == NULL || c->c2u->start == c->c2u->lim))
+		if (h->reqb.done && c->pre == NULL &&
+		    (c->c2u == NULL || c->c2u->start == c->c2u->lim))
 			return end_exchange(c);
 		/* answered before the request body was through: that body is moot */
 		c->flags |= CONN_F_CLOSE_AFTER;

@@ -50,8 +50,9 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
 	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
-	m = snprintf(line + n, sizeof(line) - n, ".%03ldZ remora[%ld] %s: ",
-		     (long)tv.tv_usec / 1000, (long)getpid(), level_names[lvl]);
+	m = snprintf(line + n, sizeof(line) - n,
+		     ".%03ldZ remora[%ld] %s: ", (long)tv.tv_usec / 1000, (long)getpid(),
+		     level_names[lvl]);
 	n += (size_t)m;
 	va_start(ap, fmt);
 	m = vsnprintf(line + n, sizeof(line) - n, fmt, ap);

@@ -58,7 +58,8 @@ static void log_summary(struct worker *workers, unsigned n, const struct accepto
 		const struct worker_stats *s = &workers[i].stats;
 
 		log_info("worker %u: %llu connections, %llu bytes from clients, %llu to clients "
-			 "(%llu spliced), %llu spoofed-bind collisions, %llu port exhaustions retried",
+			 "(%llu spliced), %llu spoofed-bind collisions, %llu port exhaustions "
+			 "retried",
 			 i, (unsigned long long)s->accepted, (unsigned long long)s->bytes_in,
 			 (unsigned long long)s->bytes_out, (unsigned long long)s->bytes_spliced,
 			 (unsigned long long)s->connect.bind_collisions,
@@ -129,7 +130,7 @@ static int run(struct config *cfg, int fds_at_start)
 			 ic_addr_format(&cfg->listeners[l].addr, addr, sizeof(addr)),
 			 cfg->listeners[l].name,
 			 cfg->listeners[l].mode == IC_MODE_TPROXY ? "tproxy" : "redirect",
-			 cfg->listeners[l].spoof == IC_SPOOF_NONE	     ? "none"
+			 cfg->listeners[l].spoof == IC_SPOOF_NONE	 ? "none"
 			 : cfg->listeners[l].spoof == IC_SPOOF_CLIENT_IP ? "client-ip"
 									 : "client-ip-port");
 	log_info("remora %s started: %u workers, poller %s", REMORA_VERSION, cfg->workers,
@@ -159,7 +160,8 @@ stop_workers:
 	acceptor_close(&a);
 	free(workers);
 	if (rc == 0)
-		log_info("shutdown complete: %d descriptors leaked", count_open_fds() - fds_at_start);
+		log_info("shutdown complete: %d descriptors leaked",
+			 count_open_fds() - fds_at_start);
 	return rc == 0 ? 0 : 1;
 }
 

@@ -8,21 +8,21 @@
 #include <stdlib.h>
 #include <time.h>
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define ARRAY_SIZE(a)			      (sizeof(a) / sizeof((a)[0]))
 #define container_of_const(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
-#define likely(x)     __builtin_expect(!!(x), 1)
-#define unlikely(x)   __builtin_expect(!!(x), 0)
+#define likely(x)			      __builtin_expect(!!(x), 1)
+#define unlikely(x)			      __builtin_expect(!!(x), 0)
 
 /*
  * REMORA_ASSERT is for corrupted invariants only: never for network input,
  * resource exhaustion or kernel errors (those are counted, logged, survived).
  */
-#define REMORA_ASSERT(x)                                                                   \
-	do {                                                                               \
-		if (unlikely(!(x))) {                                                      \
+#define REMORA_ASSERT(x)                                                                          \
+	do {                                                                                      \
+		if (unlikely(!(x))) {                                                             \
 			fprintf(stderr, "%s:%d: assertion failed: %s\n", __FILE__, __LINE__, #x); \
-			abort();                                                           \
-		}                                                                          \
+			abort();                                                                  \
+		}                                                                                 \
 	} while (0)
 
 /* Monotonic milliseconds (coarse clock: ~1-4 ms resolution, a vDSO read). */

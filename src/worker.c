@@ -9,9 +9,9 @@
 #include "util.h"
 #include "worker.h"
 
-#define WORKER_EVENTS 256
+#define WORKER_EVENTS	  256
 /* Free relay buffers a worker keeps for reuse. */
-#define WORKER_POOL_BUFS 256
+#define WORKER_POOL_BUFS  256
 /* Free pipes a worker keeps for splice(), and the capacity asked for each. */
 #define WORKER_POOL_PIPES 64
 #define WORKER_PIPE_SIZE  (256 * 1024)
@@ -103,7 +103,7 @@ static void take_hand_offs(struct worker *w)
 		cds_wfcq_destroy(&head, &tail);
 		return;
 	}
-	__cds_wfcq_for_each_blocking_safe(&head, &tail, node, next)
+	__cds_wfcq_for_each_blocking_safe (&head, &tail, node, next)
 		conn_start(w, caa_container_of(node, struct conn, qnode));
 	cds_wfcq_destroy(&head, &tail);
 }
@@ -183,8 +183,7 @@ static void close_all(struct worker *w, enum conn_close_reason reason, int only_
 	int t;
 
 	for (t = 0; t < CONN_TIMER_MAX; t++) {
-		cds_list_for_each_entry_safe(c, tmp, &w->timers[t], tlink)
-		{
+		cds_list_for_each_entry_safe (c, tmp, &w->timers[t], tlink) {
 			if (only_unstarted && (c->state != CONN_ST_REQ_HEAD || c->c2u != NULL))
 				continue;
 			conn_close(c, reason, 0);

@@ -24,8 +24,8 @@
 struct worker_stats {
 	uint64_t accepted;
 	uint64_t closed[CONN_CLOSE_MAX];
-	uint64_t bytes_in;  /* from clients */
-	uint64_t bytes_out; /* to clients */
+	uint64_t bytes_in;    /* from clients */
+	uint64_t bytes_out;   /* to clients */
 	uint64_t replies[10]; /* responses by status class (index 1..5) */
 	uint64_t tunnels_non_http;
 	uint64_t tunnels_upgrade;
@@ -37,8 +37,8 @@ struct worker {
 	/* written by other threads */
 	struct cds_wfcq_head qhead; /* hand-off queue */
 	struct cds_wfcq_tail qtail;
-	unsigned long load;	    /* connections handed off and not yet closed */
-	int stop;		    /* drain requested */
+	unsigned long load; /* connections handed off and not yet closed */
+	int stop;	    /* drain requested */
 
 	/* owned by the worker thread */
 	unsigned id;

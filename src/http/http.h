@@ -26,34 +26,34 @@
 
 /* Why a message was rejected, and the status a proxy answers a request with.
  * X(name, status, description) */
-#define HTTP_ERRORS(X)                                                                     \
-	X(NONE, 0, "no error")                                                             \
-	X(NOT_HTTP, 400, "not an HTTP/1.x request line")                                   \
-	X(BAD_START_LINE, 400, "malformed start line")                                     \
-	X(BAD_VERSION, 505, "unsupported HTTP version")                                    \
-	X(BAD_STATUS, 502, "malformed status code")                                        \
-	X(LINE_TOO_LONG, 414, "request line too long")                                     \
-	X(HEAD_TOO_LARGE, 431, "header section too large")                                 \
-	X(TOO_MANY_FIELDS, 431, "too many header fields")                                  \
-	X(BARE_CR, 400, "bare CR")                                                         \
-	X(BARE_LF, 400, "line ends in LF without CR")                                      \
-	X(BAD_FIELD_NAME, 400, "invalid header field name")                                \
-	X(WS_BEFORE_COLON, 400, "whitespace between field name and colon")                 \
-	X(OBS_FOLD, 400, "obsolete line folding")                                          \
-	X(BAD_FIELD_VALUE, 400, "control character in field value")                        \
-	X(BAD_CONTENT_LENGTH, 400, "malformed Content-Length")                             \
-	X(CONTENT_LENGTH_MISMATCH, 400, "differing Content-Length values")                 \
-	X(CL_AND_TE, 400, "both Content-Length and Transfer-Encoding")                     \
-	X(TE_NOT_CHUNKED, 400, "Transfer-Encoding whose final coding is not chunked")      \
-	X(TE_HTTP10, 400, "Transfer-Encoding in an HTTP/1.0 message")                      \
-	X(BAD_TRANSFER_ENCODING, 400, "malformed Transfer-Encoding")                       \
-	X(HOST_MISSING, 400, "HTTP/1.1 request without Host")                              \
-	X(HOST_REPEATED, 400, "more than one Host field")                                  \
-	X(BAD_HOST, 400, "malformed Host")                                                 \
-	X(BAD_TARGET, 400, "malformed request target")                                     \
-	X(BAD_CHUNK_SIZE, 400, "invalid chunk-size line")                                  \
-	X(BAD_CHUNK_EXT, 400, "invalid chunk extension")                                   \
-	X(BAD_CHUNK_END, 400, "chunk data not followed by CRLF")                           \
+#define HTTP_ERRORS(X)                                                                \
+	X(NONE, 0, "no error")                                                        \
+	X(NOT_HTTP, 400, "not an HTTP/1.x request line")                              \
+	X(BAD_START_LINE, 400, "malformed start line")                                \
+	X(BAD_VERSION, 505, "unsupported HTTP version")                               \
+	X(BAD_STATUS, 502, "malformed status code")                                   \
+	X(LINE_TOO_LONG, 414, "request line too long")                                \
+	X(HEAD_TOO_LARGE, 431, "header section too large")                            \
+	X(TOO_MANY_FIELDS, 431, "too many header fields")                             \
+	X(BARE_CR, 400, "bare CR")                                                    \
+	X(BARE_LF, 400, "line ends in LF without CR")                                 \
+	X(BAD_FIELD_NAME, 400, "invalid header field name")                           \
+	X(WS_BEFORE_COLON, 400, "whitespace between field name and colon")            \
+	X(OBS_FOLD, 400, "obsolete line folding")                                     \
+	X(BAD_FIELD_VALUE, 400, "control character in field value")                   \
+	X(BAD_CONTENT_LENGTH, 400, "malformed Content-Length")                        \
+	X(CONTENT_LENGTH_MISMATCH, 400, "differing Content-Length values")            \
+	X(CL_AND_TE, 400, "both Content-Length and Transfer-Encoding")                \
+	X(TE_NOT_CHUNKED, 400, "Transfer-Encoding whose final coding is not chunked") \
+	X(TE_HTTP10, 400, "Transfer-Encoding in an HTTP/1.0 message")                 \
+	X(BAD_TRANSFER_ENCODING, 400, "malformed Transfer-Encoding")                  \
+	X(HOST_MISSING, 400, "HTTP/1.1 request without Host")                         \
+	X(HOST_REPEATED, 400, "more than one Host field")                             \
+	X(BAD_HOST, 400, "malformed Host")                                            \
+	X(BAD_TARGET, 400, "malformed request target")                                \
+	X(BAD_CHUNK_SIZE, 400, "invalid chunk-size line")                             \
+	X(BAD_CHUNK_EXT, 400, "invalid chunk extension")                              \
+	X(BAD_CHUNK_END, 400, "chunk data not followed by CRLF")                      \
 	X(BAD_TRAILER, 400, "invalid trailer field")
 
 #define HTTP_ERR_ENUM(name, status, desc) HTTP_ERR_##name,

@@ -31,23 +31,40 @@ const char *http_error_str(enum http_error e)
 const char *http_reason(int status)
 {
 	switch (status) {
-	case 100: return "Continue";
-	case 101: return "Switching Protocols";
-	case 200: return "OK";
-	case 400: return "Bad Request";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 409: return "Conflict";
-	case 414: return "URI Too Long";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	case 505: return "HTTP Version Not Supported";
-	default: return "Unknown";
+	case 100:
+		return "Continue";
+	case 101:
+		return "Switching Protocols";
+	case 200:
+		return "OK";
+	case 400:
+		return "Bad Request";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
+	case 409:
+		return "Conflict";
+	case 414:
+		return "URI Too Long";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
+	case 505:
+		return "HTTP Version Not Supported";
+	default:
+		return "Unknown";
 	}
 }
 
@@ -99,8 +116,8 @@ int http_field_is(const char *buf, const struct http_field *f, const char *name)
 /* "HTTP/" DIGIT "." DIGIT at p (8 bytes available). */
 static int parse_version(struct http_msg *m, const char *p)
 {
-	if (memcmp(p, "HTTP/", 5) != 0 || p[5] < '0' || p[5] > '9' || p[6] != '.' ||
-	    p[7] < '0' || p[7] > '9')
+	if (memcmp(p, "HTTP/", 5) != 0 || p[5] < '0' || p[5] > '9' || p[6] != '.' || p[7] < '0' ||
+	    p[7] > '9')
 		return -1;
 	if (p[5] != '1')
 		return fail(m, HTTP_ERR_BAD_VERSION);
@@ -283,9 +300,9 @@ static int te_token(struct http_msg *m, const char *t, const char *e)
 	if (m->body == HTTP_BODY_CHUNKED)
 		/* a coding after chunked (or chunked twice) */
 		return fail(m, m->is_request ? HTTP_ERR_TE_NOT_CHUNKED
-					      : HTTP_ERR_BAD_TRANSFER_ENCODING);
+					     : HTTP_ERR_BAD_TRANSFER_ENCODING);
 	m->body = (e - t == 7 && strncasecmp(t, "chunked", 7) == 0) ? HTTP_BODY_CHUNKED
-								     : HTTP_BODY_CLOSE;
+								    : HTTP_BODY_CLOSE;
 	return 0;
 }
 
@@ -361,7 +378,7 @@ static int parse_field(struct http_msg *m, const char *buf, const char *p, const
 		q++;
 	if (q == e || *q != ':')
 		return fail(m, q < e && (*q == ' ' || *q == '\t') ? HTTP_ERR_WS_BEFORE_COLON
-								 : HTTP_ERR_BAD_FIELD_NAME);
+								  : HTTP_ERR_BAD_FIELD_NAME);
 	if (q == p)
 		return fail(m, HTTP_ERR_BAD_FIELD_NAME);
 	for (v = q + 1; v < e; v++)
@@ -405,8 +422,9 @@ static int finish_head(struct http_msg *m)
 	    m->status == 304)
 		m->body = HTTP_BODY_NONE;
 	else if (!te)
-		m->body = !cl ? HTTP_BODY_CLOSE
-			  : m->content_length > 0 ? HTTP_BODY_LENGTH : HTTP_BODY_NONE;
+		m->body = !cl			  ? HTTP_BODY_CLOSE
+			  : m->content_length > 0 ? HTTP_BODY_LENGTH
+						  : HTTP_BODY_NONE;
 	return 0;
 }
 
@@ -474,8 +492,11 @@ int http_parse(struct http_msg *m, const char *buf, size_t len, const struct htt
 		p = buf + m->pos;
 		if (lf == NULL) {
 			m->scan = (uint32_t)len;
+			/* a CR at the very end may be the start of CRLF: not counted */
 			if (m->phase == PH_START && m->is_request &&
-			    check_start_prefix(m, p, buf + len, lim) < 0)
+			    check_start_prefix(m, p,
+					       buf + len - (len > m->pos && buf[len - 1] == '\r'),
+					       lim) < 0)
 				return HTTP_INVALID;
 			if (len >= lim->max_head)
 				return fail(m, HTTP_ERR_HEAD_TOO_LARGE);

@@ -85,13 +85,19 @@ char *ic_addr_format_ip(const union ic_addr *a, char *buf, size_t len)
 {
 	union ic_addr u = *a;
 
+	const char *ok = NULL;
+
+	if (len == 0)
+		return buf;
 	ic_addr_unmap(&u);
 	if (u.sa.sa_family == AF_INET)
-		inet_ntop(AF_INET, &u.in4.sin_addr, buf, (socklen_t)len);
+		ok = inet_ntop(AF_INET, &u.in4.sin_addr, buf, (socklen_t)len);
 	else if (u.sa.sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &u.in6.sin6_addr, buf, (socklen_t)len);
+		ok = inet_ntop(AF_INET6, &u.in6.sin6_addr, buf, (socklen_t)len);
 	else
-		snprintf(buf, len, "(af %d)", u.sa.sa_family);
+		ok = snprintf(buf, len, "(af %d)", u.sa.sa_family) >= 0 ? buf : NULL;
+	if (ok == NULL)
+		buf[0] = '\0'; /* too small: an empty string, never an unterminated one */
 	return buf;
 }
 

@@ -53,9 +53,14 @@ int ic_platform_nat_lookup(int fd, const union ic_addr *peer, union ic_addr *dst
 		return -errno;
 	/* never ask conntrack on a transparent socket: its answer would be stale */
 	len = sizeof(v);
-	if (self.sa.sa_family == AF_INET &&
-	    getsockopt(fd, IPPROTO_IP, IP_TRANSPARENT, &v, &len) == 0 && v)
+	if (self.sa.sa_family == AF_INET6) {
+#if HAVE_IPV6_TRANSPARENT
+		if (getsockopt(fd, IPPROTO_IPV6, IPV6_TRANSPARENT, &v, &len) == 0 && v)
+			return -EINVAL;
+#endif
+	} else if (getsockopt(fd, IPPROTO_IP, IP_TRANSPARENT, &v, &len) == 0 && v) {
 		return -EINVAL;
+	}
 	len = sizeof(*dst);
 	if (self.sa.sa_family == AF_INET6 && !IN6_IS_ADDR_V4MAPPED(&self.in6.sin6_addr)) {
 #if HAVE_IP6T_SO_ORIGINAL_DST

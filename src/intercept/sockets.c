@@ -54,8 +54,7 @@ int ic_orig_dst(int fd, enum ic_mode mode, const union ic_addr *peer, union ic_a
 }
 
 /* One attempt: socket, transparent bind per spoof, connect. -errno or fd. */
-static int upstream_try(const union ic_addr *dst, const union ic_addr *client,
-			enum ic_spoof spoof)
+static int upstream_try(const union ic_addr *dst, const union ic_addr *client, enum ic_spoof spoof)
 {
 	union ic_addr src = *client;
 	int one = 1, fd, err;

@@ -45,7 +45,8 @@ void poller_destroy(struct poller *p);
 /* Registers fd, or replaces its interest set; events 0 keeps it registered
  * but silent. udata must not be NULL. Returns 0 or -errno. */
 int poller_set(struct poller *p, int fd, uint32_t events, void *udata);
-/* Unregisters fd (must still be open). Returns 0 or -errno. */
+/* Unregisters fd (must still be open); an fd that is not registered is
+ * fine. Returns 0 or -errno. */
 int poller_del(struct poller *p, int fd);
 /* Waits up to timeout_ms (-1: forever) and fills at most max events.
  * Returns the number of events (0 on timeout), or -errno (-EINTR included).

@@ -58,6 +58,12 @@ int poller_set(struct poller *p, int fd, uint32_t events, void *udata)
 {
 	struct epoll_event ev = {.data.ptr = udata};
 
+	if ((events & (POLLER_IN | POLLER_OUT)) == 0) {
+		/* epoll always reports errors and hang-ups: to be silent, leave */
+		if (epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, NULL) == -1 && errno != ENOENT)
+			return -errno;
+		return 0;
+	}
 	if (events & POLLER_IN)
 		ev.events |= EPOLLIN | EPOLLRDHUP;
 	if (events & POLLER_OUT)
@@ -73,7 +79,9 @@ int poller_set(struct poller *p, int fd, uint32_t events, void *udata)
 
 int poller_del(struct poller *p, int fd)
 {
-	return epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, NULL) == -1 ? -errno : 0;
+	if (epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, NULL) == -1 && errno != ENOENT)
+		return -errno;
+	return 0;
 }
 
 int poller_wait(struct poller *p, struct poller_event *ev, int max, int timeout_ms)

@@ -388,7 +388,7 @@ END_TEST
  * a truncated or empty string (e.g. "if (!inet_ntop(...)) buf[0] = '\0'",
  * len > 0).
  */
-START_TEST(bug_format_ip_small_buffer)
+START_TEST(regression_format_ip_small_buffer)
 {
 	char buf[4];
 	union ic_addr a = addr("192.168.100.200:80");
@@ -440,8 +440,8 @@ static Suite *addr_suite(void)
 	tcase_add_test(tc, listener_both_families);
 	suite_add_tcase(s, tc);
 
-	tc = unit_bug_case("bug_format_ip_small_buffer");
-	tcase_add_test(tc, bug_format_ip_small_buffer);
+	tc = tcase_create("regression_format_ip_small_buffer");
+	tcase_add_test(tc, regression_format_ip_small_buffer);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -373,12 +373,12 @@ END_TEST
 
 START_TEST(err_listener_name_too_long)
 {
-	char text[256], name[CONFIG_NAME_MAX + 1];
+	char text[256], name[CONFIG_LISTENER_NAME_MAX + 2];
 
 	memset(name, 'n', sizeof(name) - 1);
-	name[sizeof(name) - 1] = '\0'; /* CONFIG_NAME_MAX characters: one too many */
+	name[sizeof(name) - 1] = '\0'; /* CONFIG_LISTENER_NAME_MAX + 1 characters: one too many */
 	snprintf(text, sizeof(text), LISTENER "[listener %s]\nlisten = 192.0.2.1:2\n", name);
-	EXPECT_ERROR(text, 3, name, "name of 1 to 63");
+	EXPECT_ERROR(text, 3, name, "name of 1 to 40");
 }
 END_TEST
 
@@ -408,13 +408,14 @@ START_TEST(err_missing_listen)
 }
 END_TEST
 
-/* Checks across keys: the message names both keys (no single line to blame). */
+/* Checks across keys: the message names both keys, and the line of the
+ * [http] key when it was given (a default has no line). */
 START_TEST(err_head_limits)
 {
 	EXPECT_ERROR("[global]\nbuffer_size = 8k\n" LISTENER, 0, "[http] max_head", "buffer_size",
 		     "16384", "8192");
-	EXPECT_ERROR("[http]\nmax_head = 32k\n" LISTENER, 0, "max_head", "buffer_size");
-	EXPECT_ERROR("[http]\nmax_head = 2k\nmax_request_line = 4k\n" LISTENER, 0,
+	EXPECT_ERROR("[http]\nmax_head = 32k\n" LISTENER, 2, "max_head", "buffer_size");
+	EXPECT_ERROR("[http]\nmax_head = 2k\nmax_request_line = 4k\n" LISTENER, 3,
 		     "[http] max_request_line", "max_head", "4096", "2048");
 }
 END_TEST
@@ -752,7 +753,7 @@ END_TEST
  * error; or pass the line into the handler (INI_HANDLER_LINENO / scan the
  * text) and format the message with it at once.
  */
-START_TEST(bug_line_after_syntax_error)
+START_TEST(regression_line_after_syntax_error)
 {
 	struct config *cfg = NULL;
 
@@ -777,7 +778,7 @@ END_TEST
  * [global], one for [timeouts], one per listener in struct listener_conf or
  * parse_ctx), or reject a section header given twice in scan_sections().
  */
-START_TEST(bug_duplicate_key_in_reopened_section)
+START_TEST(regression_duplicate_key_in_reopened_section)
 {
 	struct config *cfg = NULL;
 
@@ -802,7 +803,7 @@ END_TEST
  * message), or fail cleanly with an error instead of asserting when
  * x->cur == NULL.
  */
-START_TEST(bug_long_listener_name_aborts)
+START_TEST(regression_long_listener_name_aborts)
 {
 	char text[256], name[CONFIG_NAME_MAX];
 	struct config *cfg = NULL;
@@ -830,7 +831,7 @@ END_TEST
  * offset it wrote after the prefix (or format into a local buffer first) and
  * never index err beyond strnlen(err, errlen).
  */
-START_TEST(bug_small_errlen_over_read)
+START_TEST(regression_small_errlen_over_read)
 {
 	struct guard g = {0};
 	char *small = guard_alloc(&g, 8);
@@ -898,17 +899,17 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, parse_size);
 	suite_add_tcase(s, tc);
 
-	tc = unit_bug_case("bug_line_after_syntax_error");
-	tcase_add_test(tc, bug_line_after_syntax_error);
+	tc = tcase_create("regression_line_after_syntax_error");
+	tcase_add_test(tc, regression_line_after_syntax_error);
 	suite_add_tcase(s, tc);
-	tc = unit_bug_case("bug_duplicate_key_in_reopened_section");
-	tcase_add_test(tc, bug_duplicate_key_in_reopened_section);
+	tc = tcase_create("regression_duplicate_key_in_reopened_section");
+	tcase_add_test(tc, regression_duplicate_key_in_reopened_section);
 	suite_add_tcase(s, tc);
-	tc = unit_bug_case("bug_long_listener_name_aborts");
-	tcase_add_test(tc, bug_long_listener_name_aborts);
+	tc = tcase_create("regression_long_listener_name_aborts");
+	tcase_add_test(tc, regression_long_listener_name_aborts);
 	suite_add_tcase(s, tc);
-	tc = unit_bug_case("bug_small_errlen_over_read");
-	tcase_add_test(tc, bug_small_errlen_over_read);
+	tc = tcase_create("regression_small_errlen_over_read");
+	tcase_add_test(tc, regression_small_errlen_over_read);
 	suite_add_tcase(s, tc);
 	return s;
 }

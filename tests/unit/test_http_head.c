@@ -524,7 +524,7 @@ END_TEST
  * branch, leave out a final CR: check_start_prefix(m, p, buf + len -
  * (len > m->pos && buf[len - 1] == '\r'), lim).
  */
-START_TEST(bug_line_limit_split_at_cr)
+START_TEST(regression_line_limit_split_at_cr)
 {
 	static const struct http_limits lim = {.max_line = 32, .max_head = 1024, .max_fields = 10};
 	/* a request line of exactly 32 bytes */
@@ -570,9 +570,9 @@ static Suite *http_head_suite(void)
 	tcase_add_test(tc, split_invariance_random);
 	suite_add_tcase(s, tc);
 
-	tc = unit_bug_case("bug_line_limit_split_at_cr");
+	tc = tcase_create("regression_line_limit_split_at_cr");
 	tcase_add_unchecked_fixture(tc, guard_setup, guard_teardown);
-	tcase_add_test(tc, bug_line_limit_split_at_cr);
+	tcase_add_test(tc, regression_line_limit_split_at_cr);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -348,7 +348,7 @@ END_TEST
  * a conntrack entry a stale address). Fix: also read IPV6_TRANSPARENT
  * (IPPROTO_IPV6) when self.sa.sa_family == AF_INET6 and return -EINVAL.
  */
-START_TEST(bug_redirect_on_transparent_socket_v6)
+START_TEST(regression_redirect_on_transparent_socket_v6)
 {
 	union ic_addr a = addr_port0("::1"), bound, peer, dst;
 	int lfd, cfd, afd;
@@ -592,8 +592,8 @@ static Suite *intercept_suite(void)
 	tcase_add_test(tc, upstream_spoof_port_collision_falls_back);
 	suite_add_tcase(s, tc);
 
-	tc = unit_bug_case("bug_redirect_on_transparent_socket_v6");
-	tcase_add_test(tc, bug_redirect_on_transparent_socket_v6);
+	tc = tcase_create("regression_redirect_on_transparent_socket_v6");
+	tcase_add_test(tc, regression_redirect_on_transparent_socket_v6);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("platform");
