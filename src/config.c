@@ -24,7 +24,7 @@ struct parse_ctx {
 	char section[128];
 	struct listener_conf *cur; /* current [listener NAME], or NULL */
 	int workers_auto;
-	int single_line[3]; /* line of [global], [timeouts], [http] */
+	int single_line[4]; /* line of [global], [timeouts], [http], [admin] */
 };
 
 enum key_bit {
@@ -49,6 +49,7 @@ enum key_bit {
 	K_MAX_FIELDS = 1u << 18,
 	K_BARE_LF = 1u << 19,
 	K_SPLICE = 1u << 20,
+	K_ADMIN_LISTEN = 1u << 21,
 };
 
 int config_parse_duration(const char *s, uint32_t *ms)
@@ -294,6 +295,23 @@ static int http_key(struct parse_ctx *x, const char *name, const char *value)
 	return 1;
 }
 
+static int admin_key(struct parse_ctx *x, const char *name, const char *value)
+{
+	if (strcmp(name, "listen") != 0)
+		return fail(x, -1, "[admin] %s: unknown key", name);
+	if (!once(x, K_ADMIN_LISTEN, name))
+		return 0;
+	if (strcmp(value, "off") == 0) {
+		x->cfg->admin_on = 0;
+		return 1;
+	}
+	if (ic_addr_parse(value, &x->cfg->admin_addr) < 0)
+		return BAD_VALUE(x, name, value,
+				 "off, IPv4:port or [IPv6]:port, e.g. 127.0.0.1:9180");
+	x->cfg->admin_on = 1;
+	return 1;
+}
+
 static int listener_key(struct parse_ctx *x, const char *name, const char *value)
 {
 	struct listener_conf *l = x->cur;
@@ -346,7 +364,7 @@ static int add_section(struct parse_ctx *x, const char *section, int line)
 	const char *name;
 	size_t i;
 
-	static const char *const singles[] = {"global", "timeouts", "http"};
+	static const char *const singles[] = {"global", "timeouts", "http", "admin"};
 	size_t k;
 
 	for (k = 0; k < ARRAY_SIZE(singles); k++) {
@@ -360,8 +378,8 @@ static int add_section(struct parse_ctx *x, const char *section, int line)
 	}
 	if (strncmp(section, "listener ", 9) != 0 && strcmp(section, "listener") != 0)
 		return fail(x, line,
-			    "[%s]: unknown section (expected [global], [timeouts], [http] or "
-			    "[listener NAME])",
+			    "[%s]: unknown section (expected [global], [timeouts], [http], [admin] "
+			    "or [listener NAME])",
 			    section);
 	name = section + 8;
 	while (*name == ' ' || *name == '\t')
@@ -449,6 +467,8 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 		return timeouts_key(x, name, value);
 	if (strcmp(section, "http") == 0)
 		return http_key(x, name, value);
+	if (strcmp(section, "admin") == 0)
+		return admin_key(x, name, value);
 	if (x->cur == NULL) /* scan_sections() made every listener it accepted */
 		return fail(x, -1, "[%s]: unknown listener section", section);
 	return listener_key(x, name, value);
@@ -462,6 +482,8 @@ static void set_defaults(struct config *cfg)
 	cfg->drain_timeout_ms = 10 * 1000;
 	cfg->buffer_size = 16 * 1024;
 	cfg->splice = 1;
+	cfg->admin_on = 1;
+	(void)ic_addr_parse("127.0.0.1:9180", &cfg->admin_addr);
 	cfg->client_header_timeout_ms = 10 * 1000;
 	cfg->connect_timeout_ms = 5 * 1000;
 	cfg->idle_timeout_ms = 60 * 1000;

@@ -49,7 +49,9 @@ struct config {
 	uint32_t max_request_line;
 	uint32_t max_head;
 	uint32_t max_fields;
-	uint32_t http_lenient; /* HTTP_LENIENT_* */
+	uint32_t http_lenient;	  /* HTTP_LENIENT_* */
+	int admin_on;		  /* [admin] listen = off turns it off */
+	union ic_addr admin_addr; /* [admin] listen, default 127.0.0.1:9180 */
 	size_t n_listeners;
 	struct listener_conf listeners[CONFIG_MAX_LISTENERS];
 };

@@ -285,6 +285,10 @@ static enum conn_close_reason connect_reason(int err)
 /* A failed connect: HTTP clients get 502 (504 for a timeout), tunnels a close. */
 static enum conn_next connect_failed(struct conn *c, enum conn_close_reason reason, int err)
 {
+	int e = reason == CONN_CLOSE_CONNECT_TIMEOUT ? ETIMEDOUT : err;
+
+	if (e > 0 && e < WORKER_ERRNO_MAX)
+		STAT_INC(c->w->stats.connect_errno[e]);
 	if (c->flags & CONN_F_TUNNEL) {
 		conn_close(c, reason, err);
 		return CONN_NEXT_CLOSED;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "acceptor.h"
+#include "admin.h"
 #include "config.h"
 #include "log.h"
 #include "poller/poller.h"
@@ -82,6 +83,7 @@ static void log_summary(struct worker *workers, unsigned n, const struct accepto
 static int run(struct config *cfg, int fds_at_start)
 {
 	struct acceptor a;
+	struct admin ad;
 	struct worker *workers;
 	sigset_t sigs;
 	char err[512], addr[IC_ADDR_STRLEN];
@@ -102,9 +104,15 @@ static int run(struct config *cfg, int fds_at_start)
 		log_error("%s", err);
 		return 1;
 	}
+	if (admin_open(&ad, cfg->admin_on ? &cfg->admin_addr : NULL, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		acceptor_close(&a);
+		return 1;
+	}
 	workers = calloc(cfg->workers, sizeof(*workers));
 	if (workers == NULL) {
 		log_error("out of memory");
+		admin_stop(&ad);
 		acceptor_close(&a);
 		return 1;
 	}
@@ -125,6 +133,15 @@ static int run(struct config *cfg, int fds_at_start)
 		log_error("acceptor: cannot start (%d: %s)", -rc, strerror(-rc));
 		goto stop_workers;
 	}
+	rc = admin_start(&ad, workers, cfg->workers, &a);
+	if (rc < 0) {
+		log_error("admin: cannot start (%d: %s)", -rc, strerror(-rc));
+		acceptor_stop(&a);
+		goto stop_workers;
+	}
+	if (cfg->admin_on)
+		log_info("admin: http://%s/metrics and /healthz",
+			 ic_addr_format(&cfg->admin_addr, addr, sizeof(addr)));
 	for (l = 0; l < a.n; l++)
 		log_info("listening on %s [listener %s] mode %s, spoof %s",
 			 ic_addr_format(&cfg->listeners[l].addr, addr, sizeof(addr)),
@@ -155,6 +172,7 @@ stop_workers:
 		worker_join(&workers[i]);
 	if (rc == 0)
 		log_summary(workers, started, &a);
+	admin_stop(&ad);
 	for (i = 0; i < started; i++)
 		worker_fini(&workers[i]);
 	acceptor_close(&a);

@@ -6,6 +6,7 @@
 #include <urcu/uatomic.h>
 
 #include "log.h"
+#include "stats.h"
 #include "util.h"
 #include "worker.h"
 
@@ -16,8 +17,10 @@
 #define WORKER_POOL_PIPES 64
 #define WORKER_PIPE_SIZE  (256 * 1024)
 
+/* Longest sleep of an idle worker loop: its heartbeat period. */
+#define HEARTBEAT_MS 1000
 /* Graceful close: how long a client may take to read the end and close. */
-#define LINGER_MS 2000
+#define LINGER_MS    2000
 
 int worker_init(struct worker *w, unsigned id, const struct config *cfg,
 		const union ic_addr *listen_addrs, size_t n_listen)
@@ -202,8 +205,11 @@ static void *worker_main(void *arg)
 		timeout = next_timeout(w);
 		if (drain_deadline != 0 && (timeout < 0 || timeout > 100))
 			timeout = 100;
+		else if (timeout < 0 || timeout > HEARTBEAT_MS)
+			timeout = HEARTBEAT_MS; /* an idle worker still proves it is alive */
 		n = poller_wait(w->poller, ev, WORKER_EVENTS, timeout);
 		w->now = now_ms();
+		STAT_ADD(w->heartbeat, w->now - w->heartbeat);
 		if (n < 0 && n != -EINTR) {
 			log_error("worker %u: poller_wait() failed (%d: %s)", w->id, -n,
 				  strerror(-n));
@@ -237,6 +243,7 @@ static void *worker_main(void *arg)
 int worker_start(struct worker *w)
 {
 	w->now = now_ms();
+	w->heartbeat = w->now;
 	return -pthread_create(&w->thread, NULL, worker_main, w);
 }
 

@@ -21,6 +21,9 @@
 #include "conn.h"
 #include "poller/poller.h"
 
+/* Upstream connect failures are counted per errno below this. */
+#define WORKER_ERRNO_MAX 134
+
 struct worker_stats {
 	uint64_t accepted;
 	uint64_t closed[CONN_CLOSE_MAX];
@@ -30,6 +33,7 @@ struct worker_stats {
 	uint64_t tunnels_non_http;
 	uint64_t tunnels_upgrade;
 	uint64_t bytes_spliced; /* of bytes_out, moved by splice() */
+	uint64_t connect_errno[WORKER_ERRNO_MAX];
 	struct ic_connect_stats connect;
 };
 
@@ -39,6 +43,7 @@ struct worker {
 	struct cds_wfcq_tail qtail;
 	unsigned long load; /* connections handed off and not yet closed */
 	int stop;	    /* drain requested */
+	uint64_t heartbeat; /* now_ms() of the last loop (read by /healthz) */
 
 	/* owned by the worker thread */
 	unsigned id;

@@ -1,0 +1,331 @@
+/* admin.c — /metrics and /healthz (see admin.h). */
+#include "remora-config.h"
+
+#include <errno.h>
+#include <jemalloc/jemalloc.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+#include <urcu/uatomic.h>
+
+#include "admin.h"
+#include "http/http.h"
+#include "log.h"
+#include "stats.h"
+#include "util.h"
+
+/* A worker whose loop has not run for this long is not alive. */
+#define HEALTH_MAX_AGE_MS  5000
+#define ADMIN_IO_TIMEOUT_S 2
+
+int admin_open(struct admin *ad, const union ic_addr *addr, char *err, size_t errlen)
+{
+	char a[IC_ADDR_STRLEN];
+
+	memset(ad, 0, sizeof(*ad));
+	ad->fd = -1;
+	ad->start_ms = now_ms();
+	if (addr == NULL)
+		return 0;
+	ad->addr = *addr;
+	ad->fd = ic_listen(addr, IC_MODE_REDIRECT, 64); /* a plain listener */
+	if (ad->fd < 0) {
+		snprintf(err, errlen, "[admin] cannot listen on %s (%d: %s)",
+			 ic_addr_format(addr, a, sizeof(a)), -ad->fd, strerror(-ad->fd));
+		ad->fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+int admin_workers_alive(const struct worker *workers, unsigned n, uint64_t max_age_ms)
+{
+	uint64_t now = now_ms();
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		if (now > STAT_GET(workers[i].heartbeat) + max_age_ms)
+			return 0;
+	return 1;
+}
+
+struct out {
+	char *buf;
+	size_t len, cap;
+};
+
+static void out(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void out(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o->len >= o->cap)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		o->len = o->len + (size_t)n < o->cap ? o->len + (size_t)n : o->cap;
+}
+
+static void help(struct out *o, const char *name, const char *type, const char *text)
+{
+	out(o, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
+}
+
+/* Sum of one counter over every worker. */
+#define SUM(field)                                                   \
+	({                                                           \
+		uint64_t s_ = 0;                                     \
+		for (unsigned i_ = 0; i_ < ad->n_workers; i_++)      \
+			s_ += STAT_GET(ad->workers[i_].stats.field); \
+		s_;                                                  \
+	})
+
+static void metrics_connections(const struct admin *ad, struct out *o)
+{
+	unsigned i;
+
+	help(o, "remora_connections_open", "gauge", "Client connections open, per worker.");
+	for (i = 0; i < ad->n_workers; i++)
+		out(o, "remora_connections_open{worker=\"%u\"} %lu\n", i,
+		    worker_load(&ad->workers[i]));
+	help(o, "remora_connections_accepted_total", "counter",
+	     "Client connections taken by each worker.");
+	for (i = 0; i < ad->n_workers; i++)
+		out(o, "remora_connections_accepted_total{worker=\"%u\"} %llu\n", i,
+		    (unsigned long long)STAT_GET(ad->workers[i].stats.accepted));
+	help(o, "remora_accept_errors_total", "counter",
+	     "accept() failures that affected one client only.");
+	out(o, "remora_accept_errors_total %llu\n",
+	    (unsigned long long)STAT_GET(ad->acceptor->accept_errors));
+	help(o, "remora_handoff_failures_total", "counter",
+	     "Accepted connections closed because no memory was left to hand them off.");
+	out(o, "remora_handoff_failures_total %llu\n",
+	    (unsigned long long)STAT_GET(ad->acceptor->handoff_failed));
+}
+
+static void metrics_traffic(const struct admin *ad, struct out *o)
+{
+	unsigned k;
+
+	help(o, "remora_responses_total", "counter",
+	     "Responses sent to clients by status class (upstream's and Remora's own).");
+	for (k = 1; k <= 5; k++)
+		out(o, "remora_responses_total{class=\"%uxx\"} %llu\n", k,
+		    (unsigned long long)SUM(replies[k]));
+	help(o, "remora_bytes_total", "counter", "Bytes relayed, by direction.");
+	out(o, "remora_bytes_total{direction=\"from_clients\"} %llu\n",
+	    (unsigned long long)SUM(bytes_in));
+	out(o, "remora_bytes_total{direction=\"to_clients\"} %llu\n",
+	    (unsigned long long)SUM(bytes_out));
+	help(o, "remora_bytes_spliced_total", "counter",
+	     "Bytes to clients moved by splice() without a copy.");
+	out(o, "remora_bytes_spliced_total %llu\n", (unsigned long long)SUM(bytes_spliced));
+	help(o, "remora_tunnels_total", "counter", "Connections turned into byte tunnels.");
+	out(o, "remora_tunnels_total{kind=\"non_http\"} %llu\n",
+	    (unsigned long long)SUM(tunnels_non_http));
+	out(o, "remora_tunnels_total{kind=\"upgrade\"} %llu\n",
+	    (unsigned long long)SUM(tunnels_upgrade));
+}
+
+static void metrics_upstream(const struct admin *ad, struct out *o)
+{
+	unsigned e;
+	uint64_t v;
+
+	help(o, "remora_upstream_connect_failures_total", "counter",
+	     "Upstream connect() failures by errno.");
+	for (e = 1; e < WORKER_ERRNO_MAX; e++) {
+		v = SUM(connect_errno[e]);
+		if (v != 0)
+			out(o, "remora_upstream_connect_failures_total{errno=\"%s\"} %llu\n",
+			    strerrorname_np((int)e) ? strerrorname_np((int)e) : "?",
+			    (unsigned long long)v);
+	}
+	help(o, "remora_spoof_bind_collisions_total", "counter",
+	     "client-ip-port binds that collided and fell back to client-ip.");
+	out(o, "remora_spoof_bind_collisions_total %llu\n",
+	    (unsigned long long)SUM(connect.bind_collisions));
+	help(o, "remora_spoof_port_retries_total", "counter",
+	     "Spoofed connects retried because no 4-tuple was free.");
+	out(o, "remora_spoof_port_retries_total %llu\n",
+	    (unsigned long long)SUM(connect.port_exhaustions));
+	help(o, "remora_orig_dst_failures_total", "counter",
+	     "Connections refused because the original destination was not found.");
+	out(o, "remora_orig_dst_failures_total %llu\n",
+	    (unsigned long long)SUM(closed[CONN_CLOSE_ORIG_DST_FAILED]));
+	help(o, "remora_loop_guard_refusals_total", "counter",
+	     "Connections refused by the loop guards (own listener address, own Via).");
+	out(o, "remora_loop_guard_refusals_total{guard=\"address\"} %llu\n",
+	    (unsigned long long)SUM(closed[CONN_CLOSE_LOOP_GUARD]));
+	out(o, "remora_loop_guard_refusals_total{guard=\"via\"} %llu\n",
+	    (unsigned long long)SUM(closed[CONN_CLOSE_VIA_LOOP]));
+}
+
+static void metrics_process(const struct admin *ad, struct out *o)
+{
+	uint64_t epoch = 1;
+	size_t sz = sizeof(epoch), allocated = 0, resident = 0;
+	unsigned r;
+
+	help(o, "remora_closes_total", "counter", "Connections closed, by reason.");
+	for (r = 1; r < CONN_CLOSE_MAX; r++)
+		out(o, "remora_closes_total{reason=\"%s\"} %llu\n", conn_close_token(r),
+		    (unsigned long long)SUM(closed[r]));
+	help(o, "remora_reloads_total", "counter", "Configuration reloads, by result.");
+	out(o, "remora_reloads_total{result=\"ok\"} %llu\n",
+	    (unsigned long long)uatomic_read(&ad->reloads));
+	out(o, "remora_reloads_total{result=\"failed\"} %llu\n",
+	    (unsigned long long)uatomic_read(&ad->reload_failures));
+	/* jemalloc refreshes its statistics when the epoch is bumped */
+	(void)mallctl("epoch", NULL, NULL, &epoch, sz);
+	sz = sizeof(size_t);
+	(void)mallctl("stats.allocated", &allocated, &sz, NULL, 0);
+	sz = sizeof(size_t);
+	(void)mallctl("stats.resident", &resident, &sz, NULL, 0);
+	help(o, "remora_jemalloc_allocated_bytes", "gauge", "Bytes allocated by the process.");
+	out(o, "remora_jemalloc_allocated_bytes %zu\n", allocated);
+	help(o, "remora_jemalloc_resident_bytes", "gauge", "Bytes of allocator pages resident.");
+	out(o, "remora_jemalloc_resident_bytes %zu\n", resident);
+	help(o, "remora_uptime_seconds", "gauge", "Seconds since start.");
+	out(o, "remora_uptime_seconds %llu\n",
+	    (unsigned long long)((now_ms() - ad->start_ms) / 1000));
+	help(o, "remora_workers_alive", "gauge", "1 when every worker loop ran within 5 s.");
+	out(o, "remora_workers_alive %d\n",
+	    admin_workers_alive(ad->workers, ad->n_workers, HEALTH_MAX_AGE_MS));
+}
+
+size_t admin_metrics(const struct admin *ad, char *buf, size_t len)
+{
+	struct out o = {buf, 0, len};
+
+	metrics_connections(ad, &o);
+	metrics_traffic(ad, &o);
+	metrics_upstream(ad, &o);
+	metrics_process(ad, &o);
+	return o.len;
+}
+
+static void send_all(int fd, const char *p, size_t n)
+{
+	ssize_t k;
+
+	while (n > 0) {
+		k = send(fd, p, n, MSG_NOSIGNAL);
+		if (k <= 0)
+			return;
+		p += k;
+		n -= (size_t)k;
+	}
+}
+
+static void respond(int fd, int status, const char *type, const char *body, size_t blen)
+{
+	char head[256];
+	int n = snprintf(head, sizeof(head),
+			 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+			 "Connection: close\r\n\r\n",
+			 status, http_reason(status), type, blen);
+
+	send_all(fd, head, (size_t)n);
+	send_all(fd, body, blen);
+}
+
+/* One admin request on a blocking socket with I/O timeouts. */
+static void serve(struct admin *ad, int fd)
+{
+	static const struct http_limits lim = {1024, 4096, 50, 0};
+	struct timeval tv = {ADMIN_IO_TIMEOUT_S, 0};
+	static char body[128 * 1024];
+	char req[4096];
+	struct http_msg m;
+	size_t got = 0, blen;
+	ssize_t n;
+	int r = HTTP_NEED_MORE;
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	http_msg_init_request(&m, NULL, 0);
+	while (r == HTTP_NEED_MORE && got < sizeof(req)) {
+		n = recv(fd, req + got, sizeof(req) - got, 0);
+		if (n <= 0)
+			return;
+		got += (size_t)n;
+		r = http_parse(&m, req, got, &lim);
+	}
+	if (r < 0) {
+		respond(fd, 400, "text/plain", "bad request\n", 12);
+		return;
+	}
+	if (!(m.method.len == 3 && memcmp(req + m.method.off, "GET", 3) == 0) &&
+	    !(m.flags & HTTP_F_METHOD_HEAD)) {
+		respond(fd, 405, "text/plain", "GET only\n", 9);
+		return;
+	}
+	if (m.target.len == 8 && memcmp(req + m.target.off, "/metrics", 8) == 0) {
+		blen = admin_metrics(ad, body, sizeof(body));
+		respond(fd, 200, "text/plain; version=0.0.4", body, blen);
+	} else if (m.target.len == 8 && memcmp(req + m.target.off, "/healthz", 8) == 0) {
+		if (admin_workers_alive(ad->workers, ad->n_workers, HEALTH_MAX_AGE_MS))
+			respond(fd, 200, "text/plain", "ok\n", 3);
+		else
+			respond(fd, 503, "text/plain", "worker stalled\n", 15);
+	} else {
+		respond(fd, 404, "text/plain", "try /metrics or /healthz\n", 25);
+	}
+}
+
+static void *admin_main(void *arg)
+{
+	struct admin *ad = arg;
+	struct pollfd pfd = {.fd = ad->fd, .events = POLLIN};
+	int fd;
+
+	while (!uatomic_read(&ad->stop)) {
+		if (poll(&pfd, 1, 250) <= 0)
+			continue;
+		fd = accept4(ad->fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd == -1)
+			continue;
+		/* the listener is non-blocking; the admin socket need not be */
+		serve(ad, fd);
+		close(fd);
+	}
+	return NULL;
+}
+
+int admin_start(struct admin *ad, struct worker *workers, unsigned n_workers,
+		const struct acceptor *a)
+{
+	int rc;
+
+	ad->workers = workers;
+	ad->n_workers = n_workers;
+	ad->acceptor = a;
+	if (ad->fd < 0)
+		return 0;
+	rc = pthread_create(&ad->thread, NULL, admin_main, ad);
+	if (rc != 0)
+		return -rc;
+	ad->started = 1;
+	return 0;
+}
+
+void admin_stop(struct admin *ad)
+{
+	if (ad->started) {
+		uatomic_set(&ad->stop, 1);
+		pthread_join(ad->thread, NULL);
+		ad->started = 0;
+	}
+	if (ad->fd >= 0)
+		close(ad->fd);
+	ad->fd = -1;
+}
