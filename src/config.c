@@ -50,6 +50,8 @@ enum key_bit {
 	K_BARE_LF = 1u << 19,
 	K_SPLICE = 1u << 20,
 	K_ADMIN_LISTEN = 1u << 21,
+	K_ACCESS_LOG = 1u << 22,
+	K_ACCESS_LOG_FORMAT = 1u << 23,
 };
 
 int config_parse_duration(const char *s, uint32_t *ms)
@@ -190,6 +192,22 @@ static int global_key(struct parse_ctx *x, const char *name, const char *value)
 		if (config_parse_size(value, &sz) < 0 || sz < 1024 || sz > 1024 * 1024)
 			return BAD_VALUE(x, name, value, "a size from 1k to 1m");
 		cfg->buffer_size = (uint32_t)sz;
+	} else if (strcmp(name, "access_log") == 0) {
+		if (!once(x, K_ACCESS_LOG, name))
+			return 0;
+		if (value[0] == '\0' || strlen(value) >= sizeof(cfg->access_log) ||
+		    (strcmp(value, "off") != 0 && strcmp(value, "-") != 0 && value[0] != '/'))
+			return BAD_VALUE(x, name, value, "off, - (stderr) or an absolute path");
+		snprintf(cfg->access_log, sizeof(cfg->access_log), "%s", value);
+	} else if (strcmp(name, "access_log_format") == 0) {
+		if (!once(x, K_ACCESS_LOG_FORMAT, name))
+			return 0;
+		if (strcmp(value, "squid") == 0)
+			cfg->access_log_json = 0;
+		else if (strcmp(value, "json") == 0)
+			cfg->access_log_json = 1;
+		else
+			return BAD_VALUE(x, name, value, "squid | json");
 	} else if (strcmp(name, "splice") == 0) {
 		if (!once(x, K_SPLICE, name))
 			return 0;
@@ -482,6 +500,7 @@ static void set_defaults(struct config *cfg)
 	cfg->drain_timeout_ms = 10 * 1000;
 	cfg->buffer_size = 16 * 1024;
 	cfg->splice = 1;
+	snprintf(cfg->access_log, sizeof(cfg->access_log), "off");
 	cfg->admin_on = 1;
 	(void)ic_addr_parse("127.0.0.1:9180", &cfg->admin_addr);
 	cfg->client_header_timeout_ms = 10 * 1000;

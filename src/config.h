@@ -36,8 +36,10 @@ struct config {
 	enum balance balance;
 	enum log_level log_level;
 	uint32_t drain_timeout_ms;
-	uint32_t buffer_size; /* bytes per relay buffer (each direction) */
-	int splice;	      /* large response bodies by splice() through pipes */
+	uint32_t buffer_size;  /* bytes per relay buffer (each direction) */
+	int splice;	       /* large response bodies by splice() through pipes */
+	char access_log[4096]; /* "off", "-" (stderr) or a path */
+	int access_log_json;   /* access_log_format = json (else squid) */
 	uint32_t client_header_timeout_ms;
 	uint32_t connect_timeout_ms;
 	uint32_t idle_timeout_ms;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <urcu/uatomic.h>
 
+#include "accesslog.h"
 #include "conn_int.h"
 #include "log.h"
 #include "stats.h"
@@ -95,6 +96,7 @@ void conn_start(struct worker *w, struct conn *c)
 
 	c->w = w;
 	c->id = ++w->next_id;
+	c->start_ms = w->now;
 	c->timer = CONN_TIMER_HEADER;
 	c->deadline = w->now + w->timer_ms[CONN_TIMER_HEADER];
 	cds_list_add_tail(&c->tlink, &w->timers[CONN_TIMER_HEADER]);
@@ -146,6 +148,21 @@ void conn_http_free(struct conn *c)
 	c->h = NULL;
 }
 
+/* A non-HTTP tunnel gets one access-log line when it ends. */
+static void conn_log_tunnel(struct conn *c, const char *reason)
+{
+	struct conn_http *h = conn_http_new(c);
+
+	if (h == NULL)
+		return;
+	h->start_ms = c->start_ms;
+	h->bytes_start = 0;
+	ic_addr_format(&c->dst, h->url, sizeof(h->url));
+	c->h = h;
+	conn_log_request(c, "TCP_TUNNEL", reason);
+	conn_http_free(c);
+}
+
 /* err: > 0 an errno, < 0 a negated enum http_error, 0 none. */
 void conn_close(struct conn *c, enum conn_close_reason reason, int err)
 {
@@ -155,6 +172,10 @@ void conn_close(struct conn *c, enum conn_close_reason reason, int err)
 		return;
 	if (log_enabled(close_reasons[reason].level))
 		log_close(c, reason, err);
+	if (c->h != NULL && c->h->method[0] && alog_enabled(w->alog))
+		conn_log_request(c, "TCP_MISS_ABORTED", close_reasons[reason].token);
+	else if ((c->flags & CONN_F_TUNNEL) && c->requests == 0 && alog_enabled(w->alog))
+		conn_log_tunnel(c, close_reasons[reason].token);
 	c->reason = (uint8_t)reason;
 	c->err = err;
 	STAT_INC(w->stats.closed[reason]);
@@ -230,6 +251,8 @@ ssize_t conn_write(struct conn *c, struct conn_side *s, struct buf **bp)
 		return 0;
 	n = send(s->fd, b->data + b->start, b->lim - b->start, MSG_NOSIGNAL);
 	if (n >= 0) {
+		if (s == &c->cli)
+			c->bytes_out += (uint64_t)n;
 		if ((uint32_t)n < b->lim - b->start)
 			s->writable = 0; /* short write: the socket buffer is full */
 		b->start += (uint32_t)n;

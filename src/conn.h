@@ -84,6 +84,9 @@ enum conn_timer {
 	CONN_TIMER_MAX
 };
 
+/* Longest URL the access log keeps (query terms are never logged). */
+#define CONN_LOG_URL_MAX 2048
+
 /* Connection flags (conn.flags). */
 #define CONN_F_TUNNEL	   0x01u /* not HTTP (or upgraded): bytes relayed as they are */
 #define CONN_F_RSP_STARTED 0x02u /* response bytes went to the client this exchange */
@@ -120,8 +123,10 @@ struct conn {
 	uint64_t deadline;
 	uint64_t id;
 	union ic_addr peer, dst;
-	uint32_t requests; /* request heads seen on this connection */
-	uint16_t status;   /* status of the last response head (ours or upstream's) */
+	uint32_t requests;  /* request heads seen on this connection */
+	uint64_t bytes_out; /* bytes sent to the client, for the access log */
+	uint64_t start_ms;  /* when the worker took the connection */
+	uint16_t status;    /* status of the last response head (ours or upstream's) */
 	uint8_t state;
 	uint8_t reason;
 	uint8_t timer;
@@ -139,6 +144,14 @@ struct conn_http {
 	struct http_body reqb;
 	struct http_body rspb;
 	uint8_t rsp_head_done; /* the final (non-1xx) response head has arrived */
+	uint8_t logged;	       /* the access-log line of this exchange is out */
+	/* for the access log (filled only when it is on) */
+	uint64_t start_ms;    /* first byte of the request head */
+	uint64_t bytes_start; /* c->bytes_out when the exchange began */
+	char method[24];      /* "" until the request head is complete */
+	char type[64];	      /* response Content-Type */
+	char host[128];
+	char url[CONN_LOG_URL_MAX];
 };
 
 /* Allocates a conn for an accepted fd (acceptor thread). NULL on ENOMEM. */

@@ -18,12 +18,107 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <stddef.h>
+#include <arpa/inet.h>
 
+#include "accesslog.h"
 #include "conn_int.h"
 #include "log.h"
 #include "stats.h"
 #include "util.h"
 #include "worker.h"
+
+/* ---- access log ------------------------------------------------------------ */
+/* The per-exchange state; the access-log part only when the log is on (it
+ * is most of the size, and a request should not pay for zeroing it). */
+struct conn_http *conn_http_new(struct conn *c)
+{
+	size_t base = offsetof(struct conn_http, start_ms);
+	int logging = alog_enabled(c->w->alog);
+	struct conn_http *h = malloc(logging ? sizeof(*h) : base);
+
+	if (h == NULL)
+		return NULL;
+	memset(h, 0, base);
+	if (logging) {
+		h->start_ms = c->w->now;
+		h->bytes_start = c->bytes_out;
+		h->method[0] = h->type[0] = h->host[0] = h->url[0] = '\0';
+	}
+	return h;
+}
+
+/* Copies span s of p into out as a C string (cut to fit). */
+static void copy_span(char *out, size_t cap, const char *p, struct http_span s)
+{
+	size_t n = s.len < cap - 1 ? s.len : cap - 1;
+
+	memcpy(out, p + s.off, n);
+	out[n] = '\0';
+}
+
+/* Records method, Host and URL (http://<Host><path>, without query terms,
+ * or the original destination when there is no Host) for the log line. */
+static void log_capture_request(struct conn *c, const char *p)
+{
+	struct conn_http *h = c->h;
+	const struct http_msg *m = &h->req;
+	struct http_span path = m->flags & HTTP_F_ABSOLUTE_FORM ? m->path : m->target;
+	const char *q = memchr(p + path.off, '?', path.len);
+	char dst[IC_ADDR_STRLEN];
+	int n;
+
+	if (!alog_enabled(c->w->alog))
+		return;
+	if (q != NULL)
+		path.len = (uint32_t)(q - (p + path.off));
+	copy_span(h->method, sizeof(h->method), p, m->method);
+	if (m->flags & HTTP_F_ABSOLUTE_FORM)
+		copy_span(h->host, sizeof(h->host), p, m->authority);
+	else if (m->host_field >= 0 && m->host.len > 0)
+		copy_span(h->host, sizeof(h->host), p, m->host);
+	n = snprintf(h->url, sizeof(h->url), "http://%s",
+		     h->host[0] ? h->host : ic_addr_format(&c->dst, dst, sizeof(dst)));
+	if (n > 0 && (size_t)n < sizeof(h->url))
+		copy_span(h->url + n, sizeof(h->url) - (size_t)n, p,
+			  path.len ? path : (struct http_span){0, 0});
+	if (path.len == 0 && (size_t)n + 1 < sizeof(h->url))
+		memcpy(h->url + n, "/", 2);
+}
+
+void conn_log_request(struct conn *c, const char *code, const char *reason)
+{
+	struct conn_http *h = c->h;
+	char client[INET6_ADDRSTRLEN], peer[INET6_ADDRSTRLEN] = "-", dst[IC_ADDR_STRLEN] = "-";
+	struct alog_entry e;
+
+	if (!alog_enabled(c->w->alog) || h == NULL || h->logged)
+		return;
+	h->logged = 1;
+	ic_addr_format_ip(&c->peer, client, sizeof(client));
+	if (c->dst.sa.sa_family != 0 && strcmp(code, "NONE_NONE") != 0) {
+		ic_addr_format_ip(&c->dst, peer, sizeof(peer));
+		ic_addr_format(&c->dst, dst, sizeof(dst));
+	} else if (c->dst.sa.sa_family != 0) {
+		ic_addr_format(&c->dst, dst, sizeof(dst));
+	}
+	e = (struct alog_entry){
+		.elapsed_ms = c->w->now - h->start_ms,
+		.client = client,
+		.code = code,
+		.status = c->status,
+		.bytes = c->bytes_out - h->bytes_start,
+		.method = h->method[0] ? h->method : "NONE",
+		.url = h->url[0] ? h->url : "error:invalid-request",
+		.peer = peer,
+		.type = h->type[0] ? h->type : "-",
+		.orig_dst = dst,
+		.host = h->host[0] ? h->host : "-",
+		.close_reason = reason,
+		.worker = c->w->id,
+	};
+	alog_line(c->w->alog, c->w->id, &e);
+}
 
 /* ---- generated responses ------------------------------------------------- */
 enum conn_next conn_reply(struct conn *c, int status, enum conn_close_reason reason, int err)
@@ -53,7 +148,11 @@ enum conn_next conn_reply(struct conn *c, int status, enum conn_close_reason rea
 	b->end = b->lim = (uint32_t)n;
 	c->status = (uint16_t)status;
 	c->flags |= CONN_F_RSP_STARTED;
+	c->bytes_out += (uint64_t)n; /* counted now: the log line is written now */
 	STAT_INC(c->w->stats.replies[status / 100 % 10]);
+	conn_log_request(c,
+			 c->up.fd >= 0 || status == 502 || status == 504 ? "TCP_MISS" : "NONE_NONE",
+			 conn_close_token(reason));
 	return conn_linger(c, reason, err);
 }
 
@@ -187,6 +286,7 @@ static enum conn_next begin_exchange(struct conn *c, uint32_t head_len)
 	if (c->w->cfg->via && has_own_via(p, head_len, c->w->cfg->via_name))
 		return conn_reply(c, 508, CONN_CLOSE_VIA_LOOP, 0);
 	log_request(c, p);
+	log_capture_request(c, p);
 	if ((h->req.flags & HTTP_F_ABSOLUTE_FORM) || c->w->cfg->via) {
 		if (rewrite_head(c, p, head_len) < 0)
 			return conn_reply(c, 431, CONN_CLOSE_BAD_REQUEST, -HTTP_ERR_HEAD_TOO_LARGE);
@@ -260,7 +360,7 @@ enum conn_next conn_st_req_head(struct conn *c)
 		b = c->c2u;
 		if (b != NULL && b->end > b->lim) {
 			if (c->h == NULL) {
-				c->h = calloc(1, sizeof(*c->h));
+				c->h = conn_http_new(c);
 				if (c->h == NULL) {
 					conn_close(c, CONN_CLOSE_NO_MEMORY, ENOMEM);
 					return CONN_NEXT_CLOSED;
@@ -407,6 +507,8 @@ static int classify_response(struct conn *c, enum conn_next *next)
 			}
 			/* switching protocols: from here on both sides are a byte tunnel */
 			c->flags |= CONN_F_TUNNEL | CONN_F_RSP_STARTED;
+			c->bytes_out += (uint64_t)r; /* the 101 head, about to be sent */
+			conn_log_request(c, "TCP_MISS", "upgrade");
 			STAT_INC(c->w->stats.tunnels_upgrade);
 			conn_http_free(c);
 			conn_timer_arm(c, CONN_TIMER_IDLE);
@@ -428,6 +530,8 @@ static int classify_response(struct conn *c, enum conn_next *next)
 					       (h->req.flags & HTTP_F_METHOD_HEAD) != 0);
 			continue;
 		}
+		if (alog_enabled(c->w->alog) && h->rsp.content_type.len > 0)
+			copy_span(h->type, sizeof(h->type), b->data + b->lim, h->rsp.content_type);
 		b->lim += (uint32_t)r;
 		c->flags |= CONN_F_RSP_STARTED;
 		h->rsp_head_done = 1;
@@ -586,6 +690,7 @@ static enum conn_next end_exchange(struct conn *c)
 
 	c->flags |= CONN_F_SERVED;
 	STAT_INC(c->w->stats.replies[c->status / 100 % 10]);
+	conn_log_request(c, "TCP_MISS", keep ? "keep-alive" : "done");
 	if (!keep)
 		return conn_linger(c, CONN_CLOSE_DONE, 0);
 	conn_http_free(c);

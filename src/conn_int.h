@@ -40,6 +40,11 @@ enum conn_next conn_linger(struct conn *c, enum conn_close_reason reason, int er
 enum conn_next conn_reply(struct conn *c, int status, enum conn_close_reason reason, int err);
 /* Closes the upstream leg only (the client leg stays). */
 void conn_close_upstream(struct conn *c);
+/* A new per-exchange state for c, or NULL (out of memory). */
+struct conn_http *conn_http_new(struct conn *c);
+/* Writes the access-log line of the exchange in c->h (once; no-op when the
+ * log is off): code is Squid's result code, reason how the exchange ended. */
+void conn_log_request(struct conn *c, const char *code, const char *reason);
 /* Releases c->h (NULL-tolerant). */
 void conn_http_free(struct conn *c);
 

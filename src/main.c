@@ -12,10 +12,12 @@
 #include <unistd.h>
 
 #include "acceptor.h"
+#include "accesslog.h"
 #include "admin.h"
 #include "config.h"
 #include "log.h"
 #include "poller/poller.h"
+#include "stats.h"
 #include "util.h"
 #include "worker.h"
 
@@ -79,11 +81,26 @@ static void log_summary(struct worker *workers, unsigned n, const struct accepto
 		 (unsigned long long)a->accept_errors);
 }
 
+static void log_access_summary(const struct alog *al)
+{
+	uint64_t lines = 0, dropped = 0;
+	unsigned i;
+
+	for (i = 0; i < al->n_rings; i++) {
+		lines += STAT_GET(al->rings[i].lines);
+		dropped += STAT_GET(al->rings[i].dropped);
+	}
+	log_info("access_log: %llu lines, %llu dropped (writer behind), %llu write errors",
+		 (unsigned long long)lines, (unsigned long long)dropped,
+		 (unsigned long long)STAT_GET(al->write_errors));
+}
+
 /* Runs until SIGTERM/SIGINT, then drains. Returns the exit status. */
 static int run(struct config *cfg, int fds_at_start)
 {
 	struct acceptor a;
 	struct admin ad;
+	struct alog al;
 	struct worker *workers;
 	sigset_t sigs;
 	char err[512], addr[IC_ADDR_STRLEN];
@@ -109,15 +126,25 @@ static int run(struct config *cfg, int fds_at_start)
 		acceptor_close(&a);
 		return 1;
 	}
+	if (alog_open(&al, cfg->access_log, cfg->access_log_json ? ALOG_JSON : ALOG_SQUID,
+		      cfg->workers, err, sizeof(err)) < 0 ||
+	    alog_start(&al) < 0) {
+		log_error("%s", err);
+		admin_stop(&ad);
+		acceptor_close(&a);
+		return 1;
+	}
 	workers = calloc(cfg->workers, sizeof(*workers));
 	if (workers == NULL) {
 		log_error("out of memory");
+		alog_stop(&al);
 		admin_stop(&ad);
 		acceptor_close(&a);
 		return 1;
 	}
 	for (i = 0; i < cfg->workers; i++) {
 		rc = worker_init(&workers[i], i, cfg, a.addrs, a.n);
+		workers[i].alog = alog_enabled(&al) ? &al : NULL;
 		if (rc == 0)
 			rc = worker_start(&workers[i]);
 		if (rc < 0) {
@@ -160,6 +187,8 @@ static int run(struct config *cfg, int fds_at_start)
 			break;
 		if (sig == SIGHUP)
 			log_warn("SIGHUP: configuration reload is not supported yet; ignored");
+		if (sig == SIGUSR1)
+			alog_reopen(&al);
 	}
 	log_info("%s: no longer accepting; draining for up to %u ms", strsignal(sig),
 		 cfg->drain_timeout_ms);
@@ -173,6 +202,9 @@ stop_workers:
 	if (rc == 0)
 		log_summary(workers, started, &a);
 	admin_stop(&ad);
+	if (rc == 0 && alog_enabled(&al))
+		log_access_summary(&al);
+	alog_stop(&al); /* after the workers: their last lines are in the rings */
 	for (i = 0; i < started; i++)
 		worker_fini(&workers[i]);
 	acceptor_close(&a);

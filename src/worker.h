@@ -16,6 +16,7 @@
 #include <urcu/list.h>
 #include <urcu/wfcqueue.h>
 
+#include "accesslog.h"
 #include "buf.h"
 #include "config.h"
 #include "conn.h"
@@ -54,6 +55,7 @@ struct worker {
 	size_t n_listen;
 	struct buf_pool bufs;
 	struct pipe_pool pipes;
+	struct alog *alog; /* shared access log (its ring w->id is ours), or NULL */
 	struct http_limits req_limits;
 	struct http_limits rsp_limits;
 	int draining; /* finishing: no keep-alive, no new requests */

@@ -112,10 +112,11 @@ struct http_msg {
 
 	/* results, valid once http_parse() returned > 0 (partially before) */
 	struct http_span method, target, reason;
-	struct http_span authority; /* absolute-form: host[:port] from the target */
-	struct http_span path;	    /* absolute-form: path and query ("/" if empty) */
-	struct http_span host;	    /* value of the Host field */
-	struct http_span host_line; /* the whole Host field line incl. CRLF */
+	struct http_span authority;    /* absolute-form: host[:port] from the target */
+	struct http_span path;	       /* absolute-form: path and query ("/" if empty) */
+	struct http_span host;	       /* value of the Host field */
+	struct http_span host_line;    /* the whole Host field line incl. CRLF */
+	struct http_span content_type; /* value of Content-Type (len 0 if none) */
 	uint16_t status;
 	uint8_t minor; /* HTTP/1.minor */
 	uint16_t n_fields;

@@ -349,6 +349,10 @@ static int field_semantics(struct http_msg *m, const char *buf, struct http_fiel
 		if (span_is(buf, f->name, "connection"))
 			return for_each_token(m, v, ve, connection_token);
 		return 0;
+	case 12:
+		if (span_is(buf, f->name, "content-type"))
+			m->content_type = f->value;
+		return 0;
 	case 14:
 		if (span_is(buf, f->name, "content-length"))
 			return field_content_length(m, v, ve);

@@ -1,0 +1,270 @@
+/* accesslog.c — the access log (see accesslog.h). */
+#include "remora-config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <urcu/uatomic.h>
+
+#include "accesslog.h"
+#include "log.h"
+#include "stats.h"
+
+#define RING_SIZE  (512 * 1024) /* per worker: ~2,500 lines of 200 bytes */
+#define DRAIN_MS   50
+#define LINE_MAX_B 8192
+
+static int open_path(const char *path)
+{
+	if (path[0] == '\0')
+		return dup(STDERR_FILENO);
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+}
+
+int alog_open(struct alog *al, const char *path, enum alog_format fmt, unsigned n_workers,
+	      char *err, size_t errlen)
+{
+	unsigned i;
+
+	memset(al, 0, sizeof(*al));
+	al->fd = -1;
+	al->format = fmt;
+	if (path == NULL || strcmp(path, "off") == 0)
+		return 0;
+	snprintf(al->path, sizeof(al->path), "%s", strcmp(path, "-") == 0 ? "" : path);
+	al->fd = open_path(al->path);
+	if (al->fd < 0) {
+		snprintf(err, errlen, "access_log: cannot open %s (%d: %s)", path, errno,
+			 strerror(errno));
+		return -1;
+	}
+	al->rings = calloc(n_workers, sizeof(*al->rings));
+	if (al->rings == NULL)
+		goto nomem;
+	al->n_rings = n_workers;
+	for (i = 0; i < n_workers; i++) {
+		al->rings[i].buf = malloc(RING_SIZE);
+		if (al->rings[i].buf == NULL)
+			goto nomem;
+		al->rings[i].size = RING_SIZE;
+	}
+	return 0;
+nomem:
+	snprintf(err, errlen, "access_log: out of memory");
+	alog_stop(al);
+	return -1;
+}
+
+/* Copies ring r's pending bytes into out (cap bytes); returns how many. */
+static size_t ring_take(struct alog_ring *r, char *out, size_t cap)
+{
+	uint64_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE), tail = r->tail;
+	size_t n = (size_t)(head - tail), off = (size_t)(tail & (r->size - 1)), first;
+
+	if (n > cap)
+		n = cap;
+	first = n < r->size - off ? n : r->size - off;
+	memcpy(out, r->buf + off, first);
+	memcpy(out + first, r->buf, n - first);
+	__atomic_store_n(&r->tail, tail + n, __ATOMIC_RELEASE);
+	return n;
+}
+
+static void write_all(struct alog *al, const char *p, size_t n)
+{
+	ssize_t k;
+
+	while (n > 0) {
+		k = write(al->fd, p, n);
+		if (k <= 0) {
+			if (k == -1 && errno == EINTR)
+				continue;
+			if (STAT_GET(al->write_errors) == 0)
+				log_error("access_log: write failed (%d: %s); lines are lost",
+					  errno, strerror(errno));
+			STAT_INC(al->write_errors);
+			return;
+		}
+		p += k;
+		n -= (size_t)k;
+	}
+}
+
+/* Writes everything the rings hold. Lines never straddle a take: a ring is
+ * taken up to its head, and heads only move by whole lines. */
+static void drain(struct alog *al, char *chunk, size_t cap)
+{
+	unsigned i;
+	size_t n;
+
+	for (i = 0; i < al->n_rings; i++) {
+		while ((n = ring_take(&al->rings[i], chunk, cap)) > 0)
+			write_all(al, chunk, n);
+	}
+}
+
+static void *alog_main(void *arg)
+{
+	struct alog *al = arg;
+	struct timespec ts = {0, DRAIN_MS * 1000000L};
+	char *chunk = malloc(RING_SIZE);
+	int fd;
+
+	if (chunk == NULL) {
+		log_error("access_log: out of memory: writer stopped");
+		return NULL;
+	}
+	for (;;) {
+		int stop = uatomic_read(&al->stop);
+
+		drain(al, chunk, RING_SIZE);
+		if (uatomic_xchg(&al->reopen, 0)) {
+			/* everything queued so far went to the old file */
+			fd = open_path(al->path);
+			if (fd < 0) {
+				log_error("access_log: cannot reopen %s (%d: %s); keeping the old "
+					  "file",
+					  al->path, errno, strerror(errno));
+			} else {
+				close(al->fd);
+				al->fd = fd;
+				log_info("access_log: reopened %s",
+					 al->path[0] ? al->path : "stderr");
+			}
+		}
+		if (stop)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	free(chunk);
+	return NULL;
+}
+
+int alog_start(struct alog *al)
+{
+	int rc;
+
+	if (al->fd < 0)
+		return 0;
+	rc = pthread_create(&al->thread, NULL, alog_main, al);
+	if (rc != 0)
+		return -rc;
+	al->started = 1;
+	return 0;
+}
+
+void alog_stop(struct alog *al)
+{
+	unsigned i;
+
+	if (al->started) {
+		uatomic_set(&al->stop, 1);
+		pthread_join(al->thread, NULL); /* its last round drains every ring */
+		al->started = 0;
+	}
+	if (al->fd >= 0)
+		close(al->fd);
+	al->fd = -1;
+	for (i = 0; i < al->n_rings; i++)
+		free(al->rings[i].buf);
+	free(al->rings);
+	al->rings = NULL;
+	al->n_rings = 0;
+}
+
+void alog_reopen(struct alog *al)
+{
+	uatomic_set(&al->reopen, 1);
+}
+
+/* Appends s to a JSON string body, escaped. */
+static size_t json_str(char *out, size_t cap, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+
+	for (; *s && n + 7 < cap; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\') {
+			out[n++] = '\\';
+			out[n++] = (char)ch;
+		} else if (ch < 0x20 || ch == 0x7f) {
+			memcpy(out + n, "\\u00", 4);
+			out[n + 4] = hex[ch >> 4];
+			out[n + 5] = hex[ch & 15];
+			n += 6;
+		} else {
+			out[n++] = (char)ch;
+		}
+	}
+	return n;
+}
+
+static int format_json(char *line, size_t cap, double t, const struct alog_entry *e)
+{
+	const char *keys[] = {"client", "code",	    "method", "url",	     "peer",
+			      "type",	"orig_dst", "host",   "close_reason"};
+	const char *vals[] = {e->client, e->code,     e->method, e->url,	 e->peer,
+			      e->type,	 e->orig_dst, e->host,	 e->close_reason};
+	size_t n, i;
+
+	n = (size_t)snprintf(line, cap,
+			     "{\"time\":%.3f,\"elapsed_ms\":%llu,\"status\":%u,\"bytes\":%llu,"
+			     "\"worker\":%u",
+			     t, (unsigned long long)e->elapsed_ms, e->status,
+			     (unsigned long long)e->bytes, e->worker);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]) && n + 32 < cap; i++) {
+		n += (size_t)snprintf(line + n, cap - n, ",\"%s\":\"", keys[i]);
+		n += json_str(line + n, cap - n - 3, vals[i]);
+		line[n++] = '"';
+	}
+	line[n++] = '}';
+	line[n++] = '\n';
+	return (int)n;
+}
+
+void alog_line(struct alog *al, unsigned w, const struct alog_entry *e)
+{
+	struct alog_ring *r = &al->rings[w];
+	char line[LINE_MAX_B];
+	struct timespec ts;
+	uint64_t head, free_b;
+	size_t off, first;
+	double t;
+	int n;
+
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	t = (double)ts.tv_sec + (double)(ts.tv_nsec / 1000000) / 1000.0;
+	if (al->format == ALOG_JSON)
+		n = format_json(line, sizeof(line), t, e);
+	else
+		/* time.ms elapsed client code/status bytes method URL user hierarchy/peer type */
+		n = snprintf(line, sizeof(line), "%.3f %6llu %s %s/%03u %llu %s %s - %s/%s %s\n", t,
+			     (unsigned long long)e->elapsed_ms, e->client, e->code, e->status,
+			     (unsigned long long)e->bytes, e->method, e->url,
+			     strcmp(e->peer, "-") == 0 ? "HIER_NONE" : "ORIGINAL_DST", e->peer,
+			     e->type);
+	if (n <= 0)
+		return;
+	if ((size_t)n >= sizeof(line)) {
+		n = sizeof(line) - 1; /* an over-long URL: keep the line, cut it */
+		line[n - 1] = '\n';
+	}
+	head = r->head;
+	free_b = r->size - (head - __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE));
+	if ((uint64_t)n > free_b) {
+		STAT_INC(r->dropped); /* the writer is behind: count, never wait */
+		return;
+	}
+	off = (size_t)(head & (r->size - 1));
+	first = (size_t)n < r->size - off ? (size_t)n : r->size - off;
+	memcpy(r->buf + off, line, first);
+	memcpy(r->buf, line + first, (size_t)n - first);
+	__atomic_store_n(&r->head, head + (uint64_t)n, __ATOMIC_RELEASE);
+	STAT_INC(r->lines);
+}

@@ -1,0 +1,78 @@
+/*
+ * accesslog.h — one line per request, in Squid's native access.log format
+ * (or JSON), written without ever blocking a worker on the disk.
+ *
+ * Each worker formats its lines into its own single-producer/single-consumer
+ * ring; one writer thread drains every ring to the file every 50 ms. When a
+ * ring is full the line is dropped and counted, never queued without bound.
+ * SIGUSR1 (alog_reopen) makes the writer reopen the path (logrotate).
+ *
+ * Thread use: alog_open/start/stop/reopen from the main thread;
+ * alog_line from the owning worker only (ring w); alog_dropped from anyone.
+ */
+#ifndef REMORA_ACCESSLOG_H
+#define REMORA_ACCESSLOG_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum alog_format { ALOG_SQUID, ALOG_JSON };
+
+struct alog_ring {
+	char *buf;
+	uint32_t size;	  /* a power of two */
+	uint64_t head;	  /* bytes produced (worker) */
+	uint64_t tail;	  /* bytes consumed (writer) */
+	uint64_t dropped; /* lines that did not fit (worker) */
+	uint64_t lines;	  /* lines queued (worker) */
+};
+
+struct alog {
+	pthread_t thread;
+	int started;
+	int fd;		 /* -1: off */
+	char path[4096]; /* "" for stderr ("-") */
+	enum alog_format format;
+	struct alog_ring *rings;
+	unsigned n_rings;
+	int stop;
+	int reopen;
+	uint64_t write_errors;
+};
+
+/* One finished request, as the worker knows it. Strings need not be
+ * NUL-terminated where a length is given. */
+struct alog_entry {
+	uint64_t elapsed_ms;
+	const char *client; /* IP only */
+	const char *code;   /* Squid result code: TCP_MISS, NONE_NONE, TCP_TUNNEL */
+	unsigned status;    /* 0 when no status was sent */
+	uint64_t bytes;	    /* to the client, head and body */
+	const char *method;
+	const char *url;
+	const char *peer; /* original destination IP, "-" if none */
+	const char *type; /* response Content-Type, "-" if none */
+	const char *orig_dst;
+	const char *host; /* "-" if none */
+	const char *close_reason;
+	unsigned worker;
+};
+
+/* path: NULL or "off" = off, "-" = stderr, else a file opened for appending.
+ * Returns 0, or -1 with a message in err. */
+int alog_open(struct alog *al, const char *path, enum alog_format fmt, unsigned n_workers,
+	      char *err, size_t errlen);
+int alog_start(struct alog *al);
+/* Drains every ring, stops the writer, closes the file. */
+void alog_stop(struct alog *al);
+/* Asks the writer to reopen the file (any thread). */
+void alog_reopen(struct alog *al);
+/* Formats and queues one line into ring w (owning worker only). */
+void alog_line(struct alog *al, unsigned w, const struct alog_entry *e);
+static inline int alog_enabled(const struct alog *al)
+{
+	return al != NULL && al->fd >= 0;
+}
+
+#endif
