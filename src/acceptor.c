@@ -2,9 +2,12 @@
 #include "remora-config.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
+#include <urcu-qsbr.h>
 #include <urcu/uatomic.h>
 
 #include "acceptor.h"
@@ -16,26 +19,55 @@
 #define ACCEPT_BATCH	64
 /* Back-off when the process or system is out of file descriptors. */
 #define EMFILE_PAUSE_MS 100
+/* How long the main thread waits for the acceptor to take a new set. */
+#define PUBLISH_WAIT_MS 5000
 
-int acceptor_open(struct acceptor *a, const struct config *cfg, char *err, size_t errlen)
+static const struct listener *find_listener(const struct listen_set *s,
+					    const struct listener_conf *lc)
 {
+	size_t i;
+
+	for (i = 0; s != NULL && i < s->n; i++)
+		if (s->l[i].conf->mode == lc->mode && ic_addr_equal(&s->l[i].conf->addr, &lc->addr))
+			return &s->l[i];
+	return NULL;
+}
+
+static int has_fd(const struct listen_set *s, int fd)
+{
+	size_t i;
+
+	for (i = 0; s != NULL && i < s->n; i++)
+		if (s->l[i].fd == fd)
+			return 1;
+	return 0;
+}
+
+struct listen_set *listen_set_build(struct config *cfg, const struct listen_set *prev, char *err,
+				    size_t errlen)
+{
+	struct listen_set *s = calloc(1, sizeof(*s));
+	const struct listener *old;
 	char addr[IC_ADDR_STRLEN];
 	size_t i;
-	int fd, rc;
+	int fd;
 
-	memset(a, 0, sizeof(*a));
-	a->balance = cfg->balance;
-	a->rng = (uint64_t)now_ms() * 0x9E3779B97F4A7C15ull | 1;
-	rc = poller_create(&a->poller);
-	if (rc < 0) {
-		snprintf(err, errlen, "acceptor: cannot create poller (%d: %s)", -rc,
-			 strerror(-rc));
-		return -1;
+	if (s == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
 	}
+	s->cfg = config_get(cfg);
 	for (i = 0; i < cfg->n_listeners; i++) {
 		const struct listener_conf *lc = &cfg->listeners[i];
 
-		fd = ic_listen(&lc->addr, lc->mode, lc->backlog);
+		old = find_listener(prev, lc);
+		if (old != NULL) {
+			fd = old->fd; /* stays open across the reload */
+			if (old->conf->backlog != lc->backlog)
+				(void)listen(fd, lc->backlog);
+		} else {
+			fd = ic_listen(&lc->addr, lc->mode, lc->backlog);
+		}
 		if (fd < 0) {
 			ic_addr_format(&lc->addr, addr, sizeof(addr));
 			snprintf(err, errlen, "[listener %s] cannot listen on %s%s (%d: %s)%s",
@@ -46,33 +78,39 @@ int acceptor_open(struct acceptor *a, const struct config *cfg, char *err, size_
 				 : fd == -EADDRINUSE ? ": another process listens there"
 				 : fd == -EADDRNOTAVAIL ? ": the address is not local"
 							: "");
-			acceptor_close(a);
-			return -1;
+			listen_set_free(s, prev);
+			return NULL;
 		}
-		a->listeners[a->n].conf = lc;
-		a->listeners[a->n].fd = fd;
-		a->addrs[a->n] = lc->addr;
-		a->n++;
-		rc = poller_set(a->poller, fd, POLLER_IN, &a->listeners[a->n - 1]);
-		if (rc < 0) {
-			snprintf(err, errlen, "acceptor: cannot poll listener (%d: %s)", -rc,
-				 strerror(-rc));
-			acceptor_close(a);
-			return -1;
-		}
+		s->l[i].conf = lc;
+		s->l[i].fd = fd;
+		s->l[i].set = s;
+		s->n++;
 	}
-	return 0;
+	return s;
 }
 
-void acceptor_close(struct acceptor *a)
+void listen_set_free(struct listen_set *s, const struct listen_set *keep)
 {
 	size_t i;
 
-	for (i = 0; i < a->n; i++) {
-		if (a->listeners[i].fd >= 0)
-			close(a->listeners[i].fd);
-		a->listeners[i].fd = -1;
-	}
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->n; i++)
+		if (s->l[i].fd >= 0 && !has_fd(keep, s->l[i].fd))
+			close(s->l[i].fd);
+	config_put(s->cfg);
+	free(s);
+}
+
+int acceptor_init(struct acceptor *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->rng = (uint64_t)now_ms() * 0x9E3779B97F4A7C15ull | 1;
+	return poller_create(&a->poller);
+}
+
+void acceptor_fini(struct acceptor *a)
+{
 	poller_destroy(a->poller);
 	a->poller = NULL;
 }
@@ -88,14 +126,14 @@ static uint64_t xorshift(uint64_t *s)
 }
 
 /* Power of two choices: the less loaded of two random workers. */
-static struct worker *pick_worker(struct acceptor *a)
+static struct worker *pick_worker(struct acceptor *a, enum balance balance)
 {
 	struct worker *x, *y;
 	uint64_t r;
 
 	if (a->n_workers == 1)
 		return &a->workers[0];
-	if (a->balance == BALANCE_ROUND_ROBIN)
+	if (balance == BALANCE_ROUND_ROBIN)
 		return &a->workers[a->rr++ % a->n_workers];
 	r = xorshift(&a->rng);
 	x = &a->workers[(r & 0xffffffffu) % a->n_workers];
@@ -108,19 +146,20 @@ static void set_paused(struct acceptor *a, int paused)
 {
 	size_t i;
 
-	for (i = 0; i < a->n; i++)
-		(void)poller_set(a->poller, a->listeners[i].fd, paused ? 0 : POLLER_IN,
-				 &a->listeners[i]);
+	for (i = 0; i < a->cur->n; i++)
+		(void)poller_set(a->poller, a->cur->l[i].fd, paused ? 0 : POLLER_IN, &a->cur->l[i]);
 }
 
-static void accept_batch(struct acceptor *a, struct listener *l)
+/* Accepts up to ACCEPT_BATCH connections (all of them when draining). */
+static void accept_batch(struct acceptor *a, struct listener *l, int drain)
 {
+	struct config *cfg = l->set->cfg;
 	union ic_addr peer;
 	socklen_t len;
 	struct conn *c;
 	int i, fd;
 
-	for (i = 0; i < ACCEPT_BATCH; i++) {
+	for (i = 0; drain || i < ACCEPT_BATCH; i++) {
 		len = sizeof(peer);
 		fd = accept4(l->fd, &peer.sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
@@ -131,6 +170,8 @@ static void accept_batch(struct acceptor *a, struct listener *l)
 				/* the kernel backlog holds new SYNs while we wait */
 				log_warn("accept() on [listener %s] failed (%d: %s): pausing %d ms",
 					 l->conf->name, errno, strerror(errno), EMFILE_PAUSE_MS);
+				if (drain)
+					return;
 				a->paused_until = now_ms() + EMFILE_PAUSE_MS;
 				set_paused(a, 1);
 				return;
@@ -139,24 +180,53 @@ static void accept_batch(struct acceptor *a, struct listener *l)
 				a->accept_errors); /* ECONNABORTED, EPROTO, ...: that client only */
 			continue;
 		}
-		c = conn_new(fd, &peer, l->conf);
+		c = conn_new(fd, &peer, l->conf, cfg);
 		if (c == NULL) {
 			STAT_INC(a->handoff_failed);
 			close(fd);
 			continue;
 		}
-		worker_hand_off(pick_worker(a), c);
+		worker_hand_off(pick_worker(a, cfg->balance), c);
 		STAT_INC(a->accepted);
 	}
+}
+
+/* Moves from a->cur to s: new sockets are polled, kept ones re-tagged, and
+ * the ones that left are drained of queued connections, then closed. */
+static void switch_set(struct acceptor *a, struct listen_set *s)
+{
+	struct listen_set *old = a->cur;
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (poller_set(a->poller, s->l[i].fd, POLLER_IN, &s->l[i]) < 0)
+			log_error("acceptor: cannot poll [listener %s]", s->l[i].conf->name);
+	for (i = 0; old != NULL && i < old->n; i++) {
+		if (has_fd(s, old->l[i].fd))
+			continue;
+		(void)poller_del(a->poller, old->l[i].fd);
+		accept_batch(a, &old->l[i], 1);
+		close(old->l[i].fd);
+		old->l[i].fd = -1;
+		STAT_INC(a->listeners_closed);
+	}
+	a->cur = s;
+	a->paused_until = 0;
+	uatomic_set(&a->ack, s);
 }
 
 static void *acceptor_main(void *arg)
 {
 	struct acceptor *a = arg;
 	struct poller_event ev[CONFIG_MAX_LISTENERS + 1];
+	struct listen_set *pub;
 	int n, i, timeout;
 
+	rcu_register_thread();
 	while (!uatomic_read(&a->stop)) {
+		pub = rcu_dereference(a->pub);
+		if (pub != a->cur)
+			switch_set(a, pub);
 		timeout = -1;
 		if (a->paused_until != 0) {
 			uint64_t now = now_ms();
@@ -168,34 +238,49 @@ static void *acceptor_main(void *arg)
 				timeout = (int)(a->paused_until - now) + 1;
 			}
 		}
+		rcu_thread_offline(); /* sleeping is a quiescent state */
 		n = poller_wait(a->poller, ev, (int)ARRAY_SIZE(ev), timeout);
+		rcu_thread_online();
 		if (n < 0 && n != -EINTR) {
 			log_error("acceptor: poller_wait() failed (%d: %s)", -n, strerror(-n));
 			break;
 		}
 		for (i = 0; i < n && !uatomic_read(&a->stop); i++)
 			if (ev[i].udata != NULL)
-				accept_batch(a, ev[i].udata);
+				accept_batch(a, ev[i].udata, 0);
+		rcu_quiescent_state();
 	}
+	rcu_unregister_thread();
 	return NULL;
 }
 
-int acceptor_start(struct acceptor *a, struct worker *workers, unsigned n_workers)
+int acceptor_start(struct acceptor *a, struct listen_set *set, struct worker *workers,
+		   unsigned n_workers)
 {
 	a->workers = workers;
 	a->n_workers = n_workers;
+	rcu_assign_pointer(a->pub, set);
 	return -pthread_create(&a->thread, NULL, acceptor_main, a);
+}
+
+int acceptor_publish(struct acceptor *a, struct listen_set *set)
+{
+	struct timespec ts = {0, 5 * 1000000L};
+	int waited;
+
+	rcu_assign_pointer(a->pub, set);
+	(void)poller_wake(a->poller);
+	for (waited = 0; uatomic_read(&a->ack) != set; waited += 5) {
+		if (waited >= PUBLISH_WAIT_MS)
+			return -ETIMEDOUT;
+		nanosleep(&ts, NULL);
+	}
+	return 0;
 }
 
 void acceptor_stop(struct acceptor *a)
 {
-	size_t i;
-
 	uatomic_set(&a->stop, 1);
 	(void)poller_wake(a->poller);
 	pthread_join(a->thread, NULL);
-	for (i = 0; i < a->n; i++) {
-		close(a->listeners[i].fd);
-		a->listeners[i].fd = -1;
-	}
 }

@@ -1,9 +1,19 @@
 /*
  * acceptor.h — the acceptor thread: owns every listening socket, accepts in
- * batches and hands each connection to a worker.
+ * batches and hands each connection to a worker, together with a reference
+ * to the configuration it arrived under.
  *
- * Thread use: acceptor_open/start/stop/close from the main thread; the
- * acceptor thread itself runs between start and stop.
+ * Reload: the main thread builds a new listener set (listen_set_build:
+ * sockets that stay are carried over, new ones opened) and publishes it
+ * (acceptor_publish) with RCU; the acceptor — the one RCU (QSBR) reader —
+ * switches to it at its next wake-up, drains and closes listeners that left,
+ * and acknowledges. Listeners that stay are never closed, so intercepted SYNs
+ * always find a socket.
+ *
+ * Which thread may call what:
+ *   listen_set_build, listen_set_free, acceptor_init/start/publish/stop/fini
+ *                                                   main thread
+ *   everything else                                 the acceptor thread
  */
 #ifndef REMORA_ACCEPTOR_H
 #define REMORA_ACCEPTOR_H
@@ -16,19 +26,26 @@
 #include "worker.h"
 
 struct listener {
-	const struct listener_conf *conf;
+	const struct listener_conf *conf; /* in set->cfg */
 	int fd;
+	struct listen_set *set;
+};
+
+/* A configuration with its open listening sockets (owns one config ref). */
+struct listen_set {
+	struct config *cfg;
+	size_t n;
+	struct listener l[CONFIG_MAX_LISTENERS];
 };
 
 struct acceptor {
 	pthread_t thread;
 	struct poller *poller;
-	struct listener listeners[CONFIG_MAX_LISTENERS];
-	union ic_addr addrs[CONFIG_MAX_LISTENERS]; /* for the workers' loop guard */
-	size_t n;
+	struct listen_set *pub; /* published by the main thread (RCU) */
+	struct listen_set *cur; /* what the acceptor polls (acceptor only) */
+	struct listen_set *ack; /* last set switched to, read by the main thread */
 	struct worker *workers;
 	unsigned n_workers;
-	enum balance balance;
 	int stop;
 	uint64_t rng;
 	unsigned rr;
@@ -36,16 +53,30 @@ struct acceptor {
 	uint64_t accepted;
 	uint64_t handoff_failed;
 	uint64_t accept_errors;
+	uint64_t listeners_closed; /* left the configuration on a reload */
 };
 
-/* Opens every listener of cfg. On failure returns -1 with a message naming
- * the listener, the call and the likely fix in err. */
-int acceptor_open(struct acceptor *a, const struct config *cfg, char *err, size_t errlen);
-/* Starts the thread, handing connections to workers[0..n_workers). 0 or -errno. */
-int acceptor_start(struct acceptor *a, struct worker *workers, unsigned n_workers);
-/* Stops accepting: the thread exits and every listener is closed. */
+/* Opens the listeners of cfg, reusing the sockets of prev (may be NULL) whose
+ * address and mode are unchanged. Takes a reference to cfg. On failure
+ * returns NULL with a message naming the listener, the call and the likely
+ * fix in err; nothing of prev is touched. */
+struct listen_set *listen_set_build(struct config *cfg, const struct listen_set *prev, char *err,
+				    size_t errlen);
+/* Closes the sockets of s that are not in keep (NULL: all), drops the config
+ * reference and frees s. */
+void listen_set_free(struct listen_set *s, const struct listen_set *keep);
+
+int acceptor_init(struct acceptor *a);
+/* Starts the thread on set (published first), handing connections to
+ * workers[0..n_workers). 0 or -errno. */
+int acceptor_start(struct acceptor *a, struct listen_set *set, struct worker *workers,
+		   unsigned n_workers);
+/* Publishes set and waits (bounded) until the acceptor uses it; returns 0,
+ * or -ETIMEDOUT. The caller then frees the previous set with
+ * listen_set_free(prev, set) — after synchronize_rcu(). */
+int acceptor_publish(struct acceptor *a, struct listen_set *set);
+/* Stops accepting: the thread exits; listeners stay open until listen_set_free. */
 void acceptor_stop(struct acceptor *a);
-/* Closes whatever acceptor_open left open (NULL-safe, idempotent). */
-void acceptor_close(struct acceptor *a);
+void acceptor_fini(struct acceptor *a);
 
 #endif

@@ -33,6 +33,7 @@ int alog_open(struct alog *al, const char *path, enum alog_format fmt, unsigned 
 	memset(al, 0, sizeof(*al));
 	al->fd = -1;
 	al->format = fmt;
+	pthread_mutex_init(&al->lock, NULL);
 	if (path == NULL || strcmp(path, "off") == 0)
 		return 0;
 	snprintf(al->path, sizeof(al->path), "%s", strcmp(path, "-") == 0 ? "" : path);
@@ -124,7 +125,9 @@ static void *alog_main(void *arg)
 		drain(al, chunk, RING_SIZE);
 		if (uatomic_xchg(&al->reopen, 0)) {
 			/* everything queued so far went to the old file */
+			pthread_mutex_lock(&al->lock);
 			fd = open_path(al->path);
+			pthread_mutex_unlock(&al->lock);
 			if (fd < 0) {
 				log_error("access_log: cannot reopen %s (%d: %s); keeping the old "
 					  "file",
@@ -174,6 +177,15 @@ void alog_stop(struct alog *al)
 	free(al->rings);
 	al->rings = NULL;
 	al->n_rings = 0;
+}
+
+void alog_configure(struct alog *al, const char *path, enum alog_format fmt)
+{
+	pthread_mutex_lock(&al->lock);
+	snprintf(al->path, sizeof(al->path), "%s", strcmp(path, "-") == 0 ? "" : path);
+	pthread_mutex_unlock(&al->lock);
+	__atomic_store_n(&al->format, fmt, __ATOMIC_RELAXED);
+	alog_reopen(al);
 }
 
 void alog_reopen(struct alog *al)
@@ -240,7 +252,7 @@ void alog_line(struct alog *al, unsigned w, const struct alog_entry *e)
 
 	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
 	t = (double)ts.tv_sec + (double)(ts.tv_nsec / 1000000) / 1000.0;
-	if (al->format == ALOG_JSON)
+	if (__atomic_load_n(&al->format, __ATOMIC_RELAXED) == ALOG_JSON)
 		n = format_json(line, sizeof(line), t, e);
 	else
 		/* time.ms elapsed client code/status bytes method URL user hierarchy/peer type */

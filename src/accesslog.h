@@ -38,6 +38,7 @@ struct alog {
 	unsigned n_rings;
 	int stop;
 	int reopen;
+	pthread_mutex_t lock; /* path, between the main thread and the writer */
 	uint64_t write_errors;
 };
 
@@ -66,6 +67,9 @@ int alog_open(struct alog *al, const char *path, enum alog_format fmt, unsigned 
 int alog_start(struct alog *al);
 /* Drains every ring, stops the writer, closes the file. */
 void alog_stop(struct alog *al);
+/* Switches to another path or format (reload; main thread). The log must be
+ * on, and stays on. */
+void alog_configure(struct alog *al, const char *path, enum alog_format fmt);
 /* Asks the writer to reopen the file (any thread). */
 void alog_reopen(struct alog *al);
 /* Formats and queues one line into ring w (owning worker only). */

@@ -11,7 +11,11 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "conn.h"
 #include "util.h"
+#include <urcu/uatomic.h>
+
+static void derive(struct config *cfg);
 
 struct parse_ctx {
 	struct config *cfg;
@@ -621,6 +625,7 @@ int config_load_string(const char *name, const char *text, struct config **out, 
 		free(x.cfg);
 		return -1;
 	}
+	derive(x.cfg);
 	*out = x.cfg;
 	return 0;
 }
@@ -669,4 +674,40 @@ int config_load(const char *path, struct config **out, char *err, size_t errlen)
 void config_free(struct config *cfg)
 {
 	free(cfg);
+}
+
+struct config *config_get(struct config *cfg)
+{
+	uatomic_inc(&cfg->refs);
+	return cfg;
+}
+
+void config_put(struct config *cfg)
+{
+	if (cfg != NULL && uatomic_sub_return(&cfg->refs, 1) == 0)
+		config_free(cfg);
+}
+
+/* What the data path needs, computed once per load. */
+static void derive(struct config *cfg)
+{
+	cfg->req_limits = (struct http_limits){
+		.max_line = cfg->max_request_line,
+		.max_head = cfg->max_head,
+		.max_fields = (uint16_t)(cfg->max_fields > 65535 ? 65535 : cfg->max_fields),
+		.lenient = cfg->http_lenient,
+	};
+	/* responses: the origin is trusted with larger heads, not with framing */
+	cfg->rsp_limits = (struct http_limits){
+		.max_line = cfg->buffer_size,
+		.max_head = cfg->buffer_size,
+		.max_fields = 1000,
+		.lenient = cfg->http_lenient,
+	};
+	cfg->timeout_ms[CONN_TIMER_HEADER] = cfg->client_header_timeout_ms;
+	cfg->timeout_ms[CONN_TIMER_CONNECT] = cfg->connect_timeout_ms;
+	cfg->timeout_ms[CONN_TIMER_RESPONSE] = cfg->response_timeout_ms;
+	cfg->timeout_ms[CONN_TIMER_IDLE] = cfg->idle_timeout_ms;
+	cfg->timeout_ms[CONN_TIMER_LINGER] = CONFIG_LINGER_MS;
+	cfg->refs = 1;
 }

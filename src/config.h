@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "intercept/intercept.h"
+#include "http/http.h"
 #include "log.h"
 
 #define CONFIG_MAX_LISTENERS	 64
@@ -56,6 +57,11 @@ struct config {
 	union ic_addr admin_addr; /* [admin] listen, default 127.0.0.1:9180 */
 	size_t n_listeners;
 	struct listener_conf listeners[CONFIG_MAX_LISTENERS];
+	/* derived at load time */
+	struct http_limits req_limits;
+	struct http_limits rsp_limits;
+	uint32_t timeout_ms[8]; /* indexed by enum conn_timer */
+	unsigned long refs;	/* config_get/config_put */
 };
 
 /* Reads and validates path. On success returns 0 and a new config in *out
@@ -66,6 +72,13 @@ int config_load(const char *path, struct config **out, char *err, size_t errlen)
 int config_load_string(const char *name, const char *text, struct config **out, char *err,
 		       size_t errlen);
 void config_free(struct config *cfg);
+/* Reference counting: a loaded config has one reference (its loader's);
+ * every connection holds one for its lifetime, so a config outlives every
+ * connection that started under it. Any thread. config_put(NULL) is a no-op. */
+struct config *config_get(struct config *cfg);
+void config_put(struct config *cfg);
+/* Graceful-close time (fixed): how long a client may take to read the end. */
+#define CONFIG_LINGER_MS 2000
 
 /* Value parsers, exposed for the tests. Return 0 or -1. */
 /* "250ms", "10s", "2m", "1h", or a bare number of seconds; 1 ms .. 24 h. */

@@ -51,7 +51,8 @@ const char *conn_close_token(enum conn_close_reason r)
 	return r < CONN_CLOSE_MAX ? close_reasons[r].token : "?";
 }
 
-struct conn *conn_new(int fd, const union ic_addr *peer, const struct listener_conf *lc)
+struct conn *conn_new(int fd, const union ic_addr *peer, const struct listener_conf *lc,
+		      struct config *cfg)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 
@@ -66,6 +67,7 @@ struct conn *conn_new(int fd, const union ic_addr *peer, const struct listener_c
 	c->peer = *peer;
 	ic_addr_unmap(&c->peer);
 	c->lc = lc;
+	c->cfg = config_get(cfg);
 	c->state = CONN_ST_REQ_HEAD;
 	return c;
 }
@@ -80,7 +82,7 @@ void conn_set_state(struct conn *c, enum conn_state st)
 void conn_timer_arm(struct conn *c, enum conn_timer t)
 {
 	struct worker *w = c->w;
-	uint64_t deadline = w->now + w->timer_ms[t];
+	uint64_t deadline = w->now + c->cfg->timeout_ms[t];
 
 	if (c->timer == t && c->deadline == deadline)
 		return; /* same tick: already at the tail */
@@ -98,7 +100,7 @@ void conn_start(struct worker *w, struct conn *c)
 	c->id = ++w->next_id;
 	c->start_ms = w->now;
 	c->timer = CONN_TIMER_HEADER;
-	c->deadline = w->now + w->timer_ms[CONN_TIMER_HEADER];
+	c->deadline = w->now + c->cfg->timeout_ms[CONN_TIMER_HEADER];
 	cds_list_add_tail(&c->tlink, &w->timers[CONN_TIMER_HEADER]);
 	w->nconns++;
 	STAT_INC(w->stats.accepted);
@@ -202,6 +204,7 @@ void conn_close(struct conn *c, enum conn_close_reason reason, int err)
 void conn_free(struct conn *c)
 {
 	REMORA_ASSERT(c->state == CONN_ST_CLOSED);
+	config_put(c->cfg);
 	free(c);
 }
 
@@ -270,6 +273,17 @@ ssize_t conn_write(struct conn *c, struct conn_side *s, struct buf **bp)
 }
 
 /* ---- RESOLVE ------------------------------------------------------------- */
+/* Loop guard: is the destination one of the listeners of our configuration? */
+static int dst_is_own_listener(const struct conn *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->cfg->n_listeners; i++)
+		if (ic_addr_is_listener(&c->dst, &c->cfg->listeners[i].addr, 1))
+			return 1;
+	return 0;
+}
+
 static enum conn_next conn_st_resolve(struct conn *c)
 {
 	int err = ic_orig_dst(c->cli.fd, c->lc->mode, &c->peer, &c->dst);
@@ -279,7 +293,7 @@ static enum conn_next conn_st_resolve(struct conn *c)
 		return CONN_NEXT_CLOSED;
 	}
 	ic_addr_unmap(&c->dst);
-	if (ic_addr_is_listener(&c->dst, c->w->listen_addrs, c->w->n_listen)) {
+	if (dst_is_own_listener(c)) {
 		conn_close(c, CONN_CLOSE_LOOP_GUARD, 0);
 		return CONN_NEXT_CLOSED;
 	}

@@ -114,7 +114,8 @@ struct conn {
 	struct conn *next_dead;	    /* freed at the end of the event batch */
 	struct conn *next_pending;  /* ran out of budget: run again this loop */
 	struct worker *w;
-	const struct listener_conf *lc;
+	struct config *cfg;		/* the configuration it started under (a reference) */
+	const struct listener_conf *lc; /* in cfg */
 	struct conn_side cli, up;
 	struct buf *c2u, *u2c; /* client→upstream, upstream→client; NULL when empty */
 	struct buf *pre;       /* rewritten request head, sent upstream before c2u */
@@ -155,7 +156,8 @@ struct conn_http {
 };
 
 /* Allocates a conn for an accepted fd (acceptor thread). NULL on ENOMEM. */
-struct conn *conn_new(int fd, const union ic_addr *peer, const struct listener_conf *lc);
+struct conn *conn_new(int fd, const union ic_addr *peer, const struct listener_conf *lc,
+		      struct config *cfg);
 /* Takes ownership of c in worker w and starts it (owning worker only). */
 void conn_start(struct worker *w, struct conn *c);
 /* Handles readiness on one side (owning worker only). */

@@ -203,7 +203,7 @@ static int put(struct buf *b, const char *p, size_t n)
 static int rewrite_head(struct conn *c, const char *p, uint32_t head_len)
 {
 	const struct http_msg *m = &c->h->req;
-	const struct config *cfg = c->w->cfg;
+	const struct config *cfg = c->cfg;
 	const char *rl_end =
 		(const char *)memchr(p + m->method.off, '\n', head_len - m->method.off) + 1;
 	const char *blank = p + head_len - (p[head_len - 2] == '\r' ? 2 : 1);
@@ -283,11 +283,11 @@ static enum conn_next begin_exchange(struct conn *c, uint32_t head_len)
 	c->status = 0;
 	if (h->req.flags & HTTP_F_METHOD_CONNECT)
 		return conn_reply(c, 405, CONN_CLOSE_METHOD_NOT_ALLOWED, 0);
-	if (c->w->cfg->via && has_own_via(p, head_len, c->w->cfg->via_name))
+	if (c->cfg->via && has_own_via(p, head_len, c->cfg->via_name))
 		return conn_reply(c, 508, CONN_CLOSE_VIA_LOOP, 0);
 	log_request(c, p);
 	log_capture_request(c, p);
-	if ((h->req.flags & HTTP_F_ABSOLUTE_FORM) || c->w->cfg->via) {
+	if ((h->req.flags & HTTP_F_ABSOLUTE_FORM) || c->cfg->via) {
 		if (rewrite_head(c, p, head_len) < 0)
 			return conn_reply(c, 431, CONN_CLOSE_BAD_REQUEST, -HTTP_ERR_HEAD_TOO_LARGE);
 		b->start = b->lim += head_len; /* the original head is not sent */
@@ -321,7 +321,7 @@ static enum conn_next bad_request(struct conn *c)
 	enum http_error e = c->h->req.error;
 
 	if (e == HTTP_ERR_NOT_HTTP && c->requests == 0) {
-		if (c->w->cfg->non_http == NON_HTTP_REJECT) {
+		if (c->cfg->non_http == NON_HTTP_REJECT) {
 			conn_close(c, CONN_CLOSE_NON_HTTP_REJECTED, 0);
 			return CONN_NEXT_CLOSED;
 		}
@@ -369,7 +369,7 @@ enum conn_next conn_st_req_head(struct conn *c)
 				conn_timer_arm(c, CONN_TIMER_HEADER);
 			}
 			r = http_parse(&c->h->req, b->data + b->lim, b->end - b->lim,
-				       &c->w->req_limits);
+				       &c->cfg->req_limits);
 			if (r > 0)
 				return begin_exchange(c, (uint32_t)r);
 			if (r == HTTP_INVALID)
@@ -491,7 +491,7 @@ static int classify_response(struct conn *c, enum conn_next *next)
 			}
 			return 0;
 		}
-		r = http_parse(&h->rsp, b->data + b->lim, b->end - b->lim, &c->w->rsp_limits);
+		r = http_parse(&h->rsp, b->data + b->lim, b->end - b->lim, &c->cfg->rsp_limits);
 		if (r == HTTP_NEED_MORE)
 			return 0;
 		if (r == HTTP_INVALID) {

@@ -20,42 +20,19 @@
 /* Longest sleep of an idle worker loop: its heartbeat period. */
 #define HEARTBEAT_MS 1000
 /* Graceful close: how long a client may take to read the end and close. */
-#define LINGER_MS    2000
 
-int worker_init(struct worker *w, unsigned id, const struct config *cfg,
-		const union ic_addr *listen_addrs, size_t n_listen)
+int worker_init(struct worker *w, unsigned id, const struct config *cfg)
 {
 	int i, err;
 
 	memset(w, 0, sizeof(*w));
 	w->id = id;
-	w->cfg = cfg;
-	w->listen_addrs = listen_addrs;
-	w->n_listen = n_listen;
 	cds_wfcq_init(&w->qhead, &w->qtail);
 	buf_pool_init(&w->bufs, cfg->buffer_size, WORKER_POOL_BUFS);
 	pipe_pool_init(&w->pipes, cfg->splice ? WORKER_PIPE_SIZE : 0, WORKER_POOL_PIPES);
 	w->pipes.broken = !cfg->splice;
 	for (i = 0; i < CONN_TIMER_MAX; i++)
 		CDS_INIT_LIST_HEAD(&w->timers[i]);
-	w->timer_ms[CONN_TIMER_HEADER] = cfg->client_header_timeout_ms;
-	w->timer_ms[CONN_TIMER_CONNECT] = cfg->connect_timeout_ms;
-	w->timer_ms[CONN_TIMER_IDLE] = cfg->idle_timeout_ms;
-	w->timer_ms[CONN_TIMER_RESPONSE] = cfg->response_timeout_ms;
-	w->timer_ms[CONN_TIMER_LINGER] = LINGER_MS;
-	w->req_limits = (struct http_limits){
-		.max_line = cfg->max_request_line,
-		.max_head = cfg->max_head,
-		.max_fields = (uint16_t)(cfg->max_fields > 65535 ? 65535 : cfg->max_fields),
-		.lenient = cfg->http_lenient,
-	};
-	/* responses: the origin is trusted with larger heads, not with framing */
-	w->rsp_limits = (struct http_limits){
-		.max_line = cfg->buffer_size,
-		.max_head = cfg->buffer_size,
-		.max_fields = 1000,
-		.lenient = cfg->http_lenient,
-	};
 	err = poller_create(&w->poller);
 	if (err < 0)
 		cds_wfcq_destroy(&w->qhead, &w->qtail);
@@ -86,8 +63,9 @@ unsigned long worker_load(const struct worker *w)
 	return uatomic_read(&w->load);
 }
 
-void worker_request_stop(struct worker *w)
+void worker_request_stop(struct worker *w, uint32_t drain_ms)
 {
+	uatomic_set(&w->drain_ms, drain_ms);
 	uatomic_set(&w->stop, 1);
 	(void)poller_wake(w->poller);
 }
@@ -225,7 +203,7 @@ static void *worker_main(void *arg)
 		expire_timers(w);
 		if (drain_deadline == 0 && uatomic_read(&w->stop)) {
 			take_hand_offs(w);
-			drain_deadline = w->now + w->cfg->drain_timeout_ms;
+			drain_deadline = w->now + uatomic_read(&w->drain_ms);
 			w->draining = 1;
 			close_all(w, CONN_CLOSE_CLIENT_EMPTY, 1);
 		}

@@ -50,17 +50,12 @@ struct worker {
 	unsigned id;
 	pthread_t thread;
 	struct poller *poller;
-	const struct config *cfg;
-	const union ic_addr *listen_addrs; /* loop guard */
-	size_t n_listen;
 	struct buf_pool bufs;
 	struct pipe_pool pipes;
 	struct alog *alog; /* shared access log (its ring w->id is ours), or NULL */
-	struct http_limits req_limits;
-	struct http_limits rsp_limits;
-	int draining; /* finishing: no keep-alive, no new requests */
+	int draining;	   /* finishing: no keep-alive, no new requests */
 	struct cds_list_head timers[CONN_TIMER_MAX];
-	uint32_t timer_ms[CONN_TIMER_MAX];
+	uint32_t drain_ms; /* set with the stop request */
 	struct conn *dead;
 	struct conn *pending;
 	uint64_t now;
@@ -70,11 +65,12 @@ struct worker {
 };
 
 /* Prepares w (poller, queue, pool). Returns 0 or -errno. */
-int worker_init(struct worker *w, unsigned id, const struct config *cfg,
-		const union ic_addr *listen_addrs, size_t n_listen);
+/* cfg gives the pool sizes (buffer_size, splice); connections bring their own
+ * configuration along. */
+int worker_init(struct worker *w, unsigned id, const struct config *cfg);
 int worker_start(struct worker *w);
-/* Asks the worker to finish its connections within cfg->drain_timeout_ms and exit. */
-void worker_request_stop(struct worker *w);
+/* Asks the worker to finish its connections within drain_ms and exit. */
+void worker_request_stop(struct worker *w, uint32_t drain_ms);
 void worker_join(struct worker *w);
 /* Releases what worker_init took (after worker_join). */
 void worker_fini(struct worker *w);

@@ -30,7 +30,7 @@ static void setup(void)
 	cfg.connect_timeout_ms = 1000;
 	cfg.idle_timeout_ms = 1000;
 	ck_assert_int_eq(ic_addr_parse("192.0.2.1:40000", &peer), 0);
-	ck_assert_int_eq(worker_init(&w, 0, &cfg, NULL, 0), 0);
+	ck_assert_int_eq(worker_init(&w, 0, &cfg), 0);
 	ck_assert_ptr_nonnull(w.poller);
 }
 
@@ -42,7 +42,7 @@ static void teardown(void)
 /* An accepted connection with a fake fd; conn_new only allocates. */
 static struct conn *fake_conn(uint64_t id)
 {
-	struct conn *c = conn_new(-1, &peer, NULL);
+	struct conn *c = conn_new(-1, &peer, NULL, &cfg);
 
 	ck_assert_ptr_nonnull(c);
 	c->id = id;
@@ -194,7 +194,7 @@ END_TEST
 
 START_TEST(stop_request_wakes)
 {
-	worker_request_stop(&w);
+	worker_request_stop(&w, 0);
 	ck_assert_int_eq(pending_wakes(1000), 1);
 }
 END_TEST
@@ -211,7 +211,7 @@ static void *producer(void *arg)
 	uint32_t seq;
 
 	for (seq = 0; seq < PER_PROD; seq++) {
-		struct conn *c = conn_new(-1, &peer, NULL);
+		struct conn *c = conn_new(-1, &peer, NULL, &cfg);
 
 		if (c == NULL)
 			abort();

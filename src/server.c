@@ -1,0 +1,284 @@
+/* server.c — start, reload and stop the whole proxy (see server.h). */
+#include "remora-config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <urcu-qsbr.h>
+#include <urcu/uatomic.h>
+
+#include "log.h"
+#include "server.h"
+#include "stats.h"
+
+/* Open descriptors other than stdin/stdout/stderr, or -1 if unknown. */
+int server_count_fds(void);
+int server_count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.' && atoi(e->d_name) > 2)
+			n++;
+	closedir(d);
+	return n - 1; /* the directory stream itself */
+}
+
+static const char *spoof_name(enum ic_spoof sp)
+{
+	return sp == IC_SPOOF_NONE	  ? "none"
+	       : sp == IC_SPOOF_CLIENT_IP ? "client-ip"
+					  : "client-ip-port";
+}
+
+static void log_listeners(const struct listen_set *set)
+{
+	char addr[IC_ADDR_STRLEN];
+	size_t i;
+
+	for (i = 0; i < set->n; i++)
+		log_info("listening on %s [listener %s] mode %s, spoof %s",
+			 ic_addr_format(&set->l[i].conf->addr, addr, sizeof(addr)),
+			 set->l[i].conf->name,
+			 set->l[i].conf->mode == IC_MODE_TPROXY ? "tproxy" : "redirect",
+			 spoof_name(set->l[i].conf->spoof));
+}
+
+static int open_admin(struct server *s, const struct config *cfg)
+{
+	char err[256], addr[IC_ADDR_STRLEN];
+	int rc;
+
+	if (admin_open(&s->admin, cfg->admin_on ? &cfg->admin_addr : NULL, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	rc = admin_start(&s->admin, s->workers, s->n_workers, &s->acc);
+	if (rc < 0) {
+		log_error("admin: cannot start (%d: %s)", -rc, strerror(-rc));
+		admin_stop(&s->admin);
+		return -1;
+	}
+	if (cfg->admin_on)
+		log_info("admin: http://%s/metrics and /healthz",
+			 ic_addr_format(&cfg->admin_addr, addr, sizeof(addr)));
+	return 0;
+}
+
+int server_start(struct server *s, const char *path, struct config *cfg, int fds_at_start)
+{
+	char err[512];
+	unsigned i;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	s->path = path;
+	s->cfg = cfg;
+	s->fds_at_start = fds_at_start;
+	s->n_workers = cfg->workers;
+	s->admin.fd = -1;
+	s->alog.fd = -1;
+	s->set = listen_set_build(cfg, NULL, err, sizeof(err));
+	if (s->set == NULL) {
+		log_error("%s", err);
+		goto fail;
+	}
+	if (alog_open(&s->alog, cfg->access_log, cfg->access_log_json ? ALOG_JSON : ALOG_SQUID,
+		      cfg->workers, err, sizeof(err)) < 0 ||
+	    alog_start(&s->alog) < 0) {
+		log_error("%s", err);
+		goto fail;
+	}
+	s->workers = calloc(cfg->workers, sizeof(*s->workers));
+	rc = s->workers == NULL ? -ENOMEM : acceptor_init(&s->acc);
+	if (rc < 0) {
+		log_error("cannot start (%d: %s)", -rc, strerror(-rc));
+		goto fail;
+	}
+	for (i = 0; i < cfg->workers; i++) {
+		rc = worker_init(&s->workers[i], i, cfg);
+		if (rc == 0) {
+			s->workers[i].alog = alog_enabled(&s->alog) ? &s->alog : NULL;
+			rc = worker_start(&s->workers[i]);
+			if (rc < 0)
+				worker_fini(&s->workers[i]);
+		}
+		if (rc < 0) {
+			log_error("worker %u: cannot start (%d: %s)", i, -rc, strerror(-rc));
+			goto fail;
+		}
+		s->started++;
+	}
+	rc = acceptor_start(&s->acc, s->set, s->workers, s->n_workers);
+	if (rc < 0) {
+		log_error("acceptor: cannot start (%d: %s)", -rc, strerror(-rc));
+		goto fail;
+	}
+	s->acceptor_running = 1;
+	if (open_admin(s, cfg) < 0)
+		goto fail;
+	log_listeners(s->set);
+	log_info("remora %s started: %u workers, poller %s", REMORA_VERSION, cfg->workers,
+		 poller_backend());
+	return 0;
+fail:
+	server_stop(s);
+	return -1;
+}
+
+/* Settings that only a restart can change: refuse the reload, say why. */
+static int check_restart_only(const struct config *old, const struct config *new, char *err,
+			      size_t errlen)
+{
+	if (new->workers != old->workers)
+		snprintf(err, errlen, "[global] workers: %u -> %u needs a restart", old->workers,
+			 new->workers);
+	else if (new->buffer_size != old->buffer_size)
+		snprintf(err, errlen, "[global] buffer_size needs a restart");
+	else if (new->splice != old->splice)
+		snprintf(err, errlen, "[global] splice needs a restart");
+	else if (strcmp(new->access_log, "off") == 0 && strcmp(old->access_log, "off") != 0)
+		snprintf(err, errlen, "[global] access_log: turning it off needs a restart");
+	else if (strcmp(new->access_log, "off") != 0 && strcmp(old->access_log, "off") == 0)
+		snprintf(err, errlen, "[global] access_log: turning it on needs a restart");
+	else
+		return 0;
+	return -1;
+}
+
+int server_reload(struct server *s)
+{
+	struct config *cfg, *old = s->cfg;
+	struct listen_set *set, *prev = s->set;
+	char err[768];
+	size_t kept = 0, i;
+
+	if (config_load(s->path, &cfg, err, sizeof(err)) < 0 ||
+	    (check_restart_only(old, cfg, err, sizeof(err)) < 0 && (config_put(cfg), 1))) {
+		log_error("reload refused: %s; still running the previous configuration", err);
+		uatomic_inc(&s->admin.reload_failures);
+		return -1;
+	}
+	set = listen_set_build(cfg, prev, err, sizeof(err));
+	if (set == NULL) {
+		log_error("reload refused: %s; still running the previous configuration", err);
+		config_put(cfg);
+		uatomic_inc(&s->admin.reload_failures);
+		return -1;
+	}
+	if (acceptor_publish(&s->acc, set) < 0) {
+		/* the acceptor may still use prev: keep it (a leak, not a crash) */
+		log_error("reload: the acceptor did not take the new listeners in time");
+		s->set = set;
+	} else {
+		/* after a grace period no reader can hold prev any more */
+		synchronize_rcu();
+		for (i = 0; i < set->n; i++)
+			for (size_t j = 0; j < prev->n; j++)
+				kept += set->l[i].fd == prev->l[j].fd;
+		listen_set_free(prev, set);
+		s->set = set;
+	}
+	s->cfg = cfg;
+	log_set_level(cfg->log_level);
+	if (strcmp(cfg->access_log, old->access_log) != 0 ||
+	    cfg->access_log_json != old->access_log_json)
+		alog_configure(&s->alog, cfg->access_log,
+			       cfg->access_log_json ? ALOG_JSON : ALOG_SQUID);
+	if (cfg->admin_on != old->admin_on ||
+	    (cfg->admin_on && !ic_addr_equal(&cfg->admin_addr, &old->admin_addr))) {
+		uint64_t ok = s->admin.reloads, bad = s->admin.reload_failures;
+
+		admin_stop(&s->admin);
+		(void)open_admin(s, cfg);
+		s->admin.reloads = ok;
+		s->admin.reload_failures = bad;
+	}
+	uatomic_inc(&s->admin.reloads);
+	log_info("reloaded %s: %zu listeners (%zu kept open, %zu new), in-flight connections "
+		 "finish under the configuration they started with",
+		 s->path, set->n, kept, set->n - kept);
+	config_put(old);
+	return 0;
+}
+
+void server_reopen_logs(struct server *s)
+{
+	alog_reopen(&s->alog);
+}
+
+static void log_summary(struct server *s)
+{
+	uint64_t total[CONN_CLOSE_MAX] = {0}, lines = 0, dropped = 0;
+	char line[1024];
+	unsigned i, r;
+	int off;
+
+	for (i = 0; i < s->started; i++) {
+		const struct worker_stats *st = &s->workers[i].stats;
+
+		log_info("worker %u: %llu connections, %llu bytes from clients, %llu to clients "
+			 "(%llu spliced), %llu spoofed-bind collisions, %llu port exhaustions "
+			 "retried",
+			 i, (unsigned long long)st->accepted, (unsigned long long)st->bytes_in,
+			 (unsigned long long)st->bytes_out, (unsigned long long)st->bytes_spliced,
+			 (unsigned long long)st->connect.bind_collisions,
+			 (unsigned long long)st->connect.port_exhaustions);
+		for (r = 0; r < CONN_CLOSE_MAX; r++)
+			total[r] += st->closed[r];
+	}
+	off = snprintf(line, sizeof(line), "close reasons:");
+	for (r = 1; r < CONN_CLOSE_MAX; r++)
+		if (total[r] && off < (int)sizeof(line))
+			off += snprintf(line + off, sizeof(line) - (size_t)off, " %s=%llu",
+					conn_close_token(r), (unsigned long long)total[r]);
+	log_info("%s", line);
+	log_info("acceptor: %llu accepted, %llu hand-off failures, %llu accept errors",
+		 (unsigned long long)s->acc.accepted, (unsigned long long)s->acc.handoff_failed,
+		 (unsigned long long)s->acc.accept_errors);
+	if (!alog_enabled(&s->alog))
+		return;
+	for (i = 0; i < s->alog.n_rings; i++) {
+		lines += STAT_GET(s->alog.rings[i].lines);
+		dropped += STAT_GET(s->alog.rings[i].dropped);
+	}
+	log_info("access_log: %llu lines, %llu dropped (writer behind), %llu write errors",
+		 (unsigned long long)lines, (unsigned long long)dropped,
+		 (unsigned long long)STAT_GET(s->alog.write_errors));
+}
+
+void server_stop(struct server *s)
+{
+	uint32_t drain = s->cfg != NULL ? s->cfg->drain_timeout_ms : 0;
+	unsigned i;
+
+	if (s->acceptor_running) {
+		acceptor_stop(&s->acc);
+		s->acceptor_running = 0;
+	}
+	listen_set_free(s->set, NULL); /* every listener closes: no new SYN is taken */
+	s->set = NULL;
+	for (i = 0; i < s->started; i++)
+		worker_request_stop(&s->workers[i], drain);
+	for (i = 0; i < s->started; i++)
+		worker_join(&s->workers[i]);
+	admin_stop(&s->admin);
+	if (s->started == s->n_workers && s->n_workers > 0)
+		log_summary(s);
+	alog_stop(&s->alog); /* after the workers: their last lines are in the rings */
+	for (i = 0; i < s->started; i++)
+		worker_fini(&s->workers[i]);
+	if (s->acc.poller != NULL)
+		acceptor_fini(&s->acc);
+	free(s->workers);
+	s->workers = NULL;
+	s->started = 0;
+	config_put(s->cfg);
+	s->cfg = NULL;
+}
