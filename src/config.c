@@ -56,6 +56,7 @@ enum key_bit {
 	K_ADMIN_LISTEN = 1u << 21,
 	K_ACCESS_LOG = 1u << 22,
 	K_ACCESS_LOG_FORMAT = 1u << 23,
+	K_USER = 1u << 24,
 };
 
 int config_parse_duration(const char *s, uint32_t *ms)
@@ -203,6 +204,15 @@ static int global_key(struct parse_ctx *x, const char *name, const char *value)
 		    (strcmp(value, "off") != 0 && strcmp(value, "-") != 0 && value[0] != '/'))
 			return BAD_VALUE(x, name, value, "off, - (stderr) or an absolute path");
 		snprintf(cfg->access_log, sizeof(cfg->access_log), "%s", value);
+	} else if (strcmp(name, "user") == 0) {
+		if (!once(x, K_USER, name))
+			return 0;
+		if (value[0] == '\0' || strlen(value) >= sizeof(cfg->user) ||
+		    strspn(value,
+			   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+			    strlen(value))
+			return BAD_VALUE(x, name, value, "a user name");
+		snprintf(cfg->user, sizeof(cfg->user), "%s", value);
 	} else if (strcmp(name, "access_log_format") == 0) {
 		if (!once(x, K_ACCESS_LOG_FORMAT, name))
 			return 0;

@@ -40,6 +40,7 @@ struct config {
 	uint32_t buffer_size;  /* bytes per relay buffer (each direction) */
 	int splice;	       /* large response bodies by splice() through pipes */
 	char access_log[4096]; /* "off", "-" (stderr) or a path */
+	char user[64];	       /* [global] user: drop to it after start-up ("" = stay) */
 	int access_log_json;   /* access_log_format = json (else squid) */
 	uint32_t client_header_timeout_ms;
 	uint32_t connect_timeout_ms;

@@ -13,6 +13,9 @@
 #include "log.h"
 #include "poller/poller.h"
 #include "server.h"
+#include "util.h"
+#include <systemd/sd-daemon.h>
+#include <time.h>
 
 static void usage(FILE *out)
 {
@@ -29,11 +32,27 @@ static void print_version(void)
 
 int server_count_fds(void);
 
+/* Waits for one of sigs; with a timeout (usec > 0) returns 0 when it passed
+ * with no signal. Returns 1 with *sig set otherwise. */
+static int wait_signal(const sigset_t *sigs, uint64_t usec, int *sig)
+{
+	struct timespec ts = {(time_t)(usec / 1000000), (long)(usec % 1000000) * 1000};
+
+	for (;;) {
+		*sig = usec ? sigtimedwait(sigs, NULL, &ts) : (sigwait(sigs, sig) == 0 ? *sig : -1);
+		if (*sig > 0)
+			return 1;
+		if (usec && errno == EAGAIN)
+			return 0;
+	}
+}
+
 /* Runs until SIGTERM/SIGINT; SIGHUP reloads, SIGUSR1 reopens the access log.
  * Returns the exit status. */
 static int run(const char *path, struct config *cfg, int fds_at_start)
 {
 	struct server srv;
+	uint64_t wd_usec = 0;
 	sigset_t sigs;
 	int sig;
 
@@ -46,20 +65,35 @@ static int run(const char *path, struct config *cfg, int fds_at_start)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (server_start(&srv, path, cfg, fds_at_start) < 0)
+	if (server_start(&srv, path, cfg, fds_at_start) < 0) {
+		sd_notifyf(0, "STATUS=start-up failed (see the log)");
 		return 1;
+	}
+	/* systemd (Type=notify): ready, and a watchdog fed only while every
+	 * worker loop is turning */
+	if (sd_watchdog_enabled(0, &wd_usec) <= 0)
+		wd_usec = 0;
+	sd_notifyf(0, "READY=1\nSTATUS=serving: %u workers\nMAINPID=%lu", srv.n_workers,
+		   (unsigned long)getpid());
 	for (;;) {
-		if (sigwait(&sigs, &sig) != 0)
+		if (wait_signal(&sigs, wd_usec / 2, &sig) == 0) {
+			if (admin_workers_alive(srv.workers, srv.n_workers, wd_usec / 1000))
+				sd_notify(0, "WATCHDOG=1");
 			continue;
+		}
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
 		if (sig == SIGHUP) {
 			log_info("SIGHUP: reloading %s", path);
+			sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+				   (unsigned long long)now_ms() * 1000);
 			(void)server_reload(&srv);
+			sd_notify(0, "READY=1");
 		} else if (sig == SIGUSR1) {
 			server_reopen_logs(&srv);
 		}
 	}
+	sd_notify(0, "STOPPING=1");
 	log_info("%s: no longer accepting; draining for up to %u ms", strsignal(sig),
 		 srv.cfg->drain_timeout_ms);
 	server_stop(&srv);

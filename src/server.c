@@ -10,6 +10,7 @@
 #include <urcu/uatomic.h>
 
 #include "log.h"
+#include "privs.h"
 #include "server.h"
 #include "stats.h"
 
@@ -91,8 +92,23 @@ int server_start(struct server *s, const char *path, struct config *cfg, int fds
 	}
 	if (alog_open(&s->alog, cfg->access_log, cfg->access_log_json ? ALOG_JSON : ALOG_SQUID,
 		      cfg->workers, err, sizeof(err)) < 0 ||
-	    alog_start(&s->alog) < 0) {
+	    admin_open(&s->admin, cfg->admin_on ? &cfg->admin_addr : NULL, err, sizeof(err)) < 0) {
 		log_error("%s", err);
+		goto fail;
+	}
+	/* every socket and file is open: drop privileges before any thread starts */
+	if (privs_drop(cfg->user, err, sizeof(err)) < 0 ||
+	    privs_probe_transparent(err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		goto fail;
+	}
+	if (cfg->user[0] != '\0') {
+		privs_describe(err, sizeof(err));
+		log_info("running as user %s: %s", cfg->user, err);
+	}
+	rc = alog_start(&s->alog);
+	if (rc < 0) {
+		log_error("access_log: cannot start the writer (%d: %s)", -rc, strerror(-rc));
 		goto fail;
 	}
 	s->workers = calloc(cfg->workers, sizeof(*s->workers));
@@ -121,8 +137,14 @@ int server_start(struct server *s, const char *path, struct config *cfg, int fds
 		goto fail;
 	}
 	s->acceptor_running = 1;
-	if (open_admin(s, cfg) < 0)
+	rc = admin_start(&s->admin, s->workers, s->n_workers, &s->acc);
+	if (rc < 0) {
+		log_error("admin: cannot start (%d: %s)", -rc, strerror(-rc));
 		goto fail;
+	}
+	if (cfg->admin_on)
+		log_info("admin: http://%s/metrics and /healthz",
+			 ic_addr_format(&cfg->admin_addr, err, sizeof(err)));
 	log_listeners(s->set);
 	log_info("remora %s started: %u workers, poller %s", REMORA_VERSION, cfg->workers,
 		 poller_backend());
@@ -141,6 +163,8 @@ static int check_restart_only(const struct config *old, const struct config *new
 			 new->workers);
 	else if (new->buffer_size != old->buffer_size)
 		snprintf(err, errlen, "[global] buffer_size needs a restart");
+	else if (strcmp(new->user, old->user) != 0)
+		snprintf(err, errlen, "[global] user needs a restart");
 	else if (new->splice != old->splice)
 		snprintf(err, errlen, "[global] splice needs a restart");
 	else if (strcmp(new->access_log, "off") == 0 && strcmp(old->access_log, "off") != 0)
