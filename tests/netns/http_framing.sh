@@ -1,0 +1,82 @@
+#!/bin/bash
+# HTTP message framing and request routing through Remora: chunked upload
+# (extensions, trailers, 7-byte writes) and Content-Length upload byte for
+# byte; chunked download with trailers; Expect: 100-continue (100 reaches the
+# client before it sends the body) and an immediate 417; close-delimited
+# responses; HTTP/1.0 without Host is forwarded as is; absolute-form targets
+# go to the original destination in origin-form with Host from the target; a
+# forged Host still reaches the original destination.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/http_lib.sh"
+tb_init rt-hfr
+tb_up
+tb_intercept_tproxy 3129 80 8082 8083 8080
+tb_origin_start
+ht_origin_start
+conf=$(rt_conf hfr <<'CONF'
+[global]
+workers = 1
+[listener h]
+listen = 0.0.0.0:3129
+mode = tproxy
+spoof = client-ip
+CONF
+)
+rt_start "$conf" 3129
+ex() { ht_cl exchange "$@"; }
+
+ht_check "chunked upload (extensions, trailers) and a 100000-byte Content-Length upload" \
+	ht_cl upload
+ht_check "chunked download with trailers" ht_cl download
+ht_check "Expect: 100-continue, and 417 without 100" ht_cl expect
+
+ht_check "close-delimited response relayed to the end, then closed" \
+	ex --req 'GET /close-delimited HTTP/1.1\r\nHost: f\r\n\r\n' \
+	--expect-body 'until the connection closes\n' --expect-eof
+ht_check "Connection: close from the client: answered, then closed" \
+	ex --req 'GET /cc HTTP/1.1\r\nHost: f\r\nConnection: close\r\n\r\n' \
+	--expect-body 'GET /cc HTTP/1.1\r\nHost: f\r\nConnection: close\r\n\r\n' --expect-eof
+
+# HTTP/1.0 without Host: forwarded unchanged (the origin sees no Host)
+ht_check "HTTP/1.0 without Host forwarded as is (scripted origin)" \
+	ex --req 'GET /ten HTTP/1.0\r\n\r\n' --expect-body 'GET /ten HTTP/1.0\r\n\r\n' --expect-eof
+ht_check "HTTP/1.0 without Host forwarded as is (nginx sees no Host)" \
+	ex --to 198.18.2.2:80 --req 'GET /ten HTTP/1.0\r\n\r\n' --expect-eof \
+	--expect-body-re 'peer=198\.18\.1\.2 port=[0-9]+ host= dst=198\.18\.2\.2:80\n'
+ht_check "HTTP/1.0 keep-alive: two requests on one connection" \
+	ex --req 'GET /ten-ka HTTP/1.0\r\nConnection: keep-alive\r\n\r\n' \
+	--req 'GET /ten-ka HTTP/1.0\r\nConnection: keep-alive\r\n\r\n' --expect-header 'X-Req: 2' \
+	--expect-body 'GET /ten-ka HTTP/1.0\r\nConnection: keep-alive\r\n\r\n'
+
+# absolute-form: original destination, origin-form target, Host from the target
+ht_check "absolute-form to nginx: original destination, Host from the target" \
+	ex --to 198.18.2.2:80 \
+	--req 'GET http://forged.example:81/p?q HTTP/1.1\r\nHost: ignored.example\r\n\r\n' \
+	--expect-body-re 'peer=198\.18\.1\.2 port=[0-9]+ host=forged\.example:81 dst=198\.18\.2\.2:80\n'
+ht_check "absolute-form: origin-form target, Host replaced, other fields kept in order" \
+	ex --req 'GET http://forged.example:81/p?q HTTP/1.1\r\nX-A: 1\r\nHost: ignored.example\r\nX-B: 2\r\n\r\n' \
+	--expect-header 'X-Dst: 198.18.2.2:8082' \
+	--expect-body 'GET /p?q HTTP/1.1\r\nHost: forged.example:81\r\nX-A: 1\r\nX-B: 2\r\n\r\n'
+ht_check "absolute-form, HTTP/1.0 without Host, with a body: Host added" \
+	ex --req 'POST http://forged.example/up HTTP/1.0\r\nContent-Length: 3\r\n\r\nabc' \
+	--expect-body 'POST /up HTTP/1.0\r\nHost: forged.example\r\nContent-Length: 3\r\n\r\nabc'
+ht_check "absolute-form without a path becomes GET /" \
+	ex --req 'GET http://forged.example HTTP/1.1\r\nHost: forged.example\r\n\r\n' \
+	--expect-body 'GET / HTTP/1.1\r\nHost: forged.example\r\n\r\n'
+# RFC 9112 3.2.1: an empty path is sent as "/" in origin-form, also before a query
+ht_check "absolute-form with an empty path and a query becomes GET /?x=1" \
+	ex --req 'GET http://forged.example?x=1 HTTP/1.1\r\nHost: forged.example\r\n\r\n' \
+	--expect-body 'GET /?x=1 HTTP/1.1\r\nHost: forged.example\r\n\r\n'
+
+# forged Host: still the original destination, Host unchanged
+ht_check "forged Host naming another origin: original destination (scripted origin)" \
+	ex --req 'GET /forged HTTP/1.1\r\nHost: 198.18.2.4:8082\r\n\r\n' \
+	--expect-header 'X-Dst: 198.18.2.2:8082' \
+	--expect-body 'GET /forged HTTP/1.1\r\nHost: 198.18.2.4:8082\r\n\r\n'
+ht_check "forged Host naming another origin: original destination (nginx)" \
+	ex --to 198.18.2.3:80 --req 'GET / HTTP/1.1\r\nHost: 198.18.2.2\r\n\r\n' \
+	--expect-body-re 'peer=198\.18\.1\.2 port=[0-9]+ host=198\.18\.2\.2 dst=198\.18\.2\.3:80\n'
+rt_stop
+ht_finish

@@ -1,0 +1,100 @@
+#!/bin/bash
+# Byte tunnels through Remora: a WebSocket upgrade (101, then frames both
+# ways, close handshake); an upgrade the origin declines stays HTTP; a 101
+# nobody asked for is a 502. Non-HTTP bytes on an intercepted port (TLS-like,
+# binary, a line protocol, 1 MiB both ways) reach the original destination
+# unchanged from the client's own address and port, half-close included; with
+# [http] non_http = reject they are closed instead and never reach the origin.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/http_lib.sh"
+tb_init rt-htu
+tb_up
+tb_intercept_tproxy 3129 80 8082 8083 8080
+tb_origin_start
+ht_origin_start
+conf=$(rt_conf htu <<'CONF'
+[global]
+workers = 2
+[listener h]
+listen = 0.0.0.0:3129
+mode = tproxy
+spoof = client-ip-port
+[timeouts]
+client_header = 5s
+CONF
+)
+rt_start "$conf" 3129
+O=198.18.2.2:8082
+E=198.18.2.3:8083
+
+# ---- WebSocket and other upgrades
+ht_check "WebSocket: upgrade, frames echoed both ways, close handshake" ht_cl ws
+ht_check "WebSocket with Connection: keep-alive, Upgrade" \
+	ht_cl ws --ws-connection 'keep-alive, Upgrade'
+ht_check "upgrade declined by the origin (200): the connection stays HTTP" \
+	ht_cl exchange \
+	--req 'GET /no-upgrade HTTP/1.1\r\nHost: w\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n' \
+	--req 'GET /after HTTP/1.1\r\nHost: w\r\n\r\n' --expect-header 'X-Req: 2' \
+	--expect-body 'GET /after HTTP/1.1\r\nHost: w\r\n\r\n'
+ht_error "101 without an upgrade request" 502 "$O" \
+	'relaying request and response: bad-response: invalid response from upstream [502]' \
+	--data 'GET /ws HTTP/1.1\r\nHost: w\r\n\r\n'
+
+# ---- non-HTTP: tunnelled unchanged to the original destination
+# raw_echo WHAT ARGS...: the echo comes back exactly, EOF goes through both
+# ways, and the origin saw the bytes from the client's own address and port.
+raw_echo()
+{
+	local what=$1 port
+	shift
+	if ! port=$(ht_cl raw --to "$E" "$@"); then
+		ht_fail "$what"
+	elif ! grep -Eq "^accept - conn=[0-9]+ port=8083 peer=198\.18\.1\.2:$port\$" "$HT_OLOG"; then
+		ht_fail "$what: the origin did not see 198.18.1.2:$port"
+	else
+		echo "ok: $what"
+	fi
+}
+raw_echo "TLS-like ClientHello tunnelled" \
+	--data '\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03\x00\x01\x02\x03 not http\r\n\r\n'
+raw_echo "binary with NUL tunnelled" --data '\x00\x01\x02\xff\r\n\r\nGET / HTTP/1.1\r\n\r\n'
+raw_echo "line protocol tunnelled" --data 'HELLO world\r\n' --data 'QUIT\r\n'
+raw_echo "line protocol, half-closed right after sending" --data 'HELLO world\r\n' --shut-early
+raw_echo "line protocol whose first word arrives alone" \
+	--data 'HEL' --pause 0.1 --data 'LO world\r\n'
+raw_echo "HTTP/0.9-style request line tunnelled" --data 'GET /\r\n'
+raw_echo "h2c prior-knowledge preface tunnelled" --data 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00'
+ht_check "1 MiB of non-HTTP bytes both ways at once" ht_cl bulk --to "$E" --size 1048576
+rt_stop
+
+# ---- non_http = reject
+conf=$(rt_conf htu-reject <<'CONF'
+[global]
+workers = 1
+[listener h]
+listen = 0.0.0.0:3129
+mode = tproxy
+spoof = client-ip-port
+[http]
+non_http = reject
+CONF
+)
+rt_start "$conf" 3129
+before=$(grep -c ' port=8083 ' "$HT_OLOG" || true)
+for data in 'HELLO world\r\n' '\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03'; do
+	if port=$(ht_cl raw --to "$E" --expect-empty --data "$data") &&
+		ht_close_log "$port" "$E" 'reading request head: non-http-rejected: not HTTP and non_http = reject'; then
+		echo "ok: non_http = reject closes '$data', logged"
+	else
+		ht_fail "non_http = reject: '$data'"
+	fi
+done
+after=$(grep -c ' port=8083 ' "$HT_OLOG" || true)
+rt_assert_eq "origin events on :8083 while rejecting" "$after" "$before"
+ht_check "non_http = reject: HTTP still served" \
+	ht_cl exchange --req 'GET /r HTTP/1.1\r\nHost: r\r\n\r\n' --expect-body 'GET /r HTTP/1.1\r\nHost: r\r\n\r\n'
+ht_check "non_http = reject: WebSocket upgrades still work" ht_cl ws
+rt_stop
+ht_finish
