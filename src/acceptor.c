@@ -1,6 +1,7 @@
 /* acceptor.c — the acceptor thread (see acceptor.h). */
 #include "remora-config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +107,9 @@ int acceptor_init(struct acceptor *a)
 {
 	memset(a, 0, sizeof(*a));
 	a->rng = (uint64_t)now_ms() * 0x9E3779B97F4A7C15ull | 1;
+	a->per_client = calloc(ACCEPTOR_CLIENT_SLOTS, sizeof(*a->per_client));
+	if (a->per_client == NULL)
+		return -ENOMEM;
 	return poller_create(&a->poller);
 }
 
@@ -113,6 +117,39 @@ void acceptor_fini(struct acceptor *a)
 {
 	poller_destroy(a->poller);
 	a->poller = NULL;
+	free(a->per_client);
+	a->per_client = NULL;
+}
+
+/* FNV-1a over the client's IP, folded to a table slot. */
+static uint32_t client_slot(const union ic_addr *peer)
+{
+	union ic_addr u = *peer;
+	const uint8_t *p;
+	uint32_t h = 2166136261u;
+	size_t n, i;
+
+	ic_addr_unmap(&u);
+	if (u.sa.sa_family == AF_INET6) {
+		p = (const uint8_t *)&u.in6.sin6_addr;
+		n = 16;
+	} else {
+		p = (const uint8_t *)&u.in4.sin_addr;
+		n = 4;
+	}
+	for (i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h & (ACCEPTOR_CLIENT_SLOTS - 1);
+}
+
+static unsigned long open_connections(const struct acceptor *a)
+{
+	unsigned long n = 0;
+	unsigned i;
+
+	for (i = 0; i < a->n_workers; i++)
+		n += worker_load(&a->workers[i]);
+	return n;
 }
 
 static uint64_t xorshift(uint64_t *s)
@@ -148,6 +185,31 @@ static void set_paused(struct acceptor *a, int paused)
 
 	for (i = 0; i < a->cur->n; i++)
 		(void)poller_set(a->poller, a->cur->l[i].fd, paused ? 0 : POLLER_IN, &a->cur->l[i]);
+}
+
+/* Counts c against its client's cap; false (c not taken) when over it. */
+static int take_client_slot(struct acceptor *a, struct conn *c, const struct config *cfg)
+{
+	uint32_t *slot = &a->per_client[client_slot(&c->peer)];
+	char ip[INET6_ADDRSTRLEN];
+	uint64_t now;
+
+	if (uatomic_add_return(slot, 1) > cfg->max_connections_per_client) {
+		uatomic_dec(slot);
+		STAT_INC(a->per_client_refused);
+		now = now_ms();
+		if (now - a->per_client_logged >= 1000) { /* at most one line a second */
+			a->per_client_logged = now;
+			log_warn("client %s over max_connections_per_client (%u): connection "
+				 "closed (%llu so far)",
+				 ic_addr_format_ip(&c->peer, ip, sizeof(ip)),
+				 cfg->max_connections_per_client,
+				 (unsigned long long)a->per_client_refused);
+		}
+		return 0;
+	}
+	c->client_slot = slot;
+	return 1;
 }
 
 /* Accepts up to ACCEPT_BATCH connections (all of them when draining). */
@@ -186,8 +248,21 @@ static void accept_batch(struct acceptor *a, struct listener *l, int drain)
 			close(fd);
 			continue;
 		}
+		if (cfg->max_connections_per_client != 0 && !take_client_slot(a, c, cfg)) {
+			conn_free_unstarted(c);
+			continue;
+		}
 		worker_hand_off(pick_worker(a, cfg->balance), c);
 		STAT_INC(a->accepted);
+		if (cfg->max_connections != 0 && open_connections(a) >= cfg->max_connections) {
+			/* the kernel backlog holds new SYNs until we are below the mark */
+			log_warn("max_connections (%u) reached: accepting paused",
+				 cfg->max_connections);
+			STAT_INC(a->limit_pauses);
+			a->over_limit = 1;
+			set_paused(a, 1);
+			return;
+		}
 	}
 }
 
@@ -212,7 +287,14 @@ static void switch_set(struct acceptor *a, struct listen_set *s)
 	}
 	a->cur = s;
 	a->paused_until = 0;
+	a->over_limit = 0;
 	uatomic_set(&a->ack, s);
+}
+
+/* Accepting resumes at 90 % of max_connections. */
+static unsigned long low_water(const struct config *cfg)
+{
+	return cfg->max_connections == 0 ? ~0ul : cfg->max_connections - cfg->max_connections / 10;
 }
 
 static void *acceptor_main(void *arg)
@@ -228,7 +310,15 @@ static void *acceptor_main(void *arg)
 		if (pub != a->cur)
 			switch_set(a, pub);
 		timeout = -1;
-		if (a->paused_until != 0) {
+		if (a->over_limit) {
+			if (open_connections(a) <= low_water(a->cur->cfg)) {
+				a->over_limit = 0;
+				set_paused(a, 0);
+				log_info("connections below the low-water mark: accepting again");
+			} else {
+				timeout = 20; /* workers close connections without telling us */
+			}
+		} else if (a->paused_until != 0) {
 			uint64_t now = now_ms();
 
 			if (now >= a->paused_until) {

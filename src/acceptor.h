@@ -54,7 +54,17 @@ struct acceptor {
 	uint64_t handoff_failed;
 	uint64_t accept_errors;
 	uint64_t listeners_closed; /* left the configuration on a reload */
+	/* [limits] */
+	uint32_t *per_client;	     /* open connections per client-address hash slot */
+	int over_limit;		     /* paused: max_connections reached */
+	uint64_t limit_pauses;	     /* times max_connections paused accepting */
+	uint64_t per_client_refused; /* connections closed: a client over its cap */
+	uint64_t per_client_logged;  /* now_ms() of the last such log line */
 };
+
+/* Slots of the per-client table: addresses hash into it, so two clients may
+ * share a slot and count against one cap (conservative, never lenient). */
+#define ACCEPTOR_CLIENT_SLOTS 65536
 
 /* Opens the listeners of cfg, reusing the sockets of prev (may be NULL) whose
  * address and mode are unchanged. Takes a reference to cfg. On failure

@@ -105,6 +105,14 @@ static void metrics_connections(const struct admin *ad, struct out *o)
 	     "accept() failures that affected one client only.");
 	out(o, "remora_accept_errors_total %llu\n",
 	    (unsigned long long)STAT_GET(ad->acceptor->accept_errors));
+	help(o, "remora_limit_pauses_total", "counter",
+	     "Times accepting paused because max_connections was reached.");
+	out(o, "remora_limit_pauses_total %llu\n",
+	    (unsigned long long)STAT_GET(ad->acceptor->limit_pauses));
+	help(o, "remora_per_client_refused_total", "counter",
+	     "Connections closed because their client was over max_connections_per_client.");
+	out(o, "remora_per_client_refused_total %llu\n",
+	    (unsigned long long)STAT_GET(ad->acceptor->per_client_refused));
 	help(o, "remora_handoff_failures_total", "counter",
 	     "Accepted connections closed because no memory was left to hand them off.");
 	out(o, "remora_handoff_failures_total %llu\n",
@@ -179,6 +187,20 @@ static void metrics_process(const struct admin *ad, struct out *o)
 	for (r = 1; r < CONN_CLOSE_MAX; r++)
 		out(o, "remora_closes_total{reason=\"%s\"} %llu\n", conn_close_token(r),
 		    (unsigned long long)SUM(closed[r]));
+	if (ad->alog != NULL && alog_enabled(ad->alog)) {
+		uint64_t lines = 0, dropped = 0;
+		unsigned i;
+
+		for (i = 0; i < ad->alog->n_rings; i++) {
+			lines += STAT_GET(ad->alog->rings[i].lines);
+			dropped += STAT_GET(ad->alog->rings[i].dropped);
+		}
+		help(o, "remora_access_log_lines_total", "counter", "Access-log lines, by fate.");
+		out(o, "remora_access_log_lines_total{fate=\"queued\"} %llu\n",
+		    (unsigned long long)lines);
+		out(o, "remora_access_log_lines_total{fate=\"dropped\"} %llu\n",
+		    (unsigned long long)dropped);
+	}
 	help(o, "remora_reloads_total", "counter", "Configuration reloads, by result.");
 	out(o, "remora_reloads_total{result=\"ok\"} %llu\n",
 	    (unsigned long long)uatomic_read(&ad->reloads));

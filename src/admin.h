@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "acceptor.h"
+#include "accesslog.h"
 #include "intercept/intercept.h"
 #include "worker.h"
 
@@ -24,6 +25,7 @@ struct admin {
 	struct worker *workers;
 	unsigned n_workers;
 	const struct acceptor *acceptor;
+	const struct alog *alog; /* may be NULL */
 	uint64_t start_ms;
 	uint64_t reloads; /* written by the main thread */
 	uint64_t reload_failures;

@@ -28,7 +28,7 @@ struct parse_ctx {
 	char section[128];
 	struct listener_conf *cur; /* current [listener NAME], or NULL */
 	int workers_auto;
-	int single_line[4]; /* line of [global], [timeouts], [http], [admin] */
+	int single_line[6]; /* line of [global], [timeouts], [http], [admin], [acl], [limits] */
 };
 
 enum key_bit {
@@ -57,6 +57,10 @@ enum key_bit {
 	K_ACCESS_LOG = 1u << 22,
 	K_ACCESS_LOG_FORMAT = 1u << 23,
 	K_USER = 1u << 24,
+	K_ALLOW_CLIENTS = 1u << 25,
+	K_ALLOW_PORTS = 1u << 26,
+	K_MAX_CONN = 1u << 27,
+	K_MAX_CONN_CLIENT = 1u << 28,
 };
 
 int config_parse_duration(const char *s, uint32_t *ms)
@@ -344,6 +348,83 @@ static int admin_key(struct parse_ctx *x, const char *name, const char *value)
 	return 1;
 }
 
+/* Splits a comma/space separated list; calls fn on each item. */
+static int for_each_item(struct parse_ctx *x, const char *name, const char *value,
+			 int (*fn)(struct parse_ctx *x, const char *name, const char *item))
+{
+	char buf[4096], *save = NULL, *tok;
+
+	if (strlen(value) >= sizeof(buf))
+		return fail(x, -1, "[%s] %s: list too long", x->section, name);
+	snprintf(buf, sizeof(buf), "%s", value);
+	for (tok = strtok_r(buf, ", \t", &save); tok != NULL; tok = strtok_r(NULL, ", \t", &save))
+		if (!fn(x, name, tok))
+			return 0;
+	return 1;
+}
+
+static int acl_client(struct parse_ctx *x, const char *name, const char *item)
+{
+	struct config *cfg = x->cfg;
+
+	if (cfg->n_allow_clients == CONFIG_MAX_ACL)
+		return fail(x, -1, "[acl] %s: more than %d networks", name, CONFIG_MAX_ACL);
+	if (ic_cidr_parse(item, &cfg->allow_clients[cfg->n_allow_clients]) < 0)
+		return BAD_VALUE(x, name, item, "networks like 198.18.0.0/15 or 2001:db8::/32");
+	cfg->n_allow_clients++;
+	return 1;
+}
+
+static int acl_port(struct parse_ctx *x, const char *name, const char *item)
+{
+	struct config *cfg = x->cfg;
+	char *end;
+	unsigned long v;
+
+	if (cfg->n_allow_ports == CONFIG_MAX_ACL)
+		return fail(x, -1, "[acl] %s: more than %d ports", name, CONFIG_MAX_ACL);
+	errno = 0;
+	v = strtoul(item, &end, 10);
+	if (errno || *end || item[0] < '0' || item[0] > '9' || v < 1 || v > 65535)
+		return BAD_VALUE(x, name, item, "port numbers from 1 to 65535");
+	cfg->allow_ports[cfg->n_allow_ports++] = (uint16_t)v;
+	return 1;
+}
+
+static int acl_key(struct parse_ctx *x, const char *name, const char *value)
+{
+	if (strcmp(name, "allow_clients") == 0)
+		return once(x, K_ALLOW_CLIENTS, name) && for_each_item(x, name, value, acl_client);
+	if (strcmp(name, "allow_ports") == 0)
+		return once(x, K_ALLOW_PORTS, name) && for_each_item(x, name, value, acl_port);
+	return fail(x, -1, "[acl] %s: unknown key", name);
+}
+
+static int limits_key(struct parse_ctx *x, const char *name, const char *value)
+{
+	if (strcmp(name, "max_connections") == 0)
+		return size_key(x, name, value, K_MAX_CONN, 0, 10000000, &x->cfg->max_connections);
+	if (strcmp(name, "max_connections_per_client") == 0)
+		return size_key(x, name, value, K_MAX_CONN_CLIENT, 0, 10000000,
+				&x->cfg->max_connections_per_client);
+	return fail(x, -1, "[limits] %s: unknown key", name);
+}
+
+int config_acl_allows(const struct config *cfg, const union ic_addr *client,
+		      const union ic_addr *dst)
+{
+	size_t i;
+	int ok;
+
+	for (ok = cfg->n_allow_clients == 0, i = 0; !ok && i < cfg->n_allow_clients; i++)
+		ok = ic_cidr_match(&cfg->allow_clients[i], client);
+	if (!ok)
+		return 0;
+	for (ok = cfg->n_allow_ports == 0, i = 0; !ok && i < cfg->n_allow_ports; i++)
+		ok = cfg->allow_ports[i] == ic_addr_port(dst);
+	return ok;
+}
+
 static int listener_key(struct parse_ctx *x, const char *name, const char *value)
 {
 	struct listener_conf *l = x->cur;
@@ -396,7 +477,8 @@ static int add_section(struct parse_ctx *x, const char *section, int line)
 	const char *name;
 	size_t i;
 
-	static const char *const singles[] = {"global", "timeouts", "http", "admin"};
+	static const char *const singles[] = {"global", "timeouts", "http",
+					      "admin",	"acl",	    "limits"};
 	size_t k;
 
 	for (k = 0; k < ARRAY_SIZE(singles); k++) {
@@ -409,10 +491,11 @@ static int add_section(struct parse_ctx *x, const char *section, int line)
 		return 1;
 	}
 	if (strncmp(section, "listener ", 9) != 0 && strcmp(section, "listener") != 0)
-		return fail(x, line,
-			    "[%s]: unknown section (expected [global], [timeouts], [http], [admin] "
-			    "or [listener NAME])",
-			    section);
+		return fail(
+			x, line,
+			"[%s]: unknown section (expected [global], [timeouts], [http], [admin], "
+			"[acl], [limits] or [listener NAME])",
+			section);
 	name = section + 8;
 	while (*name == ' ' || *name == '\t')
 		name++;
@@ -501,6 +584,10 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 		return http_key(x, name, value);
 	if (strcmp(section, "admin") == 0)
 		return admin_key(x, name, value);
+	if (strcmp(section, "acl") == 0)
+		return acl_key(x, name, value);
+	if (strcmp(section, "limits") == 0)
+		return limits_key(x, name, value);
 	if (x->cur == NULL) /* scan_sections() made every listener it accepted */
 		return fail(x, -1, "[%s]: unknown listener section", section);
 	return listener_key(x, name, value);

@@ -16,6 +16,7 @@
 
 #define CONFIG_MAX_LISTENERS	 64
 #define CONFIG_MAX_WORKERS	 256
+#define CONFIG_MAX_ACL		 256
 #define CONFIG_NAME_MAX		 64
 /* inih keeps section names under 50 bytes: "listener " + 40 */
 #define CONFIG_LISTENER_NAME_MAX 40
@@ -56,6 +57,14 @@ struct config {
 	uint32_t http_lenient;	  /* HTTP_LENIENT_* */
 	int admin_on;		  /* [admin] listen = off turns it off */
 	union ic_addr admin_addr; /* [admin] listen, default 127.0.0.1:9180 */
+	/* [acl]: empty lists allow everything */
+	size_t n_allow_clients;
+	struct ic_cidr allow_clients[CONFIG_MAX_ACL];
+	size_t n_allow_ports;
+	uint16_t allow_ports[CONFIG_MAX_ACL];
+	/* [limits]: 0 = unlimited */
+	uint32_t max_connections;
+	uint32_t max_connections_per_client;
 	size_t n_listeners;
 	struct listener_conf listeners[CONFIG_MAX_LISTENERS];
 	/* derived at load time */
@@ -78,6 +87,9 @@ void config_free(struct config *cfg);
  * connection that started under it. Any thread. config_put(NULL) is a no-op. */
 struct config *config_get(struct config *cfg);
 void config_put(struct config *cfg);
+/* [acl]: may this client reach this destination? */
+int config_acl_allows(const struct config *cfg, const union ic_addr *client,
+		      const union ic_addr *dst);
 /* Graceful-close time (fixed): how long a client may take to read the end. */
 #define CONFIG_LINGER_MS 2000
 

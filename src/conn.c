@@ -72,6 +72,13 @@ struct conn *conn_new(int fd, const union ic_addr *peer, const struct listener_c
 	return c;
 }
 
+void conn_free_unstarted(struct conn *c)
+{
+	close(c->cli.fd);
+	config_put(c->cfg);
+	free(c);
+}
+
 void conn_set_state(struct conn *c, enum conn_state st)
 {
 	log_debug("conn %u.%llu: %s -> %s", c->w->id, (unsigned long long)c->id,
@@ -204,6 +211,8 @@ void conn_close(struct conn *c, enum conn_close_reason reason, int err)
 void conn_free(struct conn *c)
 {
 	REMORA_ASSERT(c->state == CONN_ST_CLOSED);
+	if (c->client_slot != NULL)
+		uatomic_dec(c->client_slot);
 	config_put(c->cfg);
 	free(c);
 }
@@ -296,6 +305,13 @@ static enum conn_next conn_st_resolve(struct conn *c)
 	if (dst_is_own_listener(c)) {
 		conn_close(c, CONN_CLOSE_LOOP_GUARD, 0);
 		return CONN_NEXT_CLOSED;
+	}
+	if (!config_acl_allows(c->cfg, &c->peer, &c->dst)) {
+		if (c->flags & CONN_F_TUNNEL) {
+			conn_close(c, CONN_CLOSE_ACL_DENIED, 0);
+			return CONN_NEXT_CLOSED;
+		}
+		return conn_reply(c, 403, CONN_CLOSE_ACL_DENIED, 0);
 	}
 	conn_set_state(c, CONN_ST_UP_CONNECT);
 	return CONN_NEXT_AGAIN;

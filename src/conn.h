@@ -50,6 +50,7 @@ enum conn_state { CONN_STATES(CONN_ST_ENUM) CONN_ST_MAX };
 	  "CONNECT on an intercept port (405)")                                                    \
 	X(VIA_LOOP, "via-loop", LOG_WARN, "request already carries our own Via entry (508)")       \
 	X(NON_HTTP_REJECTED, "non-http-rejected", LOG_INFO, "not HTTP and non_http = reject")      \
+	X(ACL_DENIED, "acl-denied", LOG_INFO, "refused by [acl] (403)")                            \
 	X(ORIG_DST_FAILED, "orig-dst-failed", LOG_WARN, "original destination lookup failed")      \
 	X(LOOP_GUARD, "loop-guard", LOG_WARN,                                                      \
 	  "original destination is one of Remora's own listeners (loop guard)")                    \
@@ -115,6 +116,7 @@ struct conn {
 	struct conn *next_pending;  /* ran out of budget: run again this loop */
 	struct worker *w;
 	struct config *cfg;		/* the configuration it started under (a reference) */
+	uint32_t *client_slot;		/* per-client count to drop when it ends, or NULL */
 	const struct listener_conf *lc; /* in cfg */
 	struct conn_side cli, up;
 	struct buf *c2u, *u2c; /* client→upstream, upstream→client; NULL when empty */
@@ -158,6 +160,8 @@ struct conn_http {
 /* Allocates a conn for an accepted fd (acceptor thread). NULL on ENOMEM. */
 struct conn *conn_new(int fd, const union ic_addr *peer, const struct listener_conf *lc,
 		      struct config *cfg);
+/* Closes and frees a conn that was never handed to a worker (acceptor). */
+void conn_free_unstarted(struct conn *c);
 /* Takes ownership of c in worker w and starts it (owning worker only). */
 void conn_start(struct worker *w, struct conn *c);
 /* Handles readiness on one side (owning worker only). */

@@ -60,6 +60,7 @@ static int open_admin(struct server *s, const struct config *cfg)
 		log_error("%s", err);
 		return -1;
 	}
+	s->admin.alog = &s->alog;
 	rc = admin_start(&s->admin, s->workers, s->n_workers, &s->acc);
 	if (rc < 0) {
 		log_error("admin: cannot start (%d: %s)", -rc, strerror(-rc));
@@ -137,6 +138,7 @@ int server_start(struct server *s, const char *path, struct config *cfg, int fds
 		goto fail;
 	}
 	s->acceptor_running = 1;
+	s->admin.alog = &s->alog;
 	rc = admin_start(&s->admin, s->workers, s->n_workers, &s->acc);
 	if (rc < 0) {
 		log_error("admin: cannot start (%d: %s)", -rc, strerror(-rc));

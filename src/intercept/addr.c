@@ -166,3 +166,57 @@ bool ic_addr_is_listener(const union ic_addr *dst, const union ic_addr *listener
 	}
 	return false;
 }
+
+int ic_cidr_parse(const char *s, struct ic_cidr *out)
+{
+	char ip[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(s, '/');
+	size_t n = slash ? (size_t)(slash - s) : strlen(s);
+	unsigned long bits;
+	char *end;
+	int max;
+
+	memset(out, 0, sizeof(*out));
+	if (n == 0 || n >= sizeof(ip))
+		return -EINVAL;
+	memcpy(ip, s, n);
+	ip[n] = '\0';
+	if (inet_pton(AF_INET, ip, out->addr) == 1) {
+		out->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, ip, out->addr) == 1) {
+		out->family = AF_INET6;
+		max = 128;
+	} else {
+		return -EINVAL;
+	}
+	bits = (unsigned long)max;
+	if (slash != NULL) {
+		if (slash[1] < '0' || slash[1] > '9')
+			return -EINVAL;
+		errno = 0;
+		bits = strtoul(slash + 1, &end, 10);
+		if (errno != 0 || *end != '\0' || bits > (unsigned long)max)
+			return -EINVAL;
+	}
+	out->bits = (uint8_t)bits;
+	return 0;
+}
+
+bool ic_cidr_match(const struct ic_cidr *c, const union ic_addr *a)
+{
+	union ic_addr u = *a;
+	const uint8_t *p;
+	unsigned full, rest;
+
+	ic_addr_unmap(&u);
+	if (u.sa.sa_family != c->family)
+		return false;
+	p = c->family == AF_INET ? (const uint8_t *)&u.in4.sin_addr
+				 : (const uint8_t *)&u.in6.sin6_addr;
+	full = c->bits / 8u;
+	rest = c->bits % 8u;
+	if (memcmp(p, c->addr, full) != 0)
+		return false;
+	return rest == 0 || ((p[full] ^ c->addr[full]) & (uint8_t)(0xff00u >> rest)) == 0;
+}

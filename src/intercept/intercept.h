@@ -56,6 +56,18 @@ bool ic_addr_is_listener(const union ic_addr *dst, const union ic_addr *listener
 /* Rewrites a v4-mapped IPv6 address (::ffff:a.b.c.d) as plain IPv4, in place. */
 void ic_addr_unmap(union ic_addr *a);
 
+/* An address prefix (CIDR): family, address bytes, prefix length. */
+struct ic_cidr {
+	int family;
+	uint8_t addr[16];
+	uint8_t bits;
+};
+
+/* Parses "a.b.c.d/n", "v6/n", or a bare address (a host prefix). 0 or -EINVAL. */
+int ic_cidr_parse(const char *s, struct ic_cidr *out);
+/* True if a (its IP; v4-mapped counts as IPv4) lies inside c. */
+bool ic_cidr_match(const struct ic_cidr *c, const union ic_addr *a);
+
 /* Opens a non-blocking listening socket (SO_REUSEADDR, IPV6_V6ONLY for v6);
  * mode TPROXY also sets IP_TRANSPARENT / IPV6_TRANSPARENT. Returns fd or -errno. */
 int ic_listen(const union ic_addr *a, enum ic_mode mode, int backlog);
