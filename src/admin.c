@@ -2,7 +2,9 @@
 #include "remora-config.h"
 
 #include <errno.h>
+#if HAVE_JEMALLOC
 #include <jemalloc/jemalloc.h>
+#endif
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -206,12 +208,17 @@ static void metrics_process(const struct admin *ad, struct out *o)
 	    (unsigned long long)uatomic_read(&ad->reloads));
 	out(o, "remora_reloads_total{result=\"failed\"} %llu\n",
 	    (unsigned long long)uatomic_read(&ad->reload_failures));
+#if HAVE_JEMALLOC
 	/* jemalloc refreshes its statistics when the epoch is bumped */
 	(void)mallctl("epoch", NULL, NULL, &epoch, sz);
 	sz = sizeof(size_t);
 	(void)mallctl("stats.allocated", &allocated, &sz, NULL, 0);
 	sz = sizeof(size_t);
 	(void)mallctl("stats.resident", &resident, &sz, NULL, 0);
+#else
+	(void)epoch;
+	(void)sz;
+#endif
 	help(o, "remora_jemalloc_allocated_bytes", "gauge", "Bytes allocated by the process.");
 	out(o, "remora_jemalloc_allocated_bytes %zu\n", allocated);
 	help(o, "remora_jemalloc_resident_bytes", "gauge", "Bytes of allocator pages resident.");

@@ -571,7 +571,10 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 		return fail(x, -1, "%s: key outside any section (put it under [global])", name);
 	if (strcmp(section, x->section) != 0) {
 		/* a new section: remember which keys it has had */
-		snprintf(x->section, sizeof(x->section), "%s", section);
+		size_t n = strnlen(section, sizeof(x->section) - 1);
+
+		memcpy(x->section, section, n);
+		x->section[n] = '\0';
 		x->seen = 0;
 		x->cur = strncmp(section, "listener", 8) == 0 ? find_listener(x->cfg, section)
 							      : NULL;

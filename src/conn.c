@@ -181,9 +181,10 @@ void conn_close(struct conn *c, enum conn_close_reason reason, int err)
 		return;
 	if (log_enabled(close_reasons[reason].level))
 		log_close(c, reason, err);
-	if (c->h != NULL && c->h->method[0] && alog_enabled(w->alog))
+	/* the log part of c->h exists only when the log is on: test that first */
+	if (alog_enabled(w->alog) && c->h != NULL && c->h->method[0])
 		conn_log_request(c, "TCP_MISS_ABORTED", close_reasons[reason].token);
-	else if ((c->flags & CONN_F_TUNNEL) && c->requests == 0 && alog_enabled(w->alog))
+	else if (alog_enabled(w->alog) && (c->flags & CONN_F_TUNNEL) && c->requests == 0)
 		conn_log_tunnel(c, close_reasons[reason].token);
 	c->reason = (uint8_t)reason;
 	c->err = err;
