@@ -81,6 +81,11 @@ class Conn:
         self.transcript.append(("shut", b""))
         self.sock.shutdown(socket.SHUT_WR)
 
+    def cork(self):
+        """Holds what is sent next until shut(): the last data and the FIN
+        then leave in one segment."""
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+
     def fill(self):
         try:
             data = self.sock.recv(1 << 16)
@@ -504,18 +509,21 @@ def sc_ws():
 
 def sc_bulk():
     """Non-HTTP bytes (--size random bytes, first byte 0x16 like TLS) sent
-    while reading the echo; half-close; the echo must match, then EOF."""
+    while reading the echo; half-close (the FIN with the last data); the
+    echo must match, then EOF."""
     c = Conn()
     data = b"\x16\x03\x01" + os.urandom(ARGS.size - 3)
 
     def writer():
         for i in range(0, len(data), 1 << 16):
+            if i + (1 << 16) >= len(data):
+                c.cork()  # the last piece and the FIN in one segment
             c.sock.sendall(data[i:i + (1 << 16)])
         c.sock.shutdown(socket.SHUT_WR)
 
     t = threading.Thread(target=writer, daemon=True)
     t.start()
-    got, how = c.read_to_end(timeout=10)
+    got, how = c.read_to_end()
     t.join(5)
     check(how == "eof", "bulk echo ended by %s after %d bytes" % (how, len(got)))
     check(hashlib.sha256(got).digest() == hashlib.sha256(data).digest(),
@@ -637,10 +645,12 @@ def sc_truncated():
 def sc_raw():
     """Sends the steps; the bytes that come back must equal --expect (default:
     everything sent, i.e. an echo); then the client half-closes (with
-    --shut-early: right after sending) and the connection must end (the EOF
-    went through both ways). --expect-empty:
+    --shut-early: at once, the data and the FIN in one segment) and the
+    connection must end (the EOF went through both ways). --expect-empty:
     the connection must end without a single byte coming back."""
     c = Conn()
+    if ARGS.shut_early:
+        c.cork()
     run_steps(c)
     if ARGS.expect_empty:
         data, how = c.read_to_end(timeout=ARGS.timeout)

@@ -142,6 +142,17 @@ ht_error "refused upstream" 502 198.18.2.2:8080 \
 ht_error "origin resets mid-head" 502 "$O" \
 	"$RELAY: upstream-reset: upstream connection reset [502] (104: Connection reset by peer)" \
 	--data 'GET /reset-head HTTP/1.1\r\nHost: s\r\n\r\n'
+ht_error "origin closes without answering" 502 "$O" \
+	"$RELAY: upstream-eof: upstream closed before the response was complete [502]" \
+	--data 'GET /close-now HTTP/1.1\r\nHost: s\r\n\r\n'
+# (half a head, then FIN: either token describes it)
+if port=$(ht_cl error --status 502 --data 'GET /close-head HTTP/1.1\r\nHost: s\r\n\r\n') &&
+	ht_close_log "$port" "$O" "$RELAY: " &&
+	grep -Eq "198\.18\.1\.2:$port .* (bad-response|upstream-eof): .* \[502\]\$" "$TB_WORKDIR/remora.log"; then
+	echo "ok: origin closes mid-head -> 502, logged"
+else
+	ht_fail "origin closes mid-head -> 502"
+fi
 ht_error "invalid response head" 502 "$O" \
 	"$RELAY: bad-response: invalid response from upstream [502] (malformed status code)" \
 	--data 'GET /garbage HTTP/1.1\r\nHost: s\r\n\r\n'

@@ -7,10 +7,13 @@ Runs in the origin namespace only. Listens on all IPv4 addresses:
         (the part before '?'):
           /ws               WebSocket handshake (101 + Sec-WebSocket-Accept), a
                             greeting text frame "hello" in the same write as the
-                            101, then every frame echoed (close frame: echoed,
-                            then the connection is closed)
-          /reset-head       half a response head, then a TCP reset
-          /reset-body       a head announcing 100000 bytes, 1000 of them, reset
+                            101, then every frame echoed (close frame: echoed
+                            in one segment with the FIN)
+          /reset-head       half a response head, at once a TCP reset
+          /reset-body       a head announcing 100000 bytes, 1000 of them, and
+                            once they are acknowledged a TCP reset
+          /close-now        closes without answering
+          /close-head       half a response head, then close
           /garbage          "HTTP/1.1 2OO OK" (an invalid status line)
           /rsp-cl-te        a head with Content-Length and Transfer-Encoding
           /rsp-cl-cl        a head with two differing Content-Length
@@ -23,16 +26,19 @@ Runs in the origin namespace only. Listens on all IPv4 addresses:
           /interim          103 Early Hints, then the echo
           /expect-final     417 at once for a request with a body (which is not
                             read), then close
-          /close-delimited  200 without Content-Length, body, close
+          /close-delimited  200 without Content-Length, body, close (the body
+                            and the FIN in one segment)
           /idle-close       the echo, then the connection is closed (keep-alive
-                            was not refused: an origin-side idle close)
+                            was not refused: an origin-side idle close; the
+                            response and the FIN in one segment)
           anything else     the echo: 200, body = the exact request bytes as
                             received (head and raw body), headers X-Conn (origin
                             connection number), X-Req (request number on that
                             connection), X-Peer (remote address:port) and X-Dst
                             (local address:port)
-        Expect: 100-continue (HTTP/1.1) is answered with 100 Continue before
-        the body is read (except /expect-final).
+        /close-*, /garbage and /rsp-*: the response and the FIN leave in one
+        segment. Expect: 100-continue (HTTP/1.1) is answered with 100 Continue
+        before the body is read (except /expect-final).
   8083  raw echo: every byte is sent back; EOF is answered with EOF.
 
 Log (--log, one line per event, flushed at once):
@@ -60,8 +66,11 @@ CHUNKED_RESPONSE = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
                     b"1\r\n\n\r\n"
                     b"0;last\r\nX-Checksum: 42\r\nX-Done: yes\r\n\r\n")
 
-# Invalid responses, each sent whole, then the connection is closed.
+# Invalid responses, each sent whole, then the connection is closed (the
+# response and the FIN in one segment).
 CANNED = {
+    "/close-now": b"",
+    "/close-head": b"HTTP/1.1 200 OK\r\nContent-",
     "/garbage": b"HTTP/1.1 2OO OK\r\nContent-Length: 0\r\n\r\n",
     "/rsp-cl-te": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
                   b"0\r\n\r\n",
@@ -137,17 +146,24 @@ async def read_body(reader, req):
     return b""
 
 
-async def reset_when_acked(writer):
-    """Waits until the peer has acknowledged every byte written, then resets."""
+async def reset(writer, when_acked):
+    """Resets the connection: at once (the reset follows the data written so
+    far on the wire), or once the peer has acknowledged every byte."""
     await writer.drain()
     sock = writer.get_extra_info("socket")
-    for _ in range(500):
+    for _ in range(500 if when_acked else 0):
         outq = struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0]
         if outq == 0:
             break
         await asyncio.sleep(0.01)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     writer.transport.abort()
+
+
+def cork(writer):
+    """Holds what is written next until the close: the last data and the FIN
+    then leave in one segment (the peer sees both in one readiness event)."""
+    writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
 
 
 def ws_frame(opcode, payload):
@@ -178,6 +194,8 @@ async def ws_session(reader, writer, req):
         mask = await reader.readexactly(4) if b1 & 0x80 else b"\0\0\0\0"
         data = await reader.readexactly(n)
         payload = bytes(c ^ mask[i % 4] for i, c in enumerate(data))
+        if opcode == 8:
+            cork(writer)  # the close frame and the FIN in one segment
         writer.write(ws_frame(opcode, payload))
         await writer.drain()
         if opcode == 8:
@@ -228,13 +246,14 @@ async def serve_http(reader, writer):
                 return
             if path == "/reset-head":
                 writer.write(b"HTTP/1.1 200 OK\r\nContent-")
-                await reset_when_acked(writer)
+                await reset(writer, when_acked=False)
                 return
             if path == "/reset-body":
                 writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + b"x" * 1000)
-                await reset_when_acked(writer)
+                await reset(writer, when_acked=True)
                 return
             if path in CANNED:
+                cork(writer)
                 writer.write(CANNED[path])
                 await writer.drain()
                 return
@@ -250,6 +269,7 @@ async def serve_http(reader, writer):
                 writer.write(b"HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\n"
                              b"Content-Length: 1234\r\n\r\n")
             elif path == "/close-delimited":
+                cork(writer)
                 writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n"
                              b"until the connection closes\n")
                 await writer.drain()
@@ -259,6 +279,8 @@ async def serve_http(reader, writer):
                 await writer.drain()
                 writer.write(echo_response(req, head + body, cid, nreq, peer, dst))
             else:
+                if path == "/idle-close":
+                    cork(writer)
                 writer.write(echo_response(req, head + body, cid, nreq, peer, dst))
             await writer.drain()
             if path == "/idle-close" or not req.keeps_alive():
