@@ -1,32 +1,64 @@
 #!/bin/bash
-# The README's test command: installs what the tests need, builds, runs every
-# meson test suite (unit, lint, netns) and prints the totals as one line.
-#   sudo bash scripts/test.sh [extra meson test args]
+# The README's test command: installs what the tests need, builds, and runs
+# the whole test suite, then prints the totals as one line:
+#   1. the regular build (build/): every suite — unit, lint, netns, fuzz, install…
+#   2. ASan + UBSan (build-asan/): the unit and netns suites again
+#   3. TSan (build-tsan/): the unit suite and the threaded netns tests
+# Usage: sudo bash scripts/test.sh [--quick]   (--quick: step 1 only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+quick=0
+[ "${1:-}" = --quick ] && quick=1
 
 bash scripts/deps.sh
 werror=false
 [ "${CI:-}" = true ] && werror=true
-if [ ! -d build ]; then
-	meson setup build -Dwerror=$werror
-else
-	meson configure build -Dwerror=$werror
-fi
-meson compile -C build
+
+# setup DIR [meson options...]: configure (or reconfigure) a build directory
+setup()
+{
+	local dir=$1
+	shift
+	if [ ! -d "$dir" ]; then
+		meson setup "$dir" -Dwerror=$werror "$@"
+	else
+		meson configure "$dir" -Dwerror=$werror "$@"
+	fi
+	meson compile -C "$dir"
+}
 
 rc=0
-meson test -C build --print-errorlogs --num-processes 2 "$@" || rc=$?
+logs=()
+setup build
+meson test -C build --print-errorlogs --num-processes 2 || rc=1
+logs+=(build/meson-logs/testlog.json)
 
-# totals from meson's machine-readable log, so a run that ran nothing shows it
-python3 - build/meson-logs/testlog.json <<'PY'
+if [ $quick -eq 0 ]; then
+	setup build-asan -Djemalloc=false -Db_sanitize=address,undefined -Db_lundef=false
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		meson test -C build-asan --print-errorlogs --num-processes 2 \
+		--suite unit --suite netns || rc=1
+	logs+=(build-asan/meson-logs/testlog.json)
+
+	setup build-tsan -Djemalloc=false -Db_sanitize=thread -Db_lundef=false
+	TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp halt_on_error=1 exitcode=66" \
+	CK_TIMEOUT_MULTIPLIER=10 \
+		meson test -C build-tsan --print-errorlogs --num-processes 2 \
+		--suite unit workers sigterm reload concurrency limits_acl || rc=1
+	logs+=(build-tsan/meson-logs/testlog.json)
+fi
+
+# totals from meson's machine-readable logs, so a run that ran nothing shows it
+python3 - "${logs[@]}" <<'PY'
 import json, sys
 counts = {}
-for line in open(sys.argv[1]):
-    line = line.strip()
-    if line:
-        r = json.loads(line)["result"]
-        counts[r] = counts.get(r, 0) + 1
+for path in sys.argv[1:]:
+    for line in open(path):
+        line = line.strip()
+        if line:
+            r = json.loads(line)["result"]
+            counts[r] = counts.get(r, 0) + 1
 passed = counts.get("OK", 0) + counts.get("EXPECTEDFAIL", 0)
 skipped = counts.get("SKIP", 0)
 failed = sum(counts.values()) - passed - skipped

@@ -194,8 +194,8 @@ static int take_client_slot(struct acceptor *a, struct conn *c, const struct con
 	char ip[INET6_ADDRSTRLEN];
 	uint64_t now;
 
-	if (uatomic_add_return(slot, 1) > cfg->max_connections_per_client) {
-		uatomic_dec(slot);
+	if (ATOMIC_ADD(*slot, 1) > cfg->max_connections_per_client) {
+		ATOMIC_SUB(*slot, 1);
 		STAT_INC(a->per_client_refused);
 		now = now_ms();
 		if (now - a->per_client_logged >= 1000) { /* at most one line a second */
@@ -288,7 +288,7 @@ static void switch_set(struct acceptor *a, struct listen_set *s)
 	a->cur = s;
 	a->paused_until = 0;
 	a->over_limit = 0;
-	uatomic_set(&a->ack, s);
+	ATOMIC_SET(a->ack, s);
 }
 
 /* Accepting resumes at 90 % of max_connections. */
@@ -305,8 +305,9 @@ static void *acceptor_main(void *arg)
 	int n, i, timeout;
 
 	rcu_register_thread();
-	while (!uatomic_read(&a->stop)) {
-		pub = rcu_dereference(a->pub);
+	while (!ATOMIC_GET(a->stop)) {
+		/* rcu_dereference(), as an acquire load TSan can follow */
+		pub = ATOMIC_GET(a->pub);
 		if (pub != a->cur)
 			switch_set(a, pub);
 		timeout = -1;
@@ -335,7 +336,7 @@ static void *acceptor_main(void *arg)
 			log_error("acceptor: poller_wait() failed (%d: %s)", -n, strerror(-n));
 			break;
 		}
-		for (i = 0; i < n && !uatomic_read(&a->stop); i++)
+		for (i = 0; i < n && !ATOMIC_GET(a->stop); i++)
 			if (ev[i].udata != NULL)
 				accept_batch(a, ev[i].udata, 0);
 		rcu_quiescent_state();
@@ -349,7 +350,7 @@ int acceptor_start(struct acceptor *a, struct listen_set *set, struct worker *wo
 {
 	a->workers = workers;
 	a->n_workers = n_workers;
-	rcu_assign_pointer(a->pub, set);
+	ATOMIC_SET(a->pub, set); /* rcu_assign_pointer(), as a release store */
 	return -pthread_create(&a->thread, NULL, acceptor_main, a);
 }
 
@@ -358,9 +359,9 @@ int acceptor_publish(struct acceptor *a, struct listen_set *set)
 	struct timespec ts = {0, 5 * 1000000L};
 	int waited;
 
-	rcu_assign_pointer(a->pub, set);
+	ATOMIC_SET(a->pub, set); /* rcu_assign_pointer(), as a release store */
 	(void)poller_wake(a->poller);
-	for (waited = 0; uatomic_read(&a->ack) != set; waited += 5) {
+	for (waited = 0; ATOMIC_GET(a->ack) != set; waited += 5) {
 		if (waited >= PUBLISH_WAIT_MS)
 			return -ETIMEDOUT;
 		nanosleep(&ts, NULL);
@@ -370,7 +371,7 @@ int acceptor_publish(struct acceptor *a, struct listen_set *set)
 
 void acceptor_stop(struct acceptor *a)
 {
-	uatomic_set(&a->stop, 1);
+	ATOMIC_SET(a->stop, 1);
 	(void)poller_wake(a->poller);
 	pthread_join(a->thread, NULL);
 }

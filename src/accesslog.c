@@ -120,10 +120,10 @@ static void *alog_main(void *arg)
 		return NULL;
 	}
 	for (;;) {
-		int stop = uatomic_read(&al->stop);
+		int stop = ATOMIC_GET(al->stop);
 
 		drain(al, chunk, RING_SIZE);
-		if (uatomic_xchg(&al->reopen, 0)) {
+		if (ATOMIC_XCHG(al->reopen, 0)) {
 			/* everything queued so far went to the old file */
 			pthread_mutex_lock(&al->lock);
 			fd = open_path(al->path);
@@ -165,7 +165,7 @@ void alog_stop(struct alog *al)
 	unsigned i;
 
 	if (al->started) {
-		uatomic_set(&al->stop, 1);
+		ATOMIC_SET(al->stop, 1);
 		pthread_join(al->thread, NULL); /* its last round drains every ring */
 		al->started = 0;
 	}
@@ -190,7 +190,7 @@ void alog_configure(struct alog *al, const char *path, enum alog_format fmt)
 
 void alog_reopen(struct alog *al)
 {
-	uatomic_set(&al->reopen, 1);
+	ATOMIC_SET(al->reopen, 1);
 }
 
 /* Appends s to a JSON string body, escaped. */

@@ -205,9 +205,9 @@ static void metrics_process(const struct admin *ad, struct out *o)
 	}
 	help(o, "remora_reloads_total", "counter", "Configuration reloads, by result.");
 	out(o, "remora_reloads_total{result=\"ok\"} %llu\n",
-	    (unsigned long long)uatomic_read(&ad->reloads));
+	    (unsigned long long)ATOMIC_GET(ad->reloads));
 	out(o, "remora_reloads_total{result=\"failed\"} %llu\n",
-	    (unsigned long long)uatomic_read(&ad->reload_failures));
+	    (unsigned long long)ATOMIC_GET(ad->reload_failures));
 #if HAVE_JEMALLOC
 	/* jemalloc refreshes its statistics when the epoch is bumped */
 	(void)mallctl("epoch", NULL, NULL, &epoch, sz);
@@ -317,7 +317,7 @@ static void *admin_main(void *arg)
 	struct pollfd pfd = {.fd = ad->fd, .events = POLLIN};
 	int fd;
 
-	while (!uatomic_read(&ad->stop)) {
+	while (!ATOMIC_GET(ad->stop)) {
 		if (poll(&pfd, 1, 250) <= 0)
 			continue;
 		fd = accept4(ad->fd, NULL, NULL, SOCK_CLOEXEC);
@@ -350,7 +350,7 @@ int admin_start(struct admin *ad, struct worker *workers, unsigned n_workers,
 void admin_stop(struct admin *ad)
 {
 	if (ad->started) {
-		uatomic_set(&ad->stop, 1);
+		ATOMIC_SET(ad->stop, 1);
 		pthread_join(ad->thread, NULL);
 		ad->started = 0;
 	}

@@ -1,5 +1,6 @@
 /* config.c — the INI configuration: parsing, validation, defaults. */
 #include "remora-config.h"
+#include "stats.h"
 
 #include <errno.h>
 #include <ini.h>
@@ -778,13 +779,13 @@ void config_free(struct config *cfg)
 
 struct config *config_get(struct config *cfg)
 {
-	uatomic_inc(&cfg->refs);
+	ATOMIC_ADD(cfg->refs, 1);
 	return cfg;
 }
 
 void config_put(struct config *cfg)
 {
-	if (cfg != NULL && uatomic_sub_return(&cfg->refs, 1) == 0)
+	if (cfg != NULL && ATOMIC_SUB(cfg->refs, 1) == 0)
 		config_free(cfg);
 }
 

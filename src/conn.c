@@ -203,7 +203,7 @@ void conn_close(struct conn *c, enum conn_close_reason reason, int err)
 	cds_list_del_init(&c->tlink);
 	conn_set_state(c, CONN_ST_CLOSED);
 	w->nconns--;
-	uatomic_dec(&w->load);
+	ATOMIC_SUB(w->load, 1);
 	/* stale-event rule: events later in this batch may still name c */
 	c->next_dead = w->dead;
 	w->dead = c;
@@ -213,7 +213,7 @@ void conn_free(struct conn *c)
 {
 	REMORA_ASSERT(c->state == CONN_ST_CLOSED);
 	if (c->client_slot != NULL)
-		uatomic_dec(c->client_slot);
+		ATOMIC_SUB(*c->client_slot, 1);
 	config_put(c->cfg);
 	free(c);
 }

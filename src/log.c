@@ -10,17 +10,17 @@
 
 #include "log.h"
 
-static volatile int log_level = LOG_INFO;
+static int log_level = LOG_INFO; /* relaxed atomic: set on reload, read everywhere */
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
 void log_set_level(enum log_level lvl)
 {
-	log_level = (int)lvl;
+	__atomic_store_n(&log_level, (int)lvl, __ATOMIC_RELAXED);
 }
 
 int log_enabled(enum log_level lvl)
 {
-	return (int)lvl <= log_level;
+	return (int)lvl <= __atomic_load_n(&log_level, __ATOMIC_RELAXED);
 }
 
 int log_level_parse(const char *s, enum log_level *lvl)

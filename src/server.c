@@ -188,14 +188,14 @@ int server_reload(struct server *s)
 	if (config_load(s->path, &cfg, err, sizeof(err)) < 0 ||
 	    (check_restart_only(old, cfg, err, sizeof(err)) < 0 && (config_put(cfg), 1))) {
 		log_error("reload refused: %s; still running the previous configuration", err);
-		uatomic_inc(&s->admin.reload_failures);
+		ATOMIC_ADD(s->admin.reload_failures, 1);
 		return -1;
 	}
 	set = listen_set_build(cfg, prev, err, sizeof(err));
 	if (set == NULL) {
 		log_error("reload refused: %s; still running the previous configuration", err);
 		config_put(cfg);
-		uatomic_inc(&s->admin.reload_failures);
+		ATOMIC_ADD(s->admin.reload_failures, 1);
 		return -1;
 	}
 	if (acceptor_publish(&s->acc, set) < 0) {
@@ -226,7 +226,7 @@ int server_reload(struct server *s)
 		s->admin.reloads = ok;
 		s->admin.reload_failures = bad;
 	}
-	uatomic_inc(&s->admin.reloads);
+	ATOMIC_ADD(s->admin.reloads, 1);
 	log_info("reloaded %s: %zu listeners (%zu kept open, %zu new), in-flight connections "
 		 "finish under the configuration they started with",
 		 s->path, set->n, kept, set->n - kept);

@@ -50,7 +50,8 @@ void worker_fini(struct worker *w)
 
 void worker_hand_off(struct worker *w, struct conn *c)
 {
-	uatomic_inc(&w->load);
+	ATOMIC_ADD(w->load, 1);
+	HANDOFF_RELEASE(c);
 	/* enqueue returns false when the queue was empty: only then wake. The
 	 * eventfd write cannot fail short of a counter overflow, and a pending
 	 * wake-up is never lost (it stays readable until the worker reads it). */
@@ -60,13 +61,13 @@ void worker_hand_off(struct worker *w, struct conn *c)
 
 unsigned long worker_load(const struct worker *w)
 {
-	return uatomic_read(&w->load);
+	return ATOMIC_GET(w->load);
 }
 
 void worker_request_stop(struct worker *w, uint32_t drain_ms)
 {
-	uatomic_set(&w->drain_ms, drain_ms);
-	uatomic_set(&w->stop, 1);
+	ATOMIC_SET(w->drain_ms, drain_ms);
+	ATOMIC_SET(w->stop, 1);
 	(void)poller_wake(w->poller);
 }
 
@@ -84,8 +85,10 @@ static void take_hand_offs(struct worker *w)
 		cds_wfcq_destroy(&head, &tail);
 		return;
 	}
-	__cds_wfcq_for_each_blocking_safe (&head, &tail, node, next)
+	__cds_wfcq_for_each_blocking_safe (&head, &tail, node, next) {
+		HANDOFF_ACQUIRE(caa_container_of(node, struct conn, qnode));
 		conn_start(w, caa_container_of(node, struct conn, qnode));
+	}
 	cds_wfcq_destroy(&head, &tail);
 }
 
@@ -201,9 +204,9 @@ static void *worker_main(void *arg)
 		}
 		run_pending(w);
 		expire_timers(w);
-		if (drain_deadline == 0 && uatomic_read(&w->stop)) {
+		if (drain_deadline == 0 && ATOMIC_GET(w->stop)) {
 			take_hand_offs(w);
-			drain_deadline = w->now + uatomic_read(&w->drain_ms);
+			drain_deadline = w->now + ATOMIC_GET(w->drain_ms);
 			w->draining = 1;
 			close_all(w, CONN_CLOSE_CLIENT_EMPTY, 1);
 		}

@@ -75,6 +75,19 @@ void worker_join(struct worker *w);
 /* Releases what worker_init took (after worker_join). */
 void worker_fini(struct worker *w);
 
+/* liburcu publishes queue nodes with inline-asm atomics that ThreadSanitizer
+ * cannot see; these annotations state the happens-before edge the queue
+ * provides (producer's writes to c are visible once the consumer has it). */
+#if defined(__SANITIZE_THREAD__)
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+#define HANDOFF_RELEASE(c) __tsan_release(c)
+#define HANDOFF_ACQUIRE(c) __tsan_acquire(c)
+#else
+#define HANDOFF_RELEASE(c) ((void)(c))
+#define HANDOFF_ACQUIRE(c) ((void)(c))
+#endif
+
 /* Hands an accepted connection to w (c is w's from now on); wakes w only if
  * its queue was empty. Wait-free: never blocks, never fails. */
 void worker_hand_off(struct worker *w, struct conn *c);

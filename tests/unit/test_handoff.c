@@ -80,6 +80,7 @@ static size_t take_all(struct conn **out, size_t max)
 	__cds_wfcq_for_each_blocking_safe (&head, &tail, node, next) {
 		ck_assert_uint_lt(n, max);
 		out[n++] = caa_container_of(node, struct conn, qnode);
+		HANDOFF_ACQUIRE(out[n - 1]);
 	}
 	cds_wfcq_destroy(&head, &tail);
 	return n;
@@ -249,6 +250,8 @@ START_TEST(stress_two_producers)
 		}
 		__cds_wfcq_for_each_blocking_safe (&head, &tail, node, nx) {
 			struct conn *c = caa_container_of(node, struct conn, qnode);
+
+			HANDOFF_ACQUIRE(c);
 			uint32_t prod = (uint32_t)(c->id >> 32), seq = (uint32_t)c->id;
 
 			ck_assert_uint_lt(prod, PRODUCERS);
