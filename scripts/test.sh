@@ -42,11 +42,13 @@ if [ $quick -eq 0 ]; then
 	logs+=(build-asan/meson-logs/testlog.json)
 
 	setup build-tsan -Djemalloc=false -Db_sanitize=thread -Db_lundef=false
-	TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp halt_on_error=1 exitcode=66" \
-	CK_TIMEOUT_MULTIPLIER=10 \
-		meson test -C build-tsan --print-errorlogs --num-processes 2 \
-		--suite unit workers sigterm reload concurrency limits_acl || rc=1
-	logs+=(build-tsan/meson-logs/testlog.json)
+	export TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp halt_on_error=1 exitcode=66"
+	CK_TIMEOUT_MULTIPLIER=10 meson test -C build-tsan --print-errorlogs --num-processes 2 \
+		--suite unit --logbase tsan-unit || rc=1
+	meson test -C build-tsan --print-errorlogs --num-processes 2 --logbase tsan-netns \
+		workers sigterm reload concurrency limits_acl || rc=1
+	unset TSAN_OPTIONS
+	logs+=(build-tsan/meson-logs/tsan-unit.json build-tsan/meson-logs/tsan-netns.json)
 fi
 
 # totals from meson's machine-readable logs, so a run that ran nothing shows it
