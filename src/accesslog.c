@@ -243,7 +243,7 @@ static int format_json(char *line, size_t cap, double t, const struct alog_entry
 void alog_line(struct alog *al, unsigned w, const struct alog_entry *e)
 {
 	struct alog_ring *r = &al->rings[w];
-	char line[LINE_MAX_B];
+	char line[LINE_MAX_B], mtype[64];
 	struct timespec ts;
 	uint64_t head, free_b;
 	size_t off, first;
@@ -252,15 +252,24 @@ void alog_line(struct alog *al, unsigned w, const struct alog_entry *e)
 
 	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
 	t = (double)ts.tv_sec + (double)(ts.tv_nsec / 1000000) / 1000.0;
-	if (__atomic_load_n(&al->format, __ATOMIC_RELAXED) == ALOG_JSON)
+	if (__atomic_load_n(&al->format, __ATOMIC_RELAXED) == ALOG_JSON) {
 		n = format_json(line, sizeof(line), t, e);
-	else
+	} else {
+		/* Squid logs the media type only: one field, no parameters */
+		size_t tl = strcspn(e->type, "; \t");
+
+		if (tl == 0 || tl >= sizeof(mtype))
+			tl = snprintf(mtype, sizeof(mtype), "-") > 0 ? 1 : 0;
+		else
+			memcpy(mtype, e->type, tl);
+		mtype[tl] = '\0';
 		/* time.ms elapsed client code/status bytes method URL user hierarchy/peer type */
 		n = snprintf(line, sizeof(line), "%.3f %6llu %s %s/%03u %llu %s %s - %s/%s %s\n", t,
 			     (unsigned long long)e->elapsed_ms, e->client, e->code, e->status,
 			     (unsigned long long)e->bytes, e->method, e->url,
 			     strcmp(e->peer, "-") == 0 ? "HIER_NONE" : "ORIGINAL_DST", e->peer,
-			     e->type);
+			     mtype);
+	}
 	if (n <= 0)
 		return;
 	if ((size_t)n >= sizeof(line)) {

@@ -127,7 +127,7 @@ static void log_close(struct conn *c, enum conn_close_reason reason, int err)
 	char peer[IC_ADDR_STRLEN], dst[IC_ADDR_STRLEN] = "?", status[16] = "", detail[96] = "";
 
 	ic_addr_format(&c->peer, peer, sizeof(peer));
-	if (c->dst.sa.sa_family != 0)
+	if (c->cli.fd >= 0 && conn_lookup_dst(c) == 0)
 		ic_addr_format(&c->dst, dst, sizeof(dst));
 	if (c->status != 0)
 		snprintf(status, sizeof(status), " [%u]", c->status);
@@ -166,9 +166,10 @@ static void conn_log_tunnel(struct conn *c, const char *reason)
 		return;
 	h->start_ms = c->start_ms;
 	h->bytes_start = 0;
-	ic_addr_format(&c->dst, h->url, sizeof(h->url));
+	snprintf(h->method, sizeof(h->method), "NONE");
+	h->url[0] = '\0'; /* the log shows the destination */
 	c->h = h;
-	conn_log_request(c, "TCP_TUNNEL", reason);
+	conn_log_request(c, "TCP_TUNNEL", reason, 0);
 	conn_http_free(c);
 }
 
@@ -183,7 +184,7 @@ void conn_close(struct conn *c, enum conn_close_reason reason, int err)
 		log_close(c, reason, err);
 	/* the log part of c->h exists only when the log is on: test that first */
 	if (alog_enabled(w->alog) && c->h != NULL && c->h->method[0])
-		conn_log_request(c, "TCP_MISS_ABORTED", close_reasons[reason].token);
+		conn_log_request(c, "TCP_MISS_ABORTED", close_reasons[reason].token, 0);
 	else if (alog_enabled(w->alog) && (c->flags & CONN_F_TUNNEL) && c->requests == 0)
 		conn_log_tunnel(c, close_reasons[reason].token);
 	c->reason = (uint8_t)reason;
@@ -237,9 +238,11 @@ ssize_t conn_read(struct conn *c, struct conn_side *s, struct buf **bp)
 	n = recv(s->fd, b->data + b->end, want, 0);
 	if (n > 0) {
 		b->end += (uint32_t)n;
+		if (s == &c->cli)
+			STAT_ADD(c->w->stats.bytes_in, n);
 		/* a short read drained the socket: edge-triggered polling reports
 		 * the next arrival (or EOF) as a new event, so skip the EAGAIN read */
-		if ((size_t)n < want)
+		if ((size_t)n < want && !s->hup)
 			s->readable = 0;
 		return n;
 	}
@@ -264,8 +267,11 @@ ssize_t conn_write(struct conn *c, struct conn_side *s, struct buf **bp)
 		return 0;
 	n = send(s->fd, b->data + b->start, b->lim - b->start, MSG_NOSIGNAL);
 	if (n >= 0) {
-		if (s == &c->cli)
+		if (s == &c->cli) {
+			c->flags |= CONN_F_RSP_STARTED; /* no generated status after this */
 			c->bytes_out += (uint64_t)n;
+			STAT_ADD(c->w->stats.bytes_out, n);
+		}
 		if ((uint32_t)n < b->lim - b->start)
 			s->writable = 0; /* short write: the socket buffer is full */
 		b->start += (uint32_t)n;
@@ -294,15 +300,29 @@ static int dst_is_own_listener(const struct conn *c)
 	return 0;
 }
 
+int conn_lookup_dst(struct conn *c)
+{
+	int err;
+
+	if (c->dst.sa.sa_family != 0)
+		return 0;
+	err = ic_orig_dst(c->cli.fd, c->lc->mode, &c->peer, &c->dst);
+	if (err < 0) {
+		memset(&c->dst, 0, sizeof(c->dst));
+		return err;
+	}
+	ic_addr_unmap(&c->dst);
+	return 0;
+}
+
 static enum conn_next conn_st_resolve(struct conn *c)
 {
-	int err = ic_orig_dst(c->cli.fd, c->lc->mode, &c->peer, &c->dst);
+	int err = conn_lookup_dst(c);
 
 	if (err < 0) {
 		conn_close(c, CONN_CLOSE_ORIG_DST_FAILED, -err);
 		return CONN_NEXT_CLOSED;
 	}
-	ic_addr_unmap(&c->dst);
 	if (dst_is_own_listener(c)) {
 		conn_close(c, CONN_CLOSE_LOOP_GUARD, 0);
 		return CONN_NEXT_CLOSED;
@@ -314,6 +334,7 @@ static enum conn_next conn_st_resolve(struct conn *c)
 		}
 		return conn_reply(c, 403, CONN_CLOSE_ACL_DENIED, 0);
 	}
+	c->flags |= CONN_F_RESOLVED;
 	conn_set_state(c, CONN_ST_UP_CONNECT);
 	return CONN_NEXT_AGAIN;
 }
@@ -472,8 +493,6 @@ static enum conn_next conn_st_tunnel(struct conn *c)
 			  CONN_CLOSE_CLIENT_RESET);
 	if (down < 0)
 		return CONN_NEXT_CLOSED;
-	STAT_ADD(c->w->stats.bytes_in, up);
-	STAT_ADD(c->w->stats.bytes_out, down);
 	if (c->cli.shut && c->up.shut) {
 		conn_close(c, CONN_CLOSE_DONE, 0);
 		return CONN_NEXT_CLOSED;
@@ -515,7 +534,6 @@ static enum conn_next conn_st_linger(struct conn *c)
 			conn_close(c, CONN_CLOSE_CLIENT_RESET, (int)-n);
 			return CONN_NEXT_CLOSED;
 		}
-		STAT_ADD(c->w->stats.bytes_out, n);
 	}
 	if (c->u2c != NULL && c->u2c->start < c->u2c->lim)
 		return CONN_NEXT_WAIT;
@@ -619,6 +637,8 @@ void conn_on_event(struct conn_side *s, uint32_t events)
 		return; /* stale event for a conn closed earlier in this batch */
 	if (events & POLLER_IN)
 		s->readable = 1;
+	if (events & (POLLER_HUP | POLLER_ERR))
+		s->hup = 1; /* EOF (or an error) is queued: read until it shows */
 	if (events & POLLER_OUT)
 		s->writable = 1;
 	conn_run(c);

@@ -95,6 +95,7 @@ enum conn_timer {
 #define CONN_F_UP_REUSED   0x08u /* this exchange runs on a kept-alive upstream */
 #define CONN_F_CLOSE_AFTER 0x10u /* no keep-alive after this exchange */
 #define CONN_F_UP_WR_SHUT  0x20u /* upstream write side is shut or broken */
+#define CONN_F_RESOLVED	   0x40u /* RESOLVE passed: destination, loop guard, ACL */
 
 struct conn;
 struct worker;
@@ -106,6 +107,7 @@ struct conn_side {
 	uint8_t writable;
 	uint8_t eof;  /* read returned 0 */
 	uint8_t shut; /* we have shut down writing on this fd */
+	uint8_t hup;  /* the peer closed (or failed): EOF is queued behind the data */
 	struct conn *c;
 };
 

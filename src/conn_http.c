@@ -57,16 +57,15 @@ static void copy_span(char *out, size_t cap, const char *p, struct http_span s)
 	out[n] = '\0';
 }
 
-/* Records method, Host and URL (http://<Host><path>, without query terms,
- * or the original destination when there is no Host) for the log line. */
+/* Records method, Host and path (without query terms) for the log line;
+ * the URL is put together when the line is written, when the original
+ * destination (for requests without Host) is known. */
 static void log_capture_request(struct conn *c, const char *p)
 {
 	struct conn_http *h = c->h;
 	const struct http_msg *m = &h->req;
 	struct http_span path = m->flags & HTTP_F_ABSOLUTE_FORM ? m->path : m->target;
 	const char *q = memchr(p + path.off, '?', path.len);
-	char dst[IC_ADDR_STRLEN];
-	int n;
 
 	if (!alog_enabled(c->w->alog))
 		return;
@@ -77,39 +76,45 @@ static void log_capture_request(struct conn *c, const char *p)
 		copy_span(h->host, sizeof(h->host), p, m->authority);
 	else if (m->host_field >= 0 && m->host.len > 0)
 		copy_span(h->host, sizeof(h->host), p, m->host);
-	n = snprintf(h->url, sizeof(h->url), "http://%s",
-		     h->host[0] ? h->host : ic_addr_format(&c->dst, dst, sizeof(dst)));
-	if (n > 0 && (size_t)n < sizeof(h->url))
-		copy_span(h->url + n, sizeof(h->url) - (size_t)n, p,
-			  path.len ? path : (struct http_span){0, 0});
-	if (path.len == 0 && (size_t)n + 1 < sizeof(h->url))
-		memcpy(h->url + n, "/", 2);
+	h->url[0] = '/'; /* "http://h?q" and an empty path both mean "/" */
+	copy_span(h->url + (path.len == 0 || p[path.off] != '/'), sizeof(h->url) - 1, p, path);
 }
 
-void conn_log_request(struct conn *c, const char *code, const char *reason)
+void conn_log_request(struct conn *c, const char *code, const char *reason, uint64_t unsent)
 {
 	struct conn_http *h = c->h;
 	char client[INET6_ADDRSTRLEN], peer[INET6_ADDRSTRLEN] = "-", dst[IC_ADDR_STRLEN] = "-";
+	char url[CONN_LOG_URL_MAX + 160];
+	int known = conn_lookup_dst(c) == 0;
 	struct alog_entry e;
 
 	if (!alog_enabled(c->w->alog) || h == NULL || h->logged)
 		return;
 	h->logged = 1;
 	ic_addr_format_ip(&c->peer, client, sizeof(client));
-	if (c->dst.sa.sa_family != 0 && strcmp(code, "NONE_NONE") != 0) {
-		ic_addr_format_ip(&c->dst, peer, sizeof(peer));
+	if (known) {
 		ic_addr_format(&c->dst, dst, sizeof(dst));
-	} else if (c->dst.sa.sa_family != 0) {
-		ic_addr_format(&c->dst, dst, sizeof(dst));
+		if (strcmp(code, "NONE_NONE") != 0)
+			ic_addr_format_ip(&c->dst, peer, sizeof(peer));
 	}
+	if (h->method[0] == '\0')
+		snprintf(url, sizeof(url), "error:invalid-request");
+	else if (h->url[0] == '\0') /* a tunnel: where it went */
+		snprintf(url, sizeof(url), "%s", dst);
+	else if (h->host[0] != '\0')
+		snprintf(url, sizeof(url), "http://%s%s", h->host, h->url);
+	else if (known && ic_addr_port(&c->dst) == 80)
+		snprintf(url, sizeof(url), "http://%s%s", peer[0] != '-' ? peer : dst, h->url);
+	else
+		snprintf(url, sizeof(url), "http://%s%s", dst, h->url);
 	e = (struct alog_entry){
 		.elapsed_ms = c->w->now - h->start_ms,
 		.client = client,
 		.code = code,
 		.status = c->status,
-		.bytes = c->bytes_out - h->bytes_start,
+		.bytes = c->bytes_out - h->bytes_start + unsent,
 		.method = h->method[0] ? h->method : "NONE",
-		.url = h->url[0] ? h->url : "error:invalid-request",
+		.url = url,
 		.peer = peer,
 		.type = h->type[0] ? h->type : "-",
 		.orig_dst = dst,
@@ -148,11 +153,12 @@ enum conn_next conn_reply(struct conn *c, int status, enum conn_close_reason rea
 	b->end = b->lim = (uint32_t)n;
 	c->status = (uint16_t)status;
 	c->flags |= CONN_F_RSP_STARTED;
-	c->bytes_out += (uint64_t)n; /* counted now: the log line is written now */
 	STAT_INC(c->w->stats.replies[status / 100 % 10]);
+	if (alog_enabled(c->w->alog) && c->h != NULL)
+		snprintf(c->h->type, sizeof(c->h->type), "text/plain");
 	conn_log_request(c,
 			 c->up.fd >= 0 || status == 502 || status == 504 ? "TCP_MISS" : "NONE_NONE",
-			 conn_close_token(reason));
+			 conn_close_token(reason), (uint64_t)n);
 	return conn_linger(c, reason, err);
 }
 
@@ -216,7 +222,9 @@ static int rewrite_head(struct conn *c, const char *p, uint32_t head_len)
 		return -1;
 	if (m->flags & HTTP_F_ABSOLUTE_FORM) {
 		r |= put(b, p + m->method.off, m->method.len + 1);
-		r |= m->path.len ? put(b, p + m->path.off, m->path.len) : put(b, "/", 1);
+		if (m->path.len == 0 || p[m->path.off] != '/')
+			r |= put(b, "/", 1); /* "http://h?q" means "/?q" */
+		r |= put(b, p + m->path.off, m->path.len);
 		n = snprintf(line, sizeof(line), " HTTP/1.%u\r\n", m->minor);
 		r |= put(b, line, (size_t)n);
 		r |= put(b, "Host: ", 6);
@@ -303,7 +311,7 @@ static enum conn_next begin_exchange(struct conn *c, uint32_t head_len)
 	h->rsp_head_done = 0;
 	if (!http_msg_keeps_alive(&h->req))
 		c->flags |= CONN_F_CLOSE_AFTER;
-	if (c->dst.sa.sa_family == 0) {
+	if (!(c->flags & CONN_F_RESOLVED)) {
 		conn_set_state(c, CONN_ST_RESOLVE);
 	} else if (c->up.fd < 0) {
 		conn_set_state(c, CONN_ST_UP_CONNECT);
@@ -394,7 +402,6 @@ enum conn_next conn_st_req_head(struct conn *c)
 				   (int)-n);
 			return CONN_NEXT_CLOSED;
 		}
-		STAT_ADD(c->w->stats.bytes_in, n);
 	}
 	if (c->c2u != NULL && c->c2u->start == c->c2u->end) {
 		buf_put(&c->w->bufs, c->c2u); /* nothing yet: hold no memory while waiting */
@@ -453,7 +460,6 @@ static long pump_request(struct conn *c, enum conn_next *next)
 			*next = CONN_NEXT_CLOSED;
 			return -1;
 		}
-		STAT_ADD(c->w->stats.bytes_in, n);
 		b = c->c2u;
 		k = http_body_feed(&h->reqb, b->data + b->lim, b->end - b->lim);
 		if (k < 0) {
@@ -507,8 +513,8 @@ static int classify_response(struct conn *c, enum conn_next *next)
 			}
 			/* switching protocols: from here on both sides are a byte tunnel */
 			c->flags |= CONN_F_TUNNEL | CONN_F_RSP_STARTED;
-			c->bytes_out += (uint64_t)r; /* the 101 head, about to be sent */
-			conn_log_request(c, "TCP_MISS", "upgrade");
+			conn_log_request(c, "TCP_MISS", "upgrade",
+					 (uint64_t)r); /* head unsent yet */
 			STAT_INC(c->w->stats.tunnels_upgrade);
 			conn_http_free(c);
 			conn_timer_arm(c, CONN_TIMER_IDLE);
@@ -524,7 +530,6 @@ static int classify_response(struct conn *c, enum conn_next *next)
 				b->end -= (uint32_t)r;
 			} else {
 				b->lim += (uint32_t)r;
-				c->flags |= CONN_F_RSP_STARTED;
 			}
 			http_msg_init_response(&h->rsp, NULL, 0,
 					       (h->req.flags & HTTP_F_METHOD_HEAD) != 0);
@@ -533,7 +538,6 @@ static int classify_response(struct conn *c, enum conn_next *next)
 		if (alog_enabled(c->w->alog) && h->rsp.content_type.len > 0)
 			copy_span(h->type, sizeof(h->type), b->data + b->lim, h->rsp.content_type);
 		b->lim += (uint32_t)r;
-		c->flags |= CONN_F_RSP_STARTED;
 		h->rsp_head_done = 1;
 		http_body_init(&h->rspb, &h->rsp);
 		if (!http_msg_keeps_alive(&h->rsp) || h->rsp.body == HTTP_BODY_CLOSE)
@@ -575,6 +579,8 @@ static long splice_response(struct conn *c, enum conn_next *next)
 				c->cli.writable = 0;
 			if (n > 0) {
 				moved += n;
+				c->bytes_out += (uint64_t)n;
+				STAT_ADD(w->stats.bytes_out, n);
 				STAT_ADD(w->stats.bytes_spliced, n);
 			} else if (n != -EAGAIN) {
 				conn_close(c, CONN_CLOSE_CLIENT_RESET, (int)-n);
@@ -671,9 +677,9 @@ static long pump_response(struct conn *c, enum conn_next *next)
 			return moved; /* close-delimited body: complete now */
 		/* the response ended early: 502 if nothing went out, else close */
 		*next = conn_reply(c, 502,
-				   h->rsp_head_done ? CONN_CLOSE_UPSTREAM_EOF
-				   : c->u2c != NULL ? CONN_CLOSE_BAD_RESPONSE
-						    : CONN_CLOSE_UPSTREAM_EOF,
+				   !h->rsp_head_done && c->u2c != NULL && c->u2c->end > c->u2c->lim
+					   ? CONN_CLOSE_BAD_RESPONSE /* a partial head */
+					   : CONN_CLOSE_UPSTREAM_EOF,
 				   0);
 		return -1;
 	}
@@ -690,10 +696,12 @@ static enum conn_next end_exchange(struct conn *c)
 
 	c->flags |= CONN_F_SERVED;
 	STAT_INC(c->w->stats.replies[c->status / 100 % 10]);
-	conn_log_request(c, "TCP_MISS", keep ? "keep-alive" : "done");
+	conn_log_request(c, "TCP_MISS", keep ? "keep-alive" : "done", 0);
 	if (!keep)
 		return conn_linger(c, CONN_CLOSE_DONE, 0);
 	conn_http_free(c);
+	c->flags &= (uint8_t) ~(CONN_F_RSP_STARTED | CONN_F_UP_REUSED | CONN_F_CLOSE_AFTER);
+	c->status = 0;
 	if (c->up.eof)
 		conn_close_upstream(c);
 	buf_put(&c->w->bufs, c->u2c);
@@ -715,7 +723,6 @@ enum conn_next conn_st_exchange(struct conn *c)
 	down = pump_response(c, &next);
 	if (down < 0)
 		return next;
-	STAT_ADD(c->w->stats.bytes_out, down);
 	if (h->rsp_head_done && h->rspb.done && c->pipe == NULL &&
 	    (c->u2c == NULL || c->u2c->start == c->u2c->lim)) {
 		if (h->reqb.done && c->pre == NULL &&

@@ -43,8 +43,11 @@ void conn_close_upstream(struct conn *c);
 /* A new per-exchange state for c, or NULL (out of memory). */
 struct conn_http *conn_http_new(struct conn *c);
 /* Writes the access-log line of the exchange in c->h (once; no-op when the
- * log is off): code is Squid's result code, reason how the exchange ended. */
-void conn_log_request(struct conn *c, const char *code, const char *reason);
+ * log is off): code is Squid's result code, reason how the exchange ended,
+ * unsent the bytes of the response still to go out. */
+void conn_log_request(struct conn *c, const char *code, const char *reason, uint64_t unsent);
+/* Finds c's original destination once (cached in c->dst). 0 or -errno. */
+int conn_lookup_dst(struct conn *c);
 /* Releases c->h (NULL-tolerant). */
 void conn_http_free(struct conn *c);
 

@@ -63,6 +63,8 @@ const char *http_reason(int status)
 		return "Gateway Timeout";
 	case 505:
 		return "HTTP Version Not Supported";
+	case 508:
+		return "Loop Detected";
 	default:
 		return "Unknown";
 	}

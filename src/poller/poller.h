@@ -4,6 +4,9 @@
  * Backends: poller_epoll.c (Linux) and poller_kqueue.c (BSD, macOS), chosen
  * by meson at build time. Both report the same normalised events:
  *   POLLER_IN   readable (or peer closed its write side: a read returns 0)
+ *   POLLER_HUP  also set when the peer has closed its write side: the EOF is
+ *               queued behind any data (lets an edge-triggered reader stop
+ *               after a short read only when no EOF is pending)
  *   POLLER_OUT  writable (or a non-blocking connect() finished)
  *   POLLER_ERR  error or hang-up; always delivered together with IN|OUT so a
  *               handler that reads or writes finds out the cause from errno.
@@ -29,7 +32,8 @@
 #define POLLER_IN  0x1u
 #define POLLER_OUT 0x2u
 #define POLLER_ERR 0x4u
-#define POLLER_ET  0x8u /* only in poller_set(): edge-triggered */
+#define POLLER_ET  0x8u	 /* only in poller_set(): edge-triggered */
+#define POLLER_HUP 0x10u /* with IN: the peer closed its side (EOF follows the data) */
 
 struct poller;
 

@@ -107,6 +107,8 @@ int poller_wait(struct poller *p, struct poller_event *ev, int max, int timeout_
 		}
 		if (e & (EPOLLIN | EPOLLRDHUP))
 			ev[i].events |= POLLER_IN;
+		if (e & (EPOLLRDHUP | EPOLLHUP))
+			ev[i].events |= POLLER_IN | POLLER_HUP;
 		if (e & EPOLLOUT)
 			ev[i].events |= POLLER_OUT;
 		if (e & (EPOLLERR | EPOLLHUP))

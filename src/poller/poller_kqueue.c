@@ -126,6 +126,8 @@ int poller_wait(struct poller *p, struct poller_event *ev, int max, int timeout_
 		}
 		if (p->evs[i].filter == EVFILT_READ)
 			e |= POLLER_IN;
+		if (p->evs[i].filter == EVFILT_READ && (p->evs[i].flags & EV_EOF))
+			e |= POLLER_HUP;
 		if (p->evs[i].filter == EVFILT_WRITE)
 			e |= POLLER_OUT;
 		if (p->evs[i].flags & (EV_EOF | EV_ERROR))
