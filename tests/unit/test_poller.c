@@ -483,6 +483,28 @@ static void tcp_pair(int *cli, int *srv)
 	close(l);
 }
 
+/* Regression (edge-triggered short read): data and FIN arriving together
+ * give one event, which must say HUP so the reader knows an EOF is queued
+ * behind the data and keeps reading after a short read. */
+START_TEST(data_and_fin_report_hup)
+{
+	int cli, srv;
+	char buf[16];
+
+	tcp_pair(&cli, &srv);
+	ck_assert_int_eq(poller_set(p, cli, POLLER_IN | POLLER_ET, &tag_a), 0);
+	wait_none();
+	ck_assert_int_eq(write(srv, "bye", 3), 3);
+	ck_assert_int_eq(shutdown(srv, SHUT_WR), 0);
+	usleep(50000); /* both queued before the wait */
+	ck_assert_uint_eq(wait_one(&tag_a, 1000) & (POLLER_IN | POLLER_HUP), POLLER_IN | POLLER_HUP);
+	ck_assert_int_eq(read(cli, buf, sizeof(buf)), 3);
+	ck_assert_int_eq(read(cli, buf, sizeof(buf)), 0);
+	close(cli);
+	close(srv);
+}
+END_TEST
+
 START_TEST(tcp_half_close_reports_in)
 {
 	int cli, srv;
@@ -508,8 +530,8 @@ START_TEST(tcp_reset_reports_error)
 	tcp_pair(&cli, &srv);
 	ck_assert_int_eq(poller_set(p, cli, POLLER_IN | POLLER_ET, &tag_a), 0);
 	ck_assert_int_eq(setsockopt(srv, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
-	close(srv); /* RST */
-	ck_assert_uint_eq(wait_one(&tag_a, 1000), POLLER_IN | POLLER_OUT | POLLER_ERR);
+	close(srv); /* RST: an error, and the connection is gone (HUP) */
+	ck_assert_uint_eq(wait_one(&tag_a, 1000), POLLER_IN | POLLER_OUT | POLLER_ERR | POLLER_HUP);
 	ck_assert_int_eq(read(cli, &c, 1), -1);
 	ck_assert_int_eq(errno, ECONNRESET);
 	close(cli);
@@ -536,7 +558,7 @@ START_TEST(connect_refused_reports_in_out_err)
 		ck_assert_msg(errno == EINPROGRESS || errno == ECONNREFUSED, "connect: %s",
 			      strerror(errno));
 	ck_assert_int_eq(poller_set(p, fd, POLLER_IN | POLLER_OUT | POLLER_ET, &tag_a), 0);
-	ck_assert_uint_eq(wait_one(&tag_a, 1000), POLLER_IN | POLLER_OUT | POLLER_ERR);
+	ck_assert_uint_eq(wait_one(&tag_a, 1000) & ~POLLER_HUP, POLLER_IN | POLLER_OUT | POLLER_ERR);
 	len = sizeof(err);
 	ck_assert_int_eq(getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len), 0);
 	ck_assert(err == ECONNREFUSED || err == 0); /* 0 if connect() already said so */
@@ -613,6 +635,7 @@ static Suite *poller_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, peer_close_reports_in);
 	tcase_add_test(tc, peer_close_edge_triggered);
+	tcase_add_test(tc, data_and_fin_report_hup);
 	tcase_add_test(tc, tcp_half_close_reports_in);
 	tcase_add_test(tc, tcp_reset_reports_error);
 	tcase_add_test(tc, connect_refused_reports_in_out_err);
