@@ -13,10 +13,19 @@ out=$(cd "$out" && pwd)
 src=$(cd "$src" && pwd)
 flags=(-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
        -fno-sanitize-recover=undefined -I"$src/src" -D_GNU_SOURCE)
-for t in request response; do
+# the config target needs the generated build header and libinih
+build_h=$(mktemp -d)
+printf '#define HAVE_IPV6_TRANSPARENT 1\n#define HAVE_JEMALLOC 0\n' >"$build_h/remora-config.h"
+for t in request response config; do
 	bin="$out/fuzz_$t"
-	if ! clang "${flags[@]}" -o "$bin" "$src/tests/fuzz/fuzz_$t.c" "$src/src/http/parse.c" \
-		"$src/src/http/body.c" 2>"$out/build_$t.log"; then
+	case $t in
+	config) srcs=("$src/src/config.c" "$src/src/intercept/addr.c" "$src/src/log.c" -linih)
+		dict="$src/tests/fuzz/config.dict" ;;
+	*) srcs=("$src/src/http/parse.c" "$src/src/http/body.c")
+		dict="$src/tests/fuzz/http.dict" ;;
+	esac
+	if ! clang "${flags[@]}" -I"$build_h" -o "$bin" "$src/tests/fuzz/fuzz_$t.c" "${srcs[@]}" \
+		2>"$out/build_$t.log"; then
 		if grep -q 'libclang_rt.fuzzer\|cannot find' "$out/build_$t.log"; then
 			echo "SKIP: libFuzzer runtime missing (libclang-rt-14-dev)"
 			exit 77
@@ -27,7 +36,7 @@ for t in request response; do
 	work="$out/corpus_$t"
 	mkdir -p "$work"
 	echo "fuzz_$t: ${secs}s"
-	(cd "$out" && "$bin" -max_total_time="$secs" -dict="$src/tests/fuzz/http.dict" \
+	(cd "$out" && "$bin" -max_total_time="$secs" -dict="$dict" \
 		-max_len=8192 -print_final_stats=1 "$work" "$src/tests/fuzz/corpus/$t" \
 		2>"$out/fuzz_$t.log") || {
 		tail -40 "$out/fuzz_$t.log"
