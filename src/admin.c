@@ -167,6 +167,14 @@ static void metrics_upstream(const struct admin *ad, struct out *o)
 	     "Spoofed connects retried because no 4-tuple was free.");
 	out(o, "remora_spoof_port_retries_total %llu\n",
 	    (unsigned long long)SUM(connect.port_exhaustions));
+	help(o, "remora_host_verify_total", "counter",
+	     "Host verification (host_verify = log | strict) outcomes.");
+	out(o, "remora_host_verify_total{result=\"match\"} %llu\n",
+	    (unsigned long long)SUM(host_verify[0]));
+	out(o, "remora_host_verify_total{result=\"mismatch\"} %llu\n",
+	    (unsigned long long)SUM(host_verify[1]));
+	out(o, "remora_host_verify_total{result=\"failed\"} %llu\n",
+	    (unsigned long long)SUM(host_verify[2]));
 	help(o, "remora_orig_dst_failures_total", "counter",
 	     "Connections refused because the original destination was not found.");
 	out(o, "remora_orig_dst_failures_total %llu\n",

@@ -62,6 +62,8 @@ enum key_bit {
 	K_ALLOW_PORTS = 1u << 26,
 	K_MAX_CONN = 1u << 27,
 	K_MAX_CONN_CLIENT = 1u << 28,
+	K_HOST_VERIFY = 1u << 29,
+	K_DNS_SERVERS = 1u << 30,
 };
 
 int config_parse_duration(const char *s, uint32_t *ms)
@@ -320,6 +322,25 @@ static int http_key(struct parse_ctx *x, const char *name, const char *value)
 		return size_key(x, name, value, K_MAX_HEAD, 1024, 1 << 20, &cfg->max_head);
 	} else if (strcmp(name, "max_fields") == 0) {
 		return size_key(x, name, value, K_MAX_FIELDS, 1, 10000, &cfg->max_fields);
+	} else if (strcmp(name, "host_verify") == 0) {
+		if (!once(x, K_HOST_VERIFY, name))
+			return 0;
+		if (strcmp(value, "off") == 0)
+			cfg->host_verify = HOST_VERIFY_OFF;
+		else if (strcmp(value, "log") == 0)
+			cfg->host_verify = HOST_VERIFY_LOG;
+		else if (strcmp(value, "strict") == 0)
+			cfg->host_verify = HOST_VERIFY_STRICT;
+		else
+			return BAD_VALUE(x, name, value, "off | log | strict");
+	} else if (strcmp(name, "dns_servers") == 0) {
+		if (!once(x, K_DNS_SERVERS, name))
+			return 0;
+		if (strlen(value) >= sizeof(cfg->dns_servers) ||
+		    strspn(value, "0123456789abcdefABCDEF.:[], ") != strlen(value))
+			return BAD_VALUE(x, name, value,
+					 "addresses like 198.18.2.2 or [2001:db8::53]:53");
+		snprintf(cfg->dns_servers, sizeof(cfg->dns_servers), "%s", value);
 	} else if (strcmp(name, "lenient_bare_lf") == 0) {
 		if (!once(x, K_BARE_LF, name))
 			return 0;

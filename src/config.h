@@ -23,6 +23,7 @@
 
 enum balance { BALANCE_P2C, BALANCE_ROUND_ROBIN };
 enum non_http { NON_HTTP_TUNNEL, NON_HTTP_REJECT };
+enum host_verify { HOST_VERIFY_OFF, HOST_VERIFY_LOG, HOST_VERIFY_STRICT };
 
 struct listener_conf {
 	char name[CONFIG_NAME_MAX];
@@ -54,9 +55,11 @@ struct config {
 	uint32_t max_request_line;
 	uint32_t max_head;
 	uint32_t max_fields;
-	uint32_t http_lenient;	  /* HTTP_LENIENT_* */
-	int admin_on;		  /* [admin] listen = off turns it off */
-	union ic_addr admin_addr; /* [admin] listen, default 127.0.0.1:9180 */
+	uint32_t http_lenient;	      /* HTTP_LENIENT_* */
+	enum host_verify host_verify; /* resolve Host, compare with the destination */
+	char dns_servers[256];	      /* "ip[:port],..." or "" = resolv.conf */
+	int admin_on;		      /* [admin] listen = off turns it off */
+	union ic_addr admin_addr;     /* [admin] listen, default 127.0.0.1:9180 */
 	/* [acl]: empty lists allow everything */
 	size_t n_allow_clients;
 	struct ic_cidr allow_clients[CONFIG_MAX_ACL];

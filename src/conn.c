@@ -60,6 +60,7 @@ struct conn *conn_new(int fd, const union ic_addr *peer, const struct listener_c
 		return NULL;
 	cds_wfcq_node_init(&c->qnode);
 	CDS_INIT_LIST_HEAD(&c->tlink);
+	c->cli.kind = c->up.kind = POLL_KIND_CONN;
 	c->cli.fd = fd;
 	c->cli.c = c;
 	c->up.fd = -1;
@@ -153,6 +154,8 @@ void conn_close_upstream(struct conn *c)
 
 void conn_http_free(struct conn *c)
 {
+	if (c->h != NULL && c->h->verify == 1)
+		dns_cancel(&c->h->waiter); /* closed while a lookup was out */
 	free(c->h);
 	c->h = NULL;
 }
@@ -335,7 +338,7 @@ static enum conn_next conn_st_resolve(struct conn *c)
 		return conn_reply(c, 403, CONN_CLOSE_ACL_DENIED, 0);
 	}
 	c->flags |= CONN_F_RESOLVED;
-	conn_set_state(c, CONN_ST_UP_CONNECT);
+	conn_set_state(c, conn_needs_verify(c) ? CONN_ST_VERIFY : CONN_ST_UP_CONNECT);
 	return CONN_NEXT_AGAIN;
 }
 
@@ -601,13 +604,10 @@ void conn_timeout(struct conn *c, enum conn_timer t)
 typedef enum conn_next (*conn_state_fn)(struct conn *c);
 
 static const conn_state_fn state_fns[CONN_ST_MAX] = {
-	[CONN_ST_REQ_HEAD] = conn_st_req_head,
-	[CONN_ST_RESOLVE] = conn_st_resolve,
-	[CONN_ST_UP_CONNECT] = conn_st_up_connect,
-	[CONN_ST_EXCHANGE] = conn_st_exchange,
-	[CONN_ST_TUNNEL] = conn_st_tunnel,
-	[CONN_ST_LINGER] = conn_st_linger,
-	[CONN_ST_CLOSED] = NULL,
+	[CONN_ST_REQ_HEAD] = conn_st_req_head, [CONN_ST_RESOLVE] = conn_st_resolve,
+	[CONN_ST_VERIFY] = conn_st_verify,     [CONN_ST_UP_CONNECT] = conn_st_up_connect,
+	[CONN_ST_EXCHANGE] = conn_st_exchange, [CONN_ST_TUNNEL] = conn_st_tunnel,
+	[CONN_ST_LINGER] = conn_st_linger,     [CONN_ST_CLOSED] = NULL,
 };
 
 void conn_run(struct conn *c)

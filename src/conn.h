@@ -14,6 +14,7 @@
 #include <urcu/wfcqueue.h>
 
 #include "buf.h"
+#include "dns.h"
 #include "pipe.h"
 #include "config.h"
 #include "http/http.h"
@@ -23,6 +24,7 @@
 #define CONN_STATES(X)                                                                 \
 	X(REQ_HEAD, "reading request head")                                            \
 	X(RESOLVE, "finding the original destination")                                 \
+	X(VERIFY, "verifying Host against the original destination")                   \
 	X(UP_CONNECT, "connecting upstream (transparent)")                             \
 	X(EXCHANGE, "relaying request and response")                                   \
 	X(TUNNEL, "tunnelling bytes")                                                  \
@@ -50,6 +52,8 @@ enum conn_state { CONN_STATES(CONN_ST_ENUM) CONN_ST_MAX };
 	  "CONNECT on an intercept port (405)")                                                    \
 	X(VIA_LOOP, "via-loop", LOG_WARN, "request already carries our own Via entry (508)")       \
 	X(NON_HTTP_REJECTED, "non-http-rejected", LOG_INFO, "not HTTP and non_http = reject")      \
+	X(HOST_MISMATCH, "host-mismatch", LOG_INFO,                                                \
+	  "Host does not resolve to the original destination (409)")                               \
 	X(ACL_DENIED, "acl-denied", LOG_INFO, "refused by [acl] (403)")                            \
 	X(ORIG_DST_FAILED, "orig-dst-failed", LOG_WARN, "original destination lookup failed")      \
 	X(LOOP_GUARD, "loop-guard", LOG_WARN,                                                      \
@@ -102,6 +106,7 @@ struct worker;
 
 /* One leg (client or upstream). udata for the poller is the side itself. */
 struct conn_side {
+	uint8_t kind; /* POLL_KIND_CONN (dns.h): the poller udata's first byte */
 	int fd;
 	uint8_t readable; /* edge-triggered readiness not yet consumed */
 	uint8_t writable;
@@ -150,6 +155,12 @@ struct conn_http {
 	struct http_body rspb;
 	uint8_t rsp_head_done; /* the final (non-1xx) response head has arrived */
 	uint8_t logged;	       /* the access-log line of this exchange is out */
+	uint8_t verify; /* Host verification: 0 not yet, 1 waiting, 2 answered, 3 an address */
+	uint8_t vmatch; /* the answer holds the original destination */
+	const struct dns_answer *answer; /* when verify == 2 (NULL: lookup failed) */
+	struct dns_waiter waiter;
+	struct conn *conn; /* back pointer for the DNS callback */
+	char vhost[256];   /* the Host name to verify ("" = nothing to verify) */
 	/* for the access log (filled only when it is on) */
 	uint64_t start_ms;    /* first byte of the request head */
 	uint64_t bytes_start; /* c->bytes_out when the exchange began */

@@ -51,6 +51,9 @@ int conn_lookup_dst(struct conn *c);
 /* Releases c->h (NULL-tolerant). */
 void conn_http_free(struct conn *c);
 
+/* Does the request in c->h need its Host checked (host_verify on)? */
+int conn_needs_verify(const struct conn *c);
+enum conn_next conn_st_verify(struct conn *c);
 enum conn_next conn_st_req_head(struct conn *c);
 enum conn_next conn_st_exchange(struct conn *c);
 

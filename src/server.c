@@ -165,6 +165,8 @@ static int check_restart_only(const struct config *old, const struct config *new
 			 new->workers);
 	else if (new->buffer_size != old->buffer_size)
 		snprintf(err, errlen, "[global] buffer_size needs a restart");
+	else if (strcmp(new->dns_servers, old->dns_servers) != 0)
+		snprintf(err, errlen, "[http] dns_servers needs a restart");
 	else if (strcmp(new->user, old->user) != 0)
 		snprintf(err, errlen, "[global] user needs a restart");
 	else if (new->splice != old->splice)

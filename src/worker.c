@@ -5,6 +5,7 @@
 #include <string.h>
 #include <urcu/uatomic.h>
 
+#include "dns.h"
 #include "log.h"
 #include "stats.h"
 #include "util.h"
@@ -43,6 +44,8 @@ void worker_fini(struct worker *w)
 {
 	poller_destroy(w->poller);
 	w->poller = NULL;
+	dns_free(w->dns);
+	w->dns = NULL;
 	buf_pool_fini(&w->bufs);
 	pipe_pool_fini(&w->pipes);
 	cds_wfcq_destroy(&w->qhead, &w->qtail);
@@ -112,7 +115,7 @@ static int next_timeout(struct worker *w)
 {
 	uint64_t first = UINT64_MAX;
 	struct conn *c;
-	int t;
+	int t, dns_ms = dns_timeout_ms(w->dns);
 
 	if (w->pending != NULL)
 		return 0;
@@ -124,9 +127,10 @@ static int next_timeout(struct worker *w)
 			first = c->deadline;
 	}
 	if (first == UINT64_MAX)
-		return -1;
+		return dns_ms;
 	/* +1: the coarse clock must have passed the deadline when we wake */
-	return first <= w->now ? 0 : (int)(first - w->now + 1);
+	t = first <= w->now ? 0 : (int)(first - w->now + 1);
+	return dns_ms >= 0 && dns_ms < t ? dns_ms : t;
 }
 
 static void run_pending(struct worker *w)
@@ -199,9 +203,12 @@ static void *worker_main(void *arg)
 		for (i = 0; i < n; i++) {
 			if (ev[i].udata == NULL)
 				take_hand_offs(w);
+			else if (*(const uint8_t *)ev[i].udata == POLL_KIND_DNS)
+				dns_on_event(ev[i].udata, ev[i].events);
 			else
 				conn_on_event(ev[i].udata, ev[i].events);
 		}
+		dns_tick(w->dns);
 		run_pending(w);
 		expire_timers(w);
 		if (drain_deadline == 0 && ATOMIC_GET(w->stop)) {

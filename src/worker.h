@@ -35,6 +35,7 @@ struct worker_stats {
 	uint64_t tunnels_upgrade;
 	uint64_t bytes_spliced; /* of bytes_out, moved by splice() */
 	uint64_t connect_errno[WORKER_ERRNO_MAX];
+	uint64_t host_verify[3]; /* match, mismatch, failed */
 	struct ic_connect_stats connect;
 };
 
@@ -52,6 +53,7 @@ struct worker {
 	struct poller *poller;
 	struct buf_pool bufs;
 	struct pipe_pool pipes;
+	struct dns *dns;   /* Host verification resolver, made on first use */
 	struct alog *alog; /* shared access log (its ring w->id is ours), or NULL */
 	int draining;	   /* finishing: no keep-alive, no new requests */
 	struct cds_list_head timers[CONN_TIMER_MAX];
