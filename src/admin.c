@@ -167,6 +167,9 @@ static void metrics_upstream(const struct admin *ad, struct out *o)
 	     "Spoofed connects retried because no 4-tuple was free.");
 	out(o, "remora_spoof_port_retries_total %llu\n",
 	    (unsigned long long)SUM(connect.port_exhaustions));
+	help(o, "remora_upstream_retries_total", "counter",
+	     "Safe requests resent on a new connection after a kept-alive upstream closed.");
+	out(o, "remora_upstream_retries_total %llu\n", (unsigned long long)SUM(upstream_retries));
 	help(o, "remora_host_verify_total", "counter",
 	     "Host verification (host_verify = log | strict) outcomes.");
 	out(o, "remora_host_verify_total{result=\"match\"} %llu\n",

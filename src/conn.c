@@ -156,6 +156,8 @@ void conn_http_free(struct conn *c)
 {
 	if (c->h != NULL && c->h->verify == 1)
 		dns_cancel(&c->h->waiter); /* closed while a lookup was out */
+	if (c->h != NULL)
+		free(c->h->replay);
 	free(c->h);
 	c->h = NULL;
 }

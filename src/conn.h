@@ -160,7 +160,10 @@ struct conn_http {
 	const struct dns_answer *answer; /* when verify == 2 (NULL: lookup failed) */
 	struct dns_waiter waiter;
 	struct conn *conn; /* back pointer for the DNS callback */
-	char vhost[256];   /* the Host name to verify ("" = nothing to verify) */
+	char *replay;	   /* a copy of a bodiless GET/HEAD/OPTIONS sent on a reused upstream */
+	uint32_t replay_len;
+	uint8_t retried; /* the copy was resent on a fresh upstream connection */
+	char vhost[256]; /* the Host name to verify ("" = nothing to verify) */
 	/* for the access log (filled only when it is on) */
 	uint64_t start_ms;    /* first byte of the request head */
 	uint64_t bytes_start; /* c->bytes_out when the exchange began */

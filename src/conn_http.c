@@ -402,6 +402,63 @@ enum conn_next conn_st_verify(struct conn *c)
 	return conn_reply(c, 409, CONN_CLOSE_HOST_MISMATCH, 0);
 }
 
+/* ---- retry on a reused upstream -------------------------------------------- */
+static int span_eq(const char *p, struct http_span s, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return s.len == n && memcmp(p + s.off, lit, n) == 0;
+}
+
+/* A kept-alive upstream may close just as the next request goes out. For
+ * requests that are safe to send twice (GET, HEAD, OPTIONS without a body)
+ * keep a copy, so that case can be resent on a fresh connection. */
+static void keep_replay(struct conn *c, const char *p, uint32_t head_len)
+{
+	struct conn_http *h = c->h;
+	const char *src = c->pre != NULL ? c->pre->data : p;
+	uint32_t len = c->pre != NULL ? c->pre->end : head_len;
+
+	if (h->req.body != HTTP_BODY_NONE ||
+	    !(span_eq(p, h->req.method, "GET") || span_eq(p, h->req.method, "HEAD") ||
+	      span_eq(p, h->req.method, "OPTIONS")))
+		return;
+	h->replay = malloc(len);
+	if (h->replay == NULL)
+		return; /* no retry for this one */
+	memcpy(h->replay, src, len);
+	h->replay_len = len;
+}
+
+/* The reused upstream failed before a byte of the response: resend the
+ * copy on a new connection (once). Returns 1 when it did. */
+static int retry_request(struct conn *c)
+{
+	struct conn_http *h = c->h;
+	struct buf *b;
+
+	if (!(c->flags & CONN_F_UP_REUSED) || h->replay == NULL || h->retried || h->rsp_head_done ||
+	    (c->flags & CONN_F_RSP_STARTED) || (c->u2c != NULL && c->u2c->end > c->u2c->lim) ||
+	    h->replay_len > c->w->bufs.size)
+		return 0;
+	b = buf_get(&c->w->bufs);
+	if (b == NULL)
+		return 0;
+	memcpy(b->data, h->replay, h->replay_len);
+	b->lim = b->end = h->replay_len;
+	buf_put(&c->w->bufs, c->pre);
+	c->pre = b;
+	buf_put(&c->w->bufs, c->u2c);
+	c->u2c = NULL;
+	conn_close_upstream(c);
+	h->retried = 1;
+	c->flags &= (uint8_t) ~(CONN_F_UP_REUSED | CONN_F_UP_WR_SHUT);
+	http_msg_init_response(&h->rsp, NULL, 0, (h->req.flags & HTTP_F_METHOD_HEAD) != 0);
+	STAT_INC(c->w->stats.upstream_retries);
+	conn_set_state(c, CONN_ST_UP_CONNECT);
+	return 1;
+}
+
 /* The head is complete (head_len bytes at c2u->lim): set up the exchange. */
 static enum conn_next begin_exchange(struct conn *c, uint32_t head_len)
 {
@@ -436,6 +493,8 @@ static enum conn_next begin_exchange(struct conn *c, uint32_t head_len)
 	if (!http_msg_keeps_alive(&h->req))
 		c->flags |= CONN_F_CLOSE_AFTER;
 	capture_vhost(c, p);
+	if (c->up.fd >= 0)
+		keep_replay(c, p, head_len);
 	if (!(c->flags & CONN_F_RESOLVED)) {
 		conn_set_state(c, CONN_ST_RESOLVE);
 	} else if (conn_needs_verify(c)) {
@@ -790,6 +849,10 @@ static long pump_response(struct conn *c, enum conn_next *next)
 		if (n == -EAGAIN || n == 0)
 			continue;
 		if (n < 0) {
+			if (n != -ENOMEM && retry_request(c)) {
+				*next = CONN_NEXT_AGAIN;
+				return -1;
+			}
 			*next = n == -ENOMEM
 					? (conn_close(c, CONN_CLOSE_NO_MEMORY, ENOMEM),
 					   CONN_NEXT_CLOSED)
@@ -802,6 +865,10 @@ static long pump_response(struct conn *c, enum conn_next *next)
 	if (c->up.eof && !(h->rsp_head_done && h->rspb.done)) {
 		if (h->rsp_head_done && http_body_eof(&h->rspb))
 			return moved; /* close-delimited body: complete now */
+		if (retry_request(c)) {
+			*next = CONN_NEXT_AGAIN;
+			return -1;
+		}
 		/* the response ended early: 502 if nothing went out, else close */
 		*next = conn_reply(c, 502,
 				   !h->rsp_head_done && c->u2c != NULL && c->u2c->end > c->u2c->lim

@@ -35,7 +35,8 @@ struct worker_stats {
 	uint64_t tunnels_upgrade;
 	uint64_t bytes_spliced; /* of bytes_out, moved by splice() */
 	uint64_t connect_errno[WORKER_ERRNO_MAX];
-	uint64_t host_verify[3]; /* match, mismatch, failed */
+	uint64_t host_verify[3];   /* match, mismatch, failed */
+	uint64_t upstream_retries; /* requests resent after a reused upstream closed */
 	struct ic_connect_stats connect;
 };
 
