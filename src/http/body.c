@@ -62,7 +62,8 @@ static int chunk_syntax(struct http_body *b, unsigned char c)
 		return 0;
 	case CH_SIZE:
 		if (http_is_hex(c)) {
-			if (b->remaining >= CHUNK_SIZE_MAX)
+			/* checked before it can pass the limit (or wrap around) */
+			if (b->remaining > (CHUNK_SIZE_MAX - http_hex_val(c)) / 16)
 				return (int)bad(b, HTTP_ERR_BAD_CHUNK_SIZE);
 			b->remaining = b->remaining * 16 + http_hex_val(c);
 			return 0;

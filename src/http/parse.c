@@ -250,9 +250,10 @@ static int field_content_length(struct http_msg *m, const char *p, const char *e
 		v = 0;
 		digits = 0;
 		for (; p < e && *p >= '0' && *p <= '9'; p++, digits++) {
-			v = v * 10 + (uint64_t)(*p - '0');
-			if (v > CL_MAX)
+			/* checked before it can wrap around */
+			if (v > (CL_MAX - (uint64_t)(*p - '0')) / 10)
 				return fail(m, HTTP_ERR_BAD_CONTENT_LENGTH);
+			v = v * 10 + (uint64_t)(*p - '0');
 		}
 		while (p < e && (*p == ' ' || *p == '\t'))
 			p++;
@@ -290,6 +291,27 @@ static int for_each_token(struct http_msg *m, const char *p, const char *e,
 			return HTTP_INVALID;
 	}
 	return 0;
+}
+
+/* Transfer-Encoding is forwarded unchanged, so its list must mean the same to
+ * every parser: empty elements (", chunked", "a, , chunked", "chunked,")
+ * are refused rather than skipped. */
+static int te_list_is_plain(const char *p, const char *e)
+{
+	int need_token = 1;
+
+	for (; p < e; p++) {
+		if (*p == ' ' || *p == '\t')
+			continue;
+		if (*p == ',') {
+			if (need_token)
+				return 0;
+			need_token = 1;
+		} else {
+			need_token = 0;
+		}
+	}
+	return !need_token;
 }
 
 static int te_token(struct http_msg *m, const char *t, const char *e)
@@ -363,6 +385,8 @@ static int field_semantics(struct http_msg *m, const char *buf, struct http_fiel
 		if (!span_is(buf, f->name, "transfer-encoding"))
 			return 0;
 		m->flags |= HTTP_F_HAS_TE;
+		if (!te_list_is_plain(v, ve))
+			return fail(m, HTTP_ERR_BAD_TRANSFER_ENCODING);
 		if (for_each_token(m, v, ve, te_token) < 0)
 			return HTTP_INVALID;
 		return m->body == HTTP_BODY_NONE ? fail(m, HTTP_ERR_BAD_TRANSFER_ENCODING) : 0;
