@@ -1,0 +1,183 @@
+#!/bin/bash
+# Privilege drop ([global] user): started as root, Remora runs every thread as
+# the user with exactly CAP_NET_ADMIN and CAP_NET_BIND_SERVICE (permitted and
+# effective; nothing inheritable or ambient) and no_new_privs, and still does
+# its job: a transparent request reaches the origin from the client's address;
+# a SIGHUP reload that adds IPv4 and IPv6 transparent listeners on port 90
+# (IP_TRANSPARENT needs CAP_NET_ADMIN, a port < 1024 CAP_NET_BIND_SERVICE)
+# works and serves; SIGUSR1 reopens the access log as the user.
+# Refusals: user set but not started as root -> exit 1 with a message; an
+# unknown user -> exit 1, "no such user".
+# Creates the system user remora-test if missing and removes it at the end
+# only if it created it.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/common.sh"
+command -v useradd >/dev/null || { echo "SKIP: useradd not installed"; exit 77; }
+command -v setpriv >/dev/null || { echo "SKIP: setpriv not installed"; exit 77; }
+PD_USER=remora-test
+PD_CREATED=0
+tb_init rt-pd
+pd_cleanup()
+{
+	tb_cleanup
+	if [ "$PD_CREATED" = 1 ]; then
+		userdel "$PD_USER" 2>/dev/null || true
+		getent group "$PD_USER" >/dev/null && groupdel "$PD_USER" 2>/dev/null
+		PD_CREATED=0
+	fi
+	return 0
+}
+trap pd_cleanup EXIT
+if ! getent passwd "$PD_USER" >/dev/null; then
+	useradd --system --user-group --no-create-home --home-dir /nonexistent \
+		--shell /usr/sbin/nologin "$PD_USER"
+	PD_CREATED=1
+fi
+uid=$(id -u "$PD_USER")
+gid=$(id -g "$PD_USER")
+echo "user $PD_USER: uid $uid gid $gid (created by this test: $PD_CREATED)"
+
+tb_up
+tb_intercept_tproxy 3129 80
+tb_origin_start
+# After the drop Remora re-reads its configuration (SIGHUP) and reopens its
+# access log (SIGUSR1) as the user: both must be reachable by it.
+chmod 711 "$TB_WORKDIR"
+mkdir -p "$TB_WORKDIR/alog"
+chown "$PD_USER:$PD_USER" "$TB_WORKDIR/alog"
+conf="$TB_WORKDIR/pd.conf"
+write_conf()
+{
+	cat >"$conf" <<CONF
+[global]
+workers = 2
+user = $PD_USER
+access_log = $TB_WORKDIR/alog/access.log
+[listener main4]
+listen = 0.0.0.0:3129
+[listener main6]
+listen = [::]:3129
+$1
+CONF
+	chmod 644 "$conf"
+}
+write_conf ""
+rt_start "$conf" 3129
+rt_expect_log "running as user $PD_USER: uid $uid, capabilities "
+grep -h 'running as user' "$TB_WORKDIR/remora.log"
+
+# check_creds: every thread of the process has the user's ids and exactly
+# the two capabilities.
+check_creds()
+{
+	local task n=0 st
+	for task in /proc/"$RT_PID"/task/*; do
+		st=$(cat "$task/status")
+		n=$((n + 1))
+		grep -qxP "Uid:\t$uid\t$uid\t$uid\t$uid" <<<"$st" || tb_die "$task: $(grep ^Uid <<<"$st")"
+		grep -qxP "Gid:\t$gid\t$gid\t$gid\t$gid" <<<"$st" || tb_die "$task: $(grep ^Gid <<<"$st")"
+		grep -qxP "Groups:\t *" <<<"$st" || tb_die "$task: supplementary $(grep ^Groups <<<"$st")"
+		grep -qxP "CapEff:\t0000000000001400" <<<"$st" || tb_die "$task: $(grep ^CapEff <<<"$st")"
+		grep -qxP "CapPrm:\t0000000000001400" <<<"$st" || tb_die "$task: $(grep ^CapPrm <<<"$st")"
+		grep -qxP "CapInh:\t0000000000000000" <<<"$st" || tb_die "$task: $(grep ^CapInh <<<"$st")"
+		grep -qxP "CapAmb:\t0000000000000000" <<<"$st" || tb_die "$task: $(grep ^CapAmb <<<"$st")"
+		grep -qxP "NoNewPrivs:\t1" <<<"$st" || tb_die "$task: $(grep ^NoNewPrivs <<<"$st")"
+	done
+	# main, acceptor, 2 workers, admin, access-log writer
+	[ "$n" -ge 6 ] || tb_die "only $n threads"
+	echo "ok: $n threads: uid/gid $uid/$gid, no groups, CapEff=CapPrm=0x1400, CapInh=CapAmb=0, NoNewPrivs=1 ($1)"
+}
+check_creds "after start"
+
+body=$(rt_curl http://198.18.2.2/)
+case $body in
+"peer=198.18.1.2 port="*" dst=198.18.2.2:80") echo "ok: transparent request: $body" ;;
+*) tb_die "unexpected echo: $body" ;;
+esac
+rt_hammer -t 198.18.2.2:80 -n 200 -c 10 -E addr
+body=$(rt_curl -g "http://[2001:2:0:2::2]/")
+case $body in
+"peer=2001:2:0:1::2 port="*) echo "ok: transparent IPv6 request: $body" ;;
+*) tb_die "unexpected IPv6 echo: $body" ;;
+esac
+
+# Reload as the user: two new transparent listeners on a privileged port.
+write_conf "[listener low4]
+listen = 0.0.0.0:90
+[listener low6]
+listen = [::]:90"
+kill -HUP "$RT_PID"
+n=0
+until grep -q 'info: reloaded ' "$TB_WORKDIR/remora.log"; do
+	grep -q 'reload refused' "$TB_WORKDIR/remora.log" && {
+		cat "$TB_WORKDIR/remora.log" >&2
+		tb_die "reload refused"
+	}
+	n=$((n + 1)); [ $n -lt 100 ] || tb_die "reload not logged"; sleep 0.05
+done
+rt_expect_log 'reloaded .*: 4 listeners \(2 kept open, 2 new\)'
+tb_wait_listen r 90 5 "$RT_PID" || tb_die "no listener on :90 after the reload"
+tb_intercept_clear
+tb_intercept_tproxy 90 80
+rt_hammer -t 198.18.2.3:80 -n 200 -c 10 -E addr
+body=$(rt_curl -g "http://[2001:2:0:2::2]/")
+case $body in
+"peer=2001:2:0:1::2 port="*) echo "ok: IPv6 through the reloaded listener :90: $body" ;;
+*) tb_die "unexpected IPv6 echo after the reload: $body" ;;
+esac
+echo "ok: reload as $PD_USER opened transparent listeners on port 90 (v4, v6), and they serve"
+check_creds "after the reload"
+
+# SIGUSR1 as the user: the rotated file keeps the old lines, a new one is made.
+mv "$TB_WORKDIR/alog/access.log" "$TB_WORKDIR/alog/access.log.1"
+kill -USR1 "$RT_PID"
+n=0
+until grep -q 'access_log: reopened' "$TB_WORKDIR/remora.log"; do
+	n=$((n + 1)); [ $n -lt 100 ] || tb_die "SIGUSR1: no reopen logged"; sleep 0.05
+done
+rt_curl -o /dev/null http://198.18.2.4/1k
+n=0
+until [ -s "$TB_WORKDIR/alog/access.log" ]; do
+	n=$((n + 1)); [ $n -lt 100 ] || tb_die "nothing written to the reopened access log"; sleep 0.05
+done
+[ "$(stat -c %U "$TB_WORKDIR/alog/access.log")" = "$PD_USER" ] || tb_die "reopened log not owned by $PD_USER"
+grep -q ' 198.18.1.2 TCP_MISS/200 .* GET http://198.18.2.4/1k ' "$TB_WORKDIR/alog/access.log" ||
+	tb_die "access log line missing: $(cat "$TB_WORKDIR/alog/access.log")"
+[ "$(wc -l <"$TB_WORKDIR/alog/access.log.1")" -ge 400 ] || tb_die "rotated log lost lines"
+echo "ok: SIGUSR1 reopened the access log as $PD_USER"
+rt_stop
+
+# Refusal 1: user set, but not started as root (a redirect listener on a high
+# port and no admin socket, so that nothing before the switch needs privileges).
+cp "$REMORA" "$TB_WORKDIR/remora-bin"
+chmod 755 "$TB_WORKDIR/remora-bin"
+cat >"$TB_WORKDIR/nonroot.conf" <<CONF
+[global]
+workers = 1
+user = $PD_USER
+[listener r]
+listen = 127.0.0.1:3150
+mode = redirect
+[admin]
+listen = off
+CONF
+chmod 644 "$TB_WORKDIR/nonroot.conf"
+rc=0
+out=$(timeout 10 ip netns exec "$TB_R" setpriv --reuid="$uid" --regid="$gid" --clear-groups \
+	"$TB_WORKDIR/remora-bin" -c "$TB_WORKDIR/nonroot.conf" 2>&1) || rc=$?
+echo "$out"
+rt_assert_eq "not root: exit status" "$rc" 1
+grep -qF "[global] user = $PD_USER: not started as root, cannot switch" <<<"$out" ||
+	tb_die "not root: message missing"
+
+# Refusal 2: a user that does not exist (as root).
+nosuch=remora-nosuch-user
+getent passwd "$nosuch" >/dev/null && tb_die "$nosuch exists"
+sed -e "s/^user = .*/user = $nosuch/" -e 's/3150/3151/' "$TB_WORKDIR/nonroot.conf" >"$TB_WORKDIR/nosuch.conf"
+rc=0
+out=$(timeout 10 ip netns exec "$TB_R" "$REMORA" -c "$TB_WORKDIR/nosuch.conf" 2>&1) || rc=$?
+echo "$out"
+rt_assert_eq "unknown user: exit status" "$rc" 1
+grep -qF "[global] user = $nosuch: no such user" <<<"$out" || tb_die "unknown user: message missing"
+echo "PASS"
