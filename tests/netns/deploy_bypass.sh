@@ -8,7 +8,8 @@
 #   - emptying intercept_ports (the bypass) routes new flows to the origins
 #     while a flow already with Remora finishes through it;
 #   - the remora-bypass script of the guide bypasses a stalled Remora
-#     (SIGSTOP) and intercepts again once it is healthy (SIGCONT).
+#     (SIGSTOP) and intercepts again once it is healthy (SIGCONT);
+#   - with Remora stopped, the guide's rules let port 80 through (fail-open).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/common.sh"
@@ -147,4 +148,11 @@ grep -q 'GET http://198.18.2.3/64k ' "$TB_WORKDIR/access.log" && tb_die "the req
 echo "ok: remora-bypass: stalled -> bypassed, healthy -> intercepted again"
 tb_kill "$bypass"
 rt_stop
+
+# The guide's rules with Remora stopped: port 80 falls through to the origins.
+body=$(rt_curl http://198.18.2.2/)
+case $body in
+"peer=198.18.1.2 port="*" dst=198.18.2.2:80") echo "ok: Remora stopped: routed to the origin: $body" ;;
+*) tb_die "Remora stopped: unexpected answer: $body" ;;
+esac
 echo "PASS"

@@ -49,8 +49,8 @@ expect_fail()
 	[ "$rc" = "$2" ] || tb_die "$1: curl exit status $rc, want $2 ($3)"
 	echo "ok: $1: $3 (curl exit $rc)"
 }
-V4=http://198.18.2.2/
-V6=http://[2001:2:0:2::2]/
+V4='http://198.18.2.2/'
+V6='http://[2001:2:0:2::2]/'
 
 # A. nft tproxy without a forward drop, no listener: fail-open.
 tb_exec_r nft -f - <<EOF
