@@ -780,8 +780,8 @@ static long splice_response(struct conn *c, enum conn_next *next)
 		}
 		if (h->rspb.done || moved >= RELAY_BUDGET || !c->up.readable || c->up.eof)
 			break;
-		if (c->pipe != NULL && c->pipe->bytes > 0 && !c->cli.writable)
-			break; /* backpressure: the pipe holds what the client cannot take */
+		if (c->pipe != NULL && c->pipe->bytes > 0)
+			break; /* the client cannot take more now: backpressure */
 		if (c->pipe == NULL && (c->pipe = pipe_get(&w->pipes)) == NULL)
 			break; /* no pipe to be had: the copy path takes over */
 		want = w->pipes.size - c->pipe->bytes;
@@ -801,8 +801,8 @@ static long splice_response(struct conn *c, enum conn_next *next)
 			*next = conn_reply(c, 502, CONN_CLOSE_UPSTREAM_RESET, (int)-n);
 			return -1;
 		}
-		if ((size_t)n < want)
-			c->up.readable = 0; /* short: drained */
+		/* a short fill says nothing (the pipe's pages run out first): only
+		 * EAGAIN into an empty pipe means the socket is drained */
 		http_body_advance(&h->rspb, (uint64_t)n);
 	}
 	return moved;

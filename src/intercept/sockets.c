@@ -25,6 +25,9 @@ int ic_listen(const union ic_addr *a, enum ic_mode mode, int backlog)
 		return -errno;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1)
 		return fail_close(fd);
+	/* accepted sockets inherit it: a response written in two parts must not
+	 * wait for the client's delayed ACK (Nagle) */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (a->sa.sa_family == AF_INET6 &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) == -1)
 		return fail_close(fd);
