@@ -146,6 +146,33 @@ static int once(struct parse_ctx *x, unsigned bit, const char *name)
 #define BAD_VALUE(x, name, value, expect) \
 	fail(x, -1, "[%s] %s: invalid value '%s' (expected %s)", (x)->section, name, value, expect)
 
+/* "a | b | c" keyword values: stores the index of value in words (NULL
+ * terminated) into *out; 0, or -1 when it is none of them. */
+static int keyword(const char *value, const char *const *words, int *out)
+{
+	int i;
+
+	for (i = 0; words[i] != NULL; i++) {
+		if (strcmp(value, words[i]) == 0) {
+			*out = i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* A keyword key: once only, value one of words, index into *out. */
+#define KEYWORD_KEY(x, bit, name, value, out, expect, ...)               \
+	do {                                                             \
+		static const char *const words_[] = {__VA_ARGS__, NULL}; \
+		int v_;                                                  \
+		if (!once(x, bit, name))                                 \
+			return 0;                                        \
+		if (keyword(value, words_, &v_) < 0)                     \
+			return BAD_VALUE(x, name, value, expect);        \
+		*(out) = v_;                                             \
+	} while (0)
+
 static int parse_on_off(const char *value, int *out)
 {
 	if (strcmp(value, "on") == 0 || strcmp(value, "yes") == 0 || strcmp(value, "true") == 0)
@@ -180,14 +207,9 @@ static int global_key(struct parse_ctx *x, const char *name, const char *value)
 		x->workers_auto = 0;
 		cfg->workers = (unsigned)v;
 	} else if (strcmp(name, "balance") == 0) {
-		if (!once(x, K_BALANCE, name))
-			return 0;
-		if (strcmp(value, "p2c") == 0)
-			cfg->balance = BALANCE_P2C;
-		else if (strcmp(value, "round-robin") == 0)
-			cfg->balance = BALANCE_ROUND_ROBIN;
-		else
-			return BAD_VALUE(x, name, value, "p2c | round-robin");
+		/* in enum balance order */
+		KEYWORD_KEY(x, K_BALANCE, name, value, (int *)&cfg->balance, "p2c | round-robin",
+			    "p2c", "round-robin");
 	} else if (strcmp(name, "log_level") == 0) {
 		if (!once(x, K_LOG_LEVEL, name))
 			return 0;
@@ -221,14 +243,8 @@ static int global_key(struct parse_ctx *x, const char *name, const char *value)
 			return BAD_VALUE(x, name, value, "a user name");
 		snprintf(cfg->user, sizeof(cfg->user), "%s", value);
 	} else if (strcmp(name, "access_log_format") == 0) {
-		if (!once(x, K_ACCESS_LOG_FORMAT, name))
-			return 0;
-		if (strcmp(value, "squid") == 0)
-			cfg->access_log_json = 0;
-		else if (strcmp(value, "json") == 0)
-			cfg->access_log_json = 1;
-		else
-			return BAD_VALUE(x, name, value, "squid | json");
+		KEYWORD_KEY(x, K_ACCESS_LOG_FORMAT, name, value, &cfg->access_log_json,
+			    "squid | json", "squid", "json");
 	} else if (strcmp(name, "splice") == 0) {
 		if (!once(x, K_SPLICE, name))
 			return 0;
@@ -291,14 +307,9 @@ static int http_key(struct parse_ctx *x, const char *name, const char *value)
 	int on;
 
 	if (strcmp(name, "non_http") == 0) {
-		if (!once(x, K_NON_HTTP, name))
-			return 0;
-		if (strcmp(value, "tunnel") == 0)
-			cfg->non_http = NON_HTTP_TUNNEL;
-		else if (strcmp(value, "reject") == 0)
-			cfg->non_http = NON_HTTP_REJECT;
-		else
-			return BAD_VALUE(x, name, value, "tunnel | reject");
+		/* in enum non_http order */
+		KEYWORD_KEY(x, K_NON_HTTP, name, value, (int *)&cfg->non_http, "tunnel | reject",
+			    "tunnel", "reject");
 	} else if (strcmp(name, "via") == 0) {
 		if (!once(x, K_VIA, name))
 			return 0;
@@ -323,16 +334,9 @@ static int http_key(struct parse_ctx *x, const char *name, const char *value)
 	} else if (strcmp(name, "max_fields") == 0) {
 		return size_key(x, name, value, K_MAX_FIELDS, 1, 10000, &cfg->max_fields);
 	} else if (strcmp(name, "host_verify") == 0) {
-		if (!once(x, K_HOST_VERIFY, name))
-			return 0;
-		if (strcmp(value, "off") == 0)
-			cfg->host_verify = HOST_VERIFY_OFF;
-		else if (strcmp(value, "log") == 0)
-			cfg->host_verify = HOST_VERIFY_LOG;
-		else if (strcmp(value, "strict") == 0)
-			cfg->host_verify = HOST_VERIFY_STRICT;
-		else
-			return BAD_VALUE(x, name, value, "off | log | strict");
+		/* in enum host_verify order */
+		KEYWORD_KEY(x, K_HOST_VERIFY, name, value, (int *)&cfg->host_verify,
+			    "off | log | strict", "off", "log", "strict");
 	} else if (strcmp(name, "dns_servers") == 0) {
 		if (!once(x, K_DNS_SERVERS, name))
 			return 0;
@@ -460,25 +464,14 @@ static int listener_key(struct parse_ctx *x, const char *name, const char *value
 			return BAD_VALUE(x, name, value,
 					 "IPv4:port or [IPv6]:port, e.g. 0.0.0.0:3129");
 	} else if (strcmp(name, "mode") == 0) {
-		if (!once(x, K_MODE, name))
-			return 0;
-		if (strcmp(value, "tproxy") == 0)
-			l->mode = IC_MODE_TPROXY;
-		else if (strcmp(value, "redirect") == 0)
-			l->mode = IC_MODE_REDIRECT;
-		else
-			return BAD_VALUE(x, name, value, "tproxy | redirect");
+		/* in enum ic_mode order */
+		KEYWORD_KEY(x, K_MODE, name, value, (int *)&l->mode, "tproxy | redirect", "tproxy",
+			    "redirect");
 	} else if (strcmp(name, "spoof") == 0) {
-		if (!once(x, K_SPOOF, name))
-			return 0;
-		if (strcmp(value, "none") == 0)
-			l->spoof = IC_SPOOF_NONE;
-		else if (strcmp(value, "client-ip") == 0)
-			l->spoof = IC_SPOOF_CLIENT_IP;
-		else if (strcmp(value, "client-ip-port") == 0)
-			l->spoof = IC_SPOOF_CLIENT_IP_PORT;
-		else
-			return BAD_VALUE(x, name, value, "none | client-ip | client-ip-port");
+		/* in enum ic_spoof order */
+		KEYWORD_KEY(x, K_SPOOF, name, value, (int *)&l->spoof,
+			    "none | client-ip | client-ip-port", "none", "client-ip",
+			    "client-ip-port");
 	} else if (strcmp(name, "backlog") == 0) {
 		if (!once(x, K_BACKLOG, name))
 			return 0;
