@@ -34,6 +34,16 @@ static const struct listener *find_listener(const struct listen_set *s,
 	return NULL;
 }
 
+static int prev_has_addr(const struct listen_set *s, const union ic_addr *a)
+{
+	size_t i;
+
+	for (i = 0; s != NULL && i < s->n; i++)
+		if (ic_addr_equal(&s->l[i].conf->addr, a))
+			return 1;
+	return 0;
+}
+
 static int has_fd(const struct listen_set *s, int fd)
 {
 	size_t i;
@@ -74,9 +84,12 @@ struct listen_set *listen_set_build(struct config *cfg, const struct listen_set 
 			snprintf(err, errlen, "[listener %s] cannot listen on %s%s (%d: %s)%s",
 				 lc->name, addr, lc->mode == IC_MODE_TPROXY ? " (transparent)" : "",
 				 -fd, strerror(-fd),
-				 fd == -EPERM	     ? ": IP_TRANSPARENT needs CAP_NET_ADMIN (or "
-						       "CAP_NET_RAW); run as root or grant the capability"
-				 : fd == -EADDRINUSE ? ": another process listens there"
+				 fd == -EPERM ? ": IP_TRANSPARENT needs CAP_NET_ADMIN (or "
+						"CAP_NET_RAW); run as root or grant the capability"
+				 : fd == -EADDRINUSE && prev_has_addr(prev, &lc->addr)
+					 ? ": Remora itself listens there in the other mode; a "
+					   "listener's mode changes only with a restart"
+				 : fd == -EADDRINUSE	? ": another process listens there"
 				 : fd == -EADDRNOTAVAIL ? ": the address is not local"
 							: "");
 			listen_set_free(s, prev);

@@ -189,7 +189,8 @@ void conn_close(struct conn *c, enum conn_close_reason reason, int err)
 		log_close(c, reason, err);
 	/* the log part of c->h exists only when the log is on: test that first */
 	if (alog_enabled(w->alog) && c->h != NULL && c->h->method[0])
-		conn_log_request(c, "TCP_MISS_ABORTED", close_reasons[reason].token, 0);
+		conn_log_request(c, (c->flags & CONN_F_RESOLVED) ? "TCP_MISS_ABORTED" : "NONE_NONE",
+				 close_reasons[reason].token, 0);
 	else if (alog_enabled(w->alog) && (c->flags & CONN_F_TUNNEL) && c->requests == 0)
 		conn_log_tunnel(c, close_reasons[reason].token);
 	c->reason = (uint8_t)reason;

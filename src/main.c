@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,15 @@ static void print_version(void)
 }
 
 int server_count_fds(void);
+
+/* CLOCK_MONOTONIC in microseconds, as systemd wants it with RELOADING=1. */
+static unsigned long long monotonic_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000ull + (unsigned long long)ts.tv_nsec / 1000;
+}
 
 /* Waits for one of sigs; with a timeout (usec > 0) returns 0 when it passed
  * with no signal. Returns 1 with *sig set otherwise. */
@@ -85,8 +95,7 @@ static int run(const char *path, struct config *cfg, int fds_at_start)
 			break;
 		if (sig == SIGHUP) {
 			log_info("SIGHUP: reloading %s", path);
-			sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
-				   (unsigned long long)now_ms() * 1000);
+			sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", monotonic_usec());
 			(void)server_reload(&srv);
 			sd_notify(0, "READY=1");
 		} else if (sig == SIGUSR1) {
@@ -133,6 +142,11 @@ int main(int argc, char **argv)
 	}
 	if (config_load(path, &cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "remora: %s\n", err);
+		return 1;
+	}
+	if (check && cfg->user[0] != '\0' && getpwnam(cfg->user) == NULL) {
+		fprintf(stderr, "remora: %s: [global] user = %s: no such user\n", path, cfg->user);
+		config_put(cfg);
 		return 1;
 	}
 	if (check) {

@@ -53,6 +53,16 @@ int privs_drop(const char *user, char *err, size_t errlen)
 		snprintf(err, errlen, "[global] user = %s: no such user", user);
 		return -1;
 	}
+	/* nothing outside the kept set can ever come back (bounding set) */
+	for (cap_value_t v = 0; v <= CAP_LAST_CAP; v++)
+		if (v != kept[0] && v != kept[1] && prctl(PR_CAPBSET_DROP, v, 0, 0, 0) == -1 &&
+		    errno != EINVAL) {
+			snprintf(err, errlen,
+				 "cannot drop capability %d from the bounding set "
+				 "(%d: %s)",
+				 (int)v, errno, strerror(errno));
+			return -1;
+		}
 	/* keep the permitted set across setuid(), then trim it */
 	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == -1 || setgroups(0, NULL) == -1 ||
 	    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1) {
