@@ -80,13 +80,14 @@ check_creds()
 		grep -qxP "Groups:\t *" <<<"$st" || tb_die "$task: supplementary $(grep ^Groups <<<"$st")"
 		grep -qxP "CapEff:\t0000000000001400" <<<"$st" || tb_die "$task: $(grep ^CapEff <<<"$st")"
 		grep -qxP "CapPrm:\t0000000000001400" <<<"$st" || tb_die "$task: $(grep ^CapPrm <<<"$st")"
+		grep -qxP "CapBnd:\t0000000000001400" <<<"$st" || tb_die "$task: $(grep ^CapBnd <<<"$st")"
 		grep -qxP "CapInh:\t0000000000000000" <<<"$st" || tb_die "$task: $(grep ^CapInh <<<"$st")"
 		grep -qxP "CapAmb:\t0000000000000000" <<<"$st" || tb_die "$task: $(grep ^CapAmb <<<"$st")"
 		grep -qxP "NoNewPrivs:\t1" <<<"$st" || tb_die "$task: $(grep ^NoNewPrivs <<<"$st")"
 	done
 	# main, acceptor, 2 workers, admin, access-log writer
 	[ "$n" -ge 6 ] || tb_die "only $n threads"
-	echo "ok: $n threads: uid/gid $uid/$gid, no groups, CapEff=CapPrm=0x1400, CapInh=CapAmb=0, NoNewPrivs=1 ($1)"
+	echo "ok: $n threads: uid/gid $uid/$gid, no groups, CapEff=CapPrm=CapBnd=0x1400, CapInh=CapAmb=0, NoNewPrivs=1 ($1)"
 }
 check_creds "after start"
 
