@@ -1,0 +1,231 @@
+#!/usr/bin/env bash
+#
+# Remora benchmark: the same wrk scenarios against no proxy (routing only),
+# Remora, HAProxy and Squid, each on a freshly built network-namespace
+# testbed (tests/netns/lib.sh), side by side.  See docs/benchmarks.md.
+#
+#   sudo bench/run.sh              full run (about 15 minutes on 2 cores);
+#                                  rewrites the results block of
+#                                  docs/benchmarks.md and docs/benchmarks.png
+#   sudo bench/run.sh --smoke      harness check (~1 minute): every subject and
+#                                  scenario with tiny durations; asserts sane
+#                                  rows; writes nothing outside the work dir
+#
+# Options:
+#   -d, --duration S     seconds per measurement (default 10; smoke 1)
+#   -r, --repeats N      measurements per cell, the median is reported (default 3)
+#   -w, --warmup S       unmeasured wrk run before each measurement (default 2)
+#   -n, --idle N         idle connections in scenario (d) (default 5000)
+#   -s, --subjects LIST  subset of "none remora haproxy squid"
+#   -S, --scenarios LIST subset of "a b c d e"
+#   -o, --out FILE       results document (default docs/benchmarks.md; "-" = none)
+#   -k, --work DIR       work directory (default: a new /tmp/remora-bench.XXXXXX)
+# Environment: REMORA (binary; default build/remora, built with ninja first),
+#   REMORA_COMMIT (what to call that binary in the report: default the
+#   commit of build/remora, or the path of REMORA), IDLE_CONNS (binary;
+#   default compiled from bench/idle_conns.c with cc).
+#
+# Scenarios: a keep-alive 1 KiB, 50 connections; b Connection: close 1 KiB,
+# 50 connections; c keep-alive 64 KiB, 50 connections; d IDLE_N idle keep-alive
+# connections (RSS per connection); e = a, b, c with 2 workers (Remora,
+# HAProxy).  Exit: 0 ok, 1 failure (a subject failed to start, was bypassed,
+# or produced no sane numbers), 77 not root.
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(dirname "$BENCH_DIR")
+
+SMOKE=0
+DURATION=10
+REPEATS=3
+WARMUP=2
+IDLE_N=5000
+CONNS=50
+SUBJECTS="none remora haproxy squid"
+SCENARIOS="a b c d e"
+OUT=$ROOT/docs/benchmarks.md
+WORK=
+opt_d='' opt_r='' opt_w='' opt_n='' opt_o=''
+
+usage()
+{
+	sed -n '3,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
+	exit 2
+}
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--smoke) SMOKE=1 ;;
+	-d | --duration) opt_d=$2; shift ;;
+	-r | --repeats) opt_r=$2; shift ;;
+	-w | --warmup) opt_w=$2; shift ;;
+	-n | --idle) opt_n=$2; shift ;;
+	-s | --subjects) SUBJECTS=$2; shift ;;
+	-S | --scenarios) SCENARIOS=$2; shift ;;
+	-o | --out) opt_o=$2; shift ;;
+	-k | --work) WORK=$2; shift ;;
+	-h | --help) usage ;;
+	*) echo "bench: unknown option $1" >&2; usage ;;
+	esac
+	shift
+done
+if [ "$SMOKE" = 1 ]; then
+	DURATION=1 REPEATS=1 WARMUP=0 IDLE_N=200 OUT=-
+fi
+DURATION=${opt_d:-$DURATION}
+REPEATS=${opt_r:-$REPEATS}
+WARMUP=${opt_w:-$WARMUP}
+IDLE_N=${opt_n:-$IDLE_N}
+OUT=${opt_o:-$OUT}
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "SKIP: the benchmark needs root (network namespaces, nft, TPROXY)" >&2
+	exit 77
+fi
+
+# ---- packages: install what is missing ---------------------------------------
+need=()
+for t in wrk haproxy squid nginx nft ip ss curl taskset python3 cc; do
+	command -v "$t" >/dev/null 2>&1 || need+=("$t")
+done
+if [ ${#need[@]} -gt 0 ]; then
+	echo "bench: missing ${need[*]}: running scripts/deps.sh" >&2
+	bash "$ROOT/scripts/deps.sh"
+fi
+if ! command -v gnuplot >/dev/null 2>&1; then
+	echo "bench: installing gnuplot-nox for the chart" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y -q --no-install-recommends gnuplot-nox >/dev/null 2>&1 ||
+		{ apt-get update -q >/dev/null 2>&1 &&
+		  apt-get install -y -q --no-install-recommends gnuplot-nox >/dev/null 2>&1; } ||
+		[ "$SMOKE" = 1 ] || { echo "bench: cannot install gnuplot-nox" >&2; exit 1; }
+fi
+
+# ---- binaries ----------------------------------------------------------------
+if [ -z "${REMORA:-}" ]; then
+	if [ ! -f "$ROOT/build/build.ninja" ]; then
+		meson setup "$ROOT/build" >/dev/null
+	fi
+	ninja -C "$ROOT/build" remora >/dev/null
+	REMORA=$ROOT/build/remora
+	# which source was measured: the commit, "+dirty" with local changes in src/
+	REMORA_COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')
+	git -C "$ROOT" diff --quiet HEAD -- src 2>/dev/null || REMORA_COMMIT+=+dirty
+fi
+REMORA_COMMIT=${REMORA_COMMIT:-$REMORA}
+[ -x "$REMORA" ] || { echo "bench: no remora binary at $REMORA" >&2; exit 1; }
+
+if [ -z "$WORK" ]; then
+	WORK=$(mktemp -d /tmp/remora-bench.XXXXXX)
+fi
+mkdir -p "$WORK"
+WORK=$(cd "$WORK" && pwd)
+if [ -z "${IDLE_CONNS:-}" ]; then
+	IDLE_CONNS=$WORK/idle_conns
+	cc -O2 -Wall -Wextra -std=gnu11 -o "$IDLE_CONNS" "$BENCH_DIR/idle_conns.c"
+fi
+RESULTS=$WORK/results.tsv
+
+# ---- fairness on a small machine ----------------------------------------------
+# The proxy runs alone on CPU 0; wrk and the origin nginx share CPU 1.  With 2
+# workers (scenario e) the proxy may use both CPUs.
+NCPU=$(nproc)
+PIN_PROXY=0
+PIN_LOAD=$((NCPU > 1 ? 1 : 0))
+PIN_ALL=0-$((NCPU - 1))
+CLK_TCK=$(getconf CLK_TCK)
+# A shared machine: wait for other people's load to stop before each
+# measurement, and measure again when it came back during one.
+BENCH_ROOT_PID=$$
+QUIET_PCT=${QUIET_PCT:-5}
+QUIET_MAX=${QUIET_MAX:-1800}
+NOISE_PCT=${NOISE_PCT:-3}
+NOISE_RETRIES=${NOISE_RETRIES:-4}
+if [ "$SMOKE" = 1 ]; then
+	QUIET_MAX=0 NOISE_RETRIES=0
+fi
+# 5,000 idle connections: client, two proxy legs and the origin each need fds.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+# shellcheck source=tests/netns/lib.sh
+. "$ROOT/tests/netns/lib.sh"
+# shellcheck source=bench/lib.sh
+. "$BENCH_DIR/lib.sh"
+
+printf 'subject\tscenario\tworkers\trepeat\trequests\tduration_us\tp50_us\tp99_us\tsock_errors\tnon2xx\tproxy_utime\tproxy_stime\tmachine_busy\tmachine_total\tpeak_rss_kb\tidle_n\trss0_kb\trss1_kb\tcli_legs\tup_legs\tforeign_ticks\tcpu_busy_pct\n' >"$RESULTS"
+{
+	echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+	echo "ncpu=$NCPU"
+	echo "mem_gb=$(awk '/^MemTotal/ { printf "%.0f", $2 / 1048576 }' /proc/meminfo)"
+	echo "kernel=$(uname -r)"
+	echo "os=Debian $(cat /etc/debian_version 2>/dev/null || echo '?')"
+	echo "remora=$("$REMORA" -V 2>&1 | head -n 1) ($REMORA_COMMIT)"
+	echo "haproxy=$(haproxy -v | head -n 1 | awk '{ print $3 }')"
+	echo "squid=$(squid -v | head -n 1 | awk '{ print $4 }')"
+	echo "nginx=$(nginx -v 2>&1 | sed 's|.*/||')"
+	echo "wrk=$(wrk -v 2>&1 | head -n 1 | awk '{ print $2 }')"
+	echo "clk_tck=$CLK_TCK"
+	echo "duration=$DURATION"
+	echo "repeats=$REPEATS"
+	echo "warmup=$WARMUP"
+	echo "conns=$CONNS"
+	echo "idle_n=$IDLE_N"
+	echo "smoke=$SMOKE"
+	echo "subjects=$SUBJECTS"
+	echo "scenarios=$SCENARIOS"
+	echo "pin_proxy=$PIN_PROXY"
+	echo "pin_load=$PIN_LOAD"
+	echo "noise_pct=$NOISE_PCT"
+} >"$WORK/meta.txt"
+
+has()
+{
+	[[ " $1 " == *" $2 "* ]]
+}
+
+started=$(date +%s)
+echo "bench: work directory $WORK (duration ${DURATION}s x $REPEATS, warm-up ${WARMUP}s)" >&2
+for SUBJ in $SUBJECTS; do
+	case "$SUBJ" in
+	none | remora | haproxy | squid) ;;
+	*) bench_die "unknown subject $SUBJ" ;;
+	esac
+	bench_log "=== $SUBJ: building the testbed"
+	bench_testbed "$SUBJ"
+	for scen in a b c; do
+		has "$SCENARIOS" "$scen" || continue
+		for rep in $(seq 1 "$REPEATS"); do
+			bench_load "$SUBJ" "$scen" 1 "$rep"
+		done
+	done
+	if has "$SCENARIOS" d && [ "$SUBJ" != none ]; then
+		for rep in $(seq 1 "$REPEATS"); do
+			bench_idle "$SUBJ" 1 "$rep"
+		done
+	fi
+	if has "$SCENARIOS" e && { [ "$SUBJ" = remora ] || [ "$SUBJ" = haproxy ]; }; then
+		for scen in a b c; do
+			for rep in $(seq 1 "$REPEATS"); do
+				bench_load "$SUBJ" "$scen" 2 "$rep"
+			done
+		done
+	fi
+	strays=$(bench_strays)
+	bench_log "$SUBJ: 0 packets bypassed the proxy; $strays stray port-80 packets dropped"
+	echo "strays_$SUBJ=$strays" >>"$WORK/meta.txt"
+	tb_cleanup
+done
+trap - EXIT
+echo "elapsed=$(($(date +%s) - started))" >>"$WORK/meta.txt"
+
+# ---- report -------------------------------------------------------------------
+report_args=(--results "$RESULTS" --meta "$WORK/meta.txt" --work "$WORK")
+if [ "$SMOKE" = 1 ]; then
+	report_args+=(--check)
+fi
+if [ "$OUT" != - ]; then
+	report_args+=(--doc "$OUT" --png "${OUT%.md}.png")
+fi
+python3 "$BENCH_DIR/report.py" "${report_args[@]}"
+echo "bench: results in $WORK" >&2
