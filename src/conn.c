@@ -112,7 +112,7 @@ void conn_start(struct worker *w, struct conn *c)
 	cds_list_add_tail(&c->tlink, &w->timers[CONN_TIMER_HEADER]);
 	w->nconns++;
 	STAT_INC(w->stats.accepted);
-	err = poller_set(w->poller, c->cli.fd, POLLER_IN | POLLER_OUT | POLLER_ET, &c->cli);
+	err = poller_add(w->poller, c->cli.fd, POLLER_IN | POLLER_OUT | POLLER_ET, &c->cli);
 	if (err < 0) {
 		conn_close(c, CONN_CLOSE_POLLER, -err);
 		return;
@@ -148,7 +148,7 @@ void conn_close_upstream(struct conn *c)
 	if (c->up.fd >= 0)
 		close(c->up.fd);
 	c->up.fd = -1;
-	c->up.readable = c->up.writable = c->up.eof = c->up.shut = 0;
+	c->up.readable = c->up.writable = c->up.eof = c->up.shut = c->up.hup = 0;
 	c->flags &= (uint8_t)~CONN_F_UP_WR_SHUT;
 }
 
@@ -395,7 +395,7 @@ static enum conn_next conn_st_up_connect(struct conn *c)
 			return connect_failed(c, CONN_CLOSE_UPSTREAM_SOCKET, -fd);
 		}
 		c->up.fd = fd;
-		err = poller_set(w->poller, fd, POLLER_IN | POLLER_OUT | POLLER_ET, &c->up);
+		err = poller_add(w->poller, fd, POLLER_IN | POLLER_OUT | POLLER_ET, &c->up);
 		if (err < 0) {
 			conn_close(c, CONN_CLOSE_POLLER, -err);
 			return CONN_NEXT_CLOSED;
@@ -405,7 +405,8 @@ static enum conn_next conn_st_up_connect(struct conn *c)
 	}
 	if (!c->up.writable)
 		return CONN_NEXT_WAIT;
-	if (getsockopt(c->up.fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+	/* writable with no error or hang-up reported: connected, nothing to ask */
+	if (c->up.hup && getsockopt(c->up.fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 		err = errno;
 	if (err == EINPROGRESS || err == EALREADY) {
 		c->up.writable = 0;

@@ -49,6 +49,9 @@ void poller_destroy(struct poller *p);
 /* Registers fd, or replaces its interest set; events 0 keeps it registered
  * but silent. udata must not be NULL. Returns 0 or -errno. */
 int poller_set(struct poller *p, int fd, uint32_t events, void *udata);
+/* Registers a new fd (one the poller has never seen, or that was closed
+ * since): one system call where poller_set may need two. 0 or -errno. */
+int poller_add(struct poller *p, int fd, uint32_t events, void *udata);
 /* Unregisters fd (must still be open); an fd that is not registered is
  * fine. Returns 0 or -errno. */
 int poller_del(struct poller *p, int fd);

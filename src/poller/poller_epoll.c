@@ -77,6 +77,19 @@ int poller_set(struct poller *p, int fd, uint32_t events, void *udata)
 	return 0;
 }
 
+int poller_add(struct poller *p, int fd, uint32_t events, void *udata)
+{
+	struct epoll_event ev = {.data.ptr = udata};
+
+	if (events & POLLER_IN)
+		ev.events |= EPOLLIN | EPOLLRDHUP;
+	if (events & POLLER_OUT)
+		ev.events |= EPOLLOUT;
+	if (events & POLLER_ET)
+		ev.events |= EPOLLET;
+	return epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev) == -1 ? -errno : 0;
+}
+
 int poller_del(struct poller *p, int fd)
 {
 	if (epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, NULL) == -1 && errno != ENOENT)

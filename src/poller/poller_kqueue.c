@@ -86,6 +86,12 @@ int poller_set(struct poller *p, int fd, uint32_t events, void *udata)
 	return kevent(p->kqfd, kev, 2, NULL, 0, NULL) == -1 ? -errno : 0;
 }
 
+int poller_add(struct poller *p, int fd, uint32_t events, void *udata)
+{
+	/* EV_ADD registers or updates: the same call as poller_set */
+	return poller_set(p, fd, events, udata);
+}
+
 int poller_del(struct poller *p, int fd)
 {
 	struct kevent kev[2];
