@@ -196,12 +196,13 @@ bench_intercepted()
 	fi
 }
 
-# bench_bypassed: client packets to port 80 that the router was asked to
-# forward, i.e. that went around the proxy (0 when nothing bypasses).
+# bench_bypassed: client SYNs to port 80 that the router was asked to
+# forward, i.e. connections that went around the proxy (0 when nothing
+# bypasses). Late packets of connections whose proxy is gone are strays.
 bench_bypassed()
 {
 	[ "$SUBJ" = none ] && { echo 0; return; }
-	bench_nft_packets forward 'iifname "rc"'
+	bench_nft_packets forward 'tcp flags'
 }
 
 # bench_strays: other port-80 packets the router dropped (late replies to
@@ -210,7 +211,7 @@ bench_strays()
 {
 	[ "$SUBJ" = none ] && { echo 0; return; }
 	tb_exec_r nft list chain inet remora_bench forward |
-		awk '!/iifname/ && /counter packets/ {
+		awk '!/tcp flags/ && /counter packets/ {
 			for (i = 1; i <= NF; i++) if ($i == "packets") n += $(i + 1) }
 			END { print n + 0 }'
 }
