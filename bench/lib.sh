@@ -249,9 +249,23 @@ bench_wrk()
 	c) path=/64k ;;
 	*) bench_die "bench_wrk: scenario $scen" ;;
 	esac
-	tb_exec_c taskset -c "$PIN_LOAD" wrk -t 1 -c "$CONNS" -d "${secs}s" --latency \
-		-s "$BENCH_DIR/wrk/report.lua" "${extra[@]}" "http://$BENCH_URL_HOST$path" \
-		>"$out" 2>&1 || { cat "$out" >&2; bench_die "wrk failed ($out)"; }
+	local _ rc
+	for _ in 1 2 3; do
+		rc=0
+		tb_exec_c taskset -c "$PIN_LOAD" wrk -t 1 -c "$CONNS" -d "${secs}s" --latency \
+			-s "$BENCH_DIR/wrk/report.lua" "${extra[@]}" "http://$BENCH_URL_HOST$path" \
+			>"$out" 2>&1 || rc=$?
+		[ "$rc" -eq 0 ] && return 0
+		# On a shared machine someone else's clean-up may kill every wrk
+		# by name: that run says nothing, make it again.
+		if [ "$rc" -eq 143 ] || [ "$rc" -eq 137 ] || [ "$rc" -eq 130 ]; then
+			bench_log "wrk was killed from outside (status $rc): running it again"
+			continue
+		fi
+		break
+	done
+	cat "$out" >&2
+	bench_die "wrk failed with status $rc ($out)"
 }
 
 # bench_field FILE KEY: value of KEY=VALUE on the BENCH line of a wrk report.

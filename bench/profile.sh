@@ -69,6 +69,9 @@ PIN_PROXY=0
 PIN_LOAD=$((NCPU > 1 ? 1 : 0))
 PIN_ALL=0-$((NCPU - 1))
 CLK_TCK=$(getconf CLK_TCK)
+BENCH_ROOT_PID=$$
+QUIET_PCT=${QUIET_PCT:-5}
+QUIET_MAX=${QUIET_MAX:-1800}
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 # shellcheck source=tests/netns/lib.sh
@@ -109,6 +112,7 @@ profile_one()
 {
 	local subj=$1 scen=$2 tag out t0 t1 req perf_pid sreq
 	tag=prof-$scen
+	bench_wait_quiet
 	bench_proxy_start "$subj" 1 "$tag"
 	bench_check_path
 	bench_wrk "$WARMUP" "$scen" "$TB_WORKDIR/wrk-$tag-warmup.txt"
@@ -186,6 +190,7 @@ callgrind_one()
 	esac
 	PROXY_PID=$TB_LAST_PID
 	tb_wait_listen r "$BENCH_PORT" 60 "$PROXY_PID" || bench_die "$subj under valgrind"
+	bench_wait_quiet # instruction counts do not care, but wrk's request count does
 	bench_check_path
 	bench_wrk 2 a "$TB_WORKDIR/wrk-cg-warmup.txt"
 	callgrind_control -i on "$PROXY_PID" >/dev/null
