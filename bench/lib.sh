@@ -31,7 +31,8 @@ bench_log()
 bench_testbed()
 {
 	local subj=$1 rules p
-	tb_init "rb-$subj" "$WORK/$subj"
+	# the pid keeps concurrent runs (a smoke test beside a full run) apart
+	tb_init "rb$BENCH_ROOT_PID-$subj" "$WORK/$subj"
 	tb_up
 	if [ "$subj" = none ]; then
 		rules=$BENCH_DIR/nft/route-only.nft
