@@ -115,8 +115,10 @@ fi
 REMORA_COMMIT=${REMORA_COMMIT:-$REMORA}
 [ -x "$REMORA" ] || { echo "bench: no remora binary at $REMORA" >&2; exit 1; }
 
+OWN_WORK=0
 if [ -z "$WORK" ]; then
 	WORK=$(mktemp -d /tmp/remora-bench.XXXXXX)
+	OWN_WORK=1
 fi
 mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
@@ -228,4 +230,8 @@ if [ "$OUT" != - ]; then
 	report_args+=(--doc "$OUT" --png "${OUT%.md}.png")
 fi
 python3 "$BENCH_DIR/report.py" "${report_args[@]}"
-echo "bench: results in $WORK" >&2
+if [ "$SMOKE" = 1 ] && [ "$OWN_WORK" = 1 ]; then
+	rm -rf "$WORK" # a passed smoke run leaves nothing behind (a failed one keeps it)
+else
+	echo "bench: results in $WORK" >&2
+fi
