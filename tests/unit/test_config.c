@@ -245,7 +245,7 @@ START_TEST(log_levels)
 		const char *s;
 		enum log_level l;
 	} t[] = {
-	    {"error", LOG_ERROR}, {"warn", LOG_WARN}, {"info", LOG_INFO}, {"debug", LOG_DEBUG}};
+		{"error", LOG_ERROR}, {"warn", LOG_WARN}, {"info", LOG_INFO}, {"debug", LOG_DEBUG}};
 	char text[256];
 	struct config *cfg;
 	size_t i;
@@ -764,9 +764,10 @@ START_TEST(regression_line_after_syntax_error)
 					    &cfg, err, sizeof(err)),
 			 -1);
 	/* either the first error (the syntax error, line 2) or the key on line 3 */
-	ck_assert_msg((strncmp(err, NAME ":2: ", 11) == 0 && strstr(err, "syntax") != NULL) ||
-			  (strncmp(err, NAME ":3: ", 11) == 0 && strstr(err, "workers") != NULL),
-		      "wrong line: %s", err);
+	ck_assert_msg(
+		(strncmp(err, NAME ":2: ", 11) == 0 && strstr(err, "syntax") != NULL) ||
+			(strncmp(err, NAME ":3: ", 11) == 0 && strstr(err, "workers") != NULL),
+		"wrong line: %s", err);
 }
 END_TEST
 

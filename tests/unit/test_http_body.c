@@ -111,16 +111,16 @@ static void run_case(const struct body_case *bc, size_t step)
 			break; /* the message ended inside this piece */
 	}
 	if (bc->want < 0) {
-		ck_assert_msg(k == HTTP_INVALID, "%s (step %zu): accepted %ld bytes", bc->name, step,
-			      total);
-		ck_assert_msg(b.error == bc->err, "%s (step %zu): error %s, want %s", bc->name, step,
-			      http_error_str(b.error), http_error_str(bc->err));
+		ck_assert_msg(k == HTTP_INVALID, "%s (step %zu): accepted %ld bytes", bc->name,
+			      step, total);
+		ck_assert_msg(b.error == bc->err, "%s (step %zu): error %s, want %s", bc->name,
+			      step, http_error_str(b.error), http_error_str(bc->err));
 		return;
 	}
 	ck_assert_msg(k >= 0, "%s (step %zu): refused (%s)", bc->name, step,
 		      http_error_str(b.error));
-	ck_assert_msg(total == bc->want, "%s (step %zu): %ld bytes, want %ld", bc->name, step, total,
-		      bc->want);
+	ck_assert_msg(total == bc->want, "%s (step %zu): %ld bytes, want %ld", bc->name, step,
+		      total, bc->want);
 	ck_assert_msg(b.done == bc->done, "%s (step %zu): done %d", bc->name, step, b.done);
 }
 

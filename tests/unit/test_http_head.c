@@ -571,10 +571,10 @@ START_TEST(split_invariance_random)
 			if (rc == HTTP_NEED_MORE)
 				rc = feed(&ps, in, len, &buf);
 			ck_assert_msg(
-			    same_answer(rc1, &one.m, rc, &ps.m),
-			    "iteration %d (from %s), split at %zu: %d (%s), one shot %d (%s)", iter,
-			    c->name, split, rc, http_error_str(ps.m.error), rc1,
-			    http_error_str(one.m.error));
+				same_answer(rc1, &one.m, rc, &ps.m),
+				"iteration %d (from %s), split at %zu: %d (%s), one shot %d (%s)",
+				iter, c->name, split, rc, http_error_str(ps.m.error), rc1,
+				http_error_str(one.m.error));
 		}
 	}
 }

@@ -497,7 +497,8 @@ START_TEST(data_and_fin_report_hup)
 	ck_assert_int_eq(write(srv, "bye", 3), 3);
 	ck_assert_int_eq(shutdown(srv, SHUT_WR), 0);
 	usleep(50000); /* both queued before the wait */
-	ck_assert_uint_eq(wait_one(&tag_a, 1000) & (POLLER_IN | POLLER_HUP), POLLER_IN | POLLER_HUP);
+	ck_assert_uint_eq(wait_one(&tag_a, 1000) & (POLLER_IN | POLLER_HUP),
+			  POLLER_IN | POLLER_HUP);
 	ck_assert_int_eq(read(cli, buf, sizeof(buf)), 3);
 	ck_assert_int_eq(read(cli, buf, sizeof(buf)), 0);
 	close(cli);
@@ -558,7 +559,8 @@ START_TEST(connect_refused_reports_in_out_err)
 		ck_assert_msg(errno == EINPROGRESS || errno == ECONNREFUSED, "connect: %s",
 			      strerror(errno));
 	ck_assert_int_eq(poller_set(p, fd, POLLER_IN | POLLER_OUT | POLLER_ET, &tag_a), 0);
-	ck_assert_uint_eq(wait_one(&tag_a, 1000) & ~POLLER_HUP, POLLER_IN | POLLER_OUT | POLLER_ERR);
+	ck_assert_uint_eq(wait_one(&tag_a, 1000) & ~POLLER_HUP,
+			  POLLER_IN | POLLER_OUT | POLLER_ERR);
 	len = sizeof(err);
 	ck_assert_int_eq(getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len), 0);
 	ck_assert(err == ECONNREFUSED || err == 0); /* 0 if connect() already said so */
