@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <urcu/uatomic.h>
@@ -60,6 +62,7 @@ struct conn *conn_new(int fd, const union ic_addr *peer, const struct listener_c
 		return NULL;
 	cds_wfcq_node_init(&c->qnode);
 	CDS_INIT_LIST_HEAD(&c->tlink);
+	CDS_INIT_LIST_HEAD(&c->clink);
 	c->cli.kind = c->up.kind = POLL_KIND_CONN;
 	c->cli.fd = fd;
 	c->cli.c = c;
@@ -208,6 +211,7 @@ void conn_close(struct conn *c, enum conn_close_reason reason, int err)
 	c->pipe = NULL;
 	conn_http_free(c);
 	cds_list_del_init(&c->tlink);
+	conn_uncork(c, 0); /* the fd is closed: the kernel sends what it held */
 	conn_set_state(c, CONN_ST_CLOSED);
 	w->nconns--;
 	ATOMIC_SUB(w->load, 1);
@@ -264,19 +268,49 @@ ssize_t conn_read(struct conn *c, struct conn_side *s, struct buf **bp)
 	return errno == EINTR ? -EAGAIN : -errno;
 }
 
+#ifndef MSG_MORE
+#define MSG_MORE 0 /* BSD: no such hint; every write is pushed */
+#endif
+
+void conn_uncork(struct conn *c, int push)
+{
+	int one = 1;
+
+	if (!(c->flags & CONN_F_CORKED))
+		return;
+	c->flags &= (uint8_t)~CONN_F_CORKED;
+	cds_list_del_init(&c->clink);
+	/* setting TCP_NODELAY (again) sends whatever the socket holds back */
+	if (push && c->cli.fd >= 0)
+		(void)setsockopt(c->cli.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
 ssize_t conn_write(struct conn *c, struct conn_side *s, struct buf **bp)
+{
+	return conn_write_more(c, s, bp, 0);
+}
+
+ssize_t conn_write_more(struct conn *c, struct conn_side *s, struct buf **bp, int more)
 {
 	struct buf *b = *bp;
 	ssize_t n;
 
 	if (b == NULL || b->lim == b->start)
 		return 0;
-	n = send(s->fd, b->data + b->start, b->lim - b->start, MSG_NOSIGNAL);
+	n = send(s->fd, b->data + b->start, b->lim - b->start,
+		 more ? MSG_NOSIGNAL | MSG_MORE : MSG_NOSIGNAL);
 	if (n >= 0) {
 		if (s == &c->cli) {
 			c->flags |= CONN_F_RSP_STARTED; /* no generated status after this */
 			c->bytes_out += (uint64_t)n;
 			STAT_ADD(c->w->stats.bytes_out, n);
+			if (!more) {
+				conn_uncork(c, 0); /* this send pushed the held bytes too */
+			} else if (!(c->flags & CONN_F_CORKED)) {
+				c->flags |= CONN_F_CORKED;
+				c->cork_deadline = c->w->now + CONN_CORK_MS;
+				cds_list_add_tail(&c->clink, &c->w->corked);
+			}
 		}
 		if ((uint32_t)n < b->lim - b->start)
 			s->writable = 0; /* short write: the socket buffer is full */
@@ -524,6 +558,7 @@ enum conn_next conn_linger(struct conn *c, enum conn_close_reason reason, int er
 	pipe_put(&c->w->pipes, c->pipe); /* an unfinished body is not worth flushing */
 	c->pipe = NULL;
 	conn_http_free(c);
+	conn_uncork(c, 0); /* the shutdown (or the next write) sends what is held */
 	conn_timer_arm(c, CONN_TIMER_LINGER);
 	conn_set_state(c, CONN_ST_LINGER);
 	return CONN_NEXT_AGAIN;

@@ -89,6 +89,10 @@ enum conn_timer {
 	CONN_TIMER_MAX
 };
 
+/* Longest a response's last partial segment waits in the kernel for the rest
+ * of the response (MSG_MORE) before the worker pushes it out. */
+#define CONN_CORK_MS 1
+
 /* Longest URL the access log keeps (query terms are never logged). */
 #define CONN_LOG_URL_MAX 2048
 
@@ -100,6 +104,7 @@ enum conn_timer {
 #define CONN_F_CLOSE_AFTER 0x10u /* no keep-alive after this exchange */
 #define CONN_F_UP_WR_SHUT  0x20u /* upstream write side is shut or broken */
 #define CONN_F_RESOLVED	   0x40u /* RESOLVE passed: destination, loop guard, ACL */
+#define CONN_F_CORKED	   0x80u /* response bytes sent with MSG_MORE wait in the kernel */
 
 struct conn;
 struct worker;
@@ -119,6 +124,7 @@ struct conn_side {
 struct conn {
 	struct cds_wfcq_node qnode; /* acceptor → worker hand-off */
 	struct cds_list_head tlink; /* in the worker's queue for c->timer */
+	struct cds_list_head clink; /* in the worker's corked list (CONN_F_CORKED) */
 	struct conn *next_dead;	    /* freed at the end of the event batch */
 	struct conn *next_pending;  /* ran out of budget: run again this loop */
 	struct worker *w;
@@ -131,6 +137,7 @@ struct conn {
 	struct conn_http *h;   /* HTTP state of the exchange in progress, else NULL */
 	struct rpipe *pipe;    /* response bytes in flight by splice(), else NULL */
 	uint64_t deadline;
+	uint64_t cork_deadline; /* push corked bytes out at this time */
 	uint64_t id;
 	union ic_addr peer, dst;
 	uint32_t requests;  /* request heads seen on this connection */
@@ -194,6 +201,9 @@ void conn_free(struct conn *c);
 void conn_timer_arm(struct conn *c, enum conn_timer t);
 /* Timer t expired: close, or answer 408/504 first (owning worker only). */
 void conn_timeout(struct conn *c, enum conn_timer t);
+/* Takes c off its worker's corked list; push: make the kernel send the bytes
+ * held back by MSG_MORE now (owning worker only). */
+void conn_uncork(struct conn *c, int push);
 
 const char *conn_state_name(enum conn_state st);
 const char *conn_close_token(enum conn_close_reason r);

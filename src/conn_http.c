@@ -764,6 +764,7 @@ static long splice_response(struct conn *c, enum conn_next *next)
 			if (n == -EAGAIN || (n > 0 && c->pipe->bytes > 0))
 				c->cli.writable = 0;
 			if (n > 0) {
+				conn_uncork(c, 0); /* the splice pushed held bytes out too */
 				moved += n;
 				c->bytes_out += (uint64_t)n;
 				STAT_ADD(w->stats.bytes_out, n);
@@ -828,7 +829,9 @@ static long pump_response(struct conn *c, enum conn_next *next)
 			/* no pipe could be had: go on copying */
 		}
 		if (c->cli.writable) {
-			n = conn_write(c, &c->cli, &c->u2c);
+			/* while the body goes on, let the kernel join this write's
+			 * tail with the next one (nginx sends head and body apart) */
+			n = conn_write_more(c, &c->cli, &c->u2c, h->rsp_head_done && !h->rspb.done);
 			if (n > 0) {
 				moved += n;
 				continue;

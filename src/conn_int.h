@@ -29,6 +29,12 @@ ssize_t conn_read(struct conn *c, struct conn_side *s, struct buf **bp);
  * Returns bytes written (0 if none were sendable), -EAGAIN when s is full
  * (clears s->writable), or another -errno. */
 ssize_t conn_write(struct conn *c, struct conn_side *s, struct buf **bp);
+/* conn_write to the client with MSG_MORE when more says the response goes on:
+ * the kernel holds a last partial segment back until the next write, so a
+ * head and the body behind it leave as one packet. Corked bytes are pushed
+ * after CONN_CORK_MS at the latest (worker loop), or by the next write
+ * without more, a shutdown or a close. */
+ssize_t conn_write_more(struct conn *c, struct conn_side *s, struct buf **bp, int more);
 
 /* Ends the connection gracefully: flush what is sendable to the client, shut
  * its write side, discard its input until it closes (or the linger timer),

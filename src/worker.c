@@ -34,6 +34,7 @@ int worker_init(struct worker *w, unsigned id, const struct config *cfg)
 	w->pipes.broken = !cfg->splice;
 	for (i = 0; i < CONN_TIMER_MAX; i++)
 		CDS_INIT_LIST_HEAD(&w->timers[i]);
+	CDS_INIT_LIST_HEAD(&w->corked);
 	err = poller_create(&w->poller);
 	if (err < 0)
 		cds_wfcq_destroy(&w->qhead, &w->qtail);
@@ -110,6 +111,20 @@ static void expire_timers(struct worker *w)
 	}
 }
 
+/* Pushes out what responses held back (MSG_MORE) past their deadline: the
+ * rest of the response did not come in time. */
+static void push_corked(struct worker *w)
+{
+	struct conn *c;
+
+	while (!cds_list_empty(&w->corked)) {
+		c = cds_list_first_entry(&w->corked, struct conn, clink);
+		if (c->cork_deadline > w->now)
+			break;
+		conn_uncork(c, 1);
+	}
+}
+
 /* Milliseconds until the earliest deadline (-1: none). */
 static int next_timeout(struct worker *w)
 {
@@ -125,6 +140,11 @@ static int next_timeout(struct worker *w)
 		c = cds_list_first_entry(&w->timers[t], struct conn, tlink);
 		if (c->deadline < first)
 			first = c->deadline;
+	}
+	if (!cds_list_empty(&w->corked)) {
+		c = cds_list_first_entry(&w->corked, struct conn, clink);
+		if (c->cork_deadline < first)
+			first = c->cork_deadline;
 	}
 	if (first == UINT64_MAX)
 		return dns_ms;
@@ -211,6 +231,7 @@ static void *worker_main(void *arg)
 		dns_tick(w->dns);
 		run_pending(w);
 		expire_timers(w);
+		push_corked(w);
 		if (drain_deadline == 0 && ATOMIC_GET(w->stop)) {
 			take_hand_offs(w);
 			drain_deadline = w->now + ATOMIC_GET(w->drain_ms);

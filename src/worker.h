@@ -58,7 +58,8 @@ struct worker {
 	struct alog *alog; /* shared access log (its ring w->id is ours), or NULL */
 	int draining;	   /* finishing: no keep-alive, no new requests */
 	struct cds_list_head timers[CONN_TIMER_MAX];
-	uint32_t drain_ms; /* set with the stop request */
+	struct cds_list_head corked; /* conns holding bytes back, by cork_deadline */
+	uint32_t drain_ms;	     /* set with the stop request */
 	struct conn *dead;
 	struct conn *pending;
 	uint64_t now;

@@ -6,6 +6,19 @@ REMORA=${REMORA:?REMORA must name the remora binary}
 HAMMER=${HAMMER:?HAMMER must name the hammer binary}
 RT_PID=
 
+# rt_sanitized: is $REMORA an ASan/UBSan/TSan build? (ldd's output is taken
+# whole first: "ldd | grep -q" under pipefail fails when grep exits early and
+# ldd dies of SIGPIPE)
+rt_sanitized()
+{
+	local libs
+	libs=$(ldd "$REMORA" 2>/dev/null) || true
+	case $libs in
+	*libasan.so* | *libtsan.so* | *libubsan.so*) return 0 ;;
+	esac
+	return 1
+}
+
 # rt_conf NAME: writes stdin to $TB_WORKDIR/NAME.conf and prints its path.
 rt_conf()
 {

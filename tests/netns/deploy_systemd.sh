@@ -17,7 +17,7 @@ command -v systemd-nspawn >/dev/null || { echo "SKIP: systemd-nspawn (systemd-co
 command -v systemd-sysusers >/dev/null || { echo "SKIP: systemd-sysusers not installed"; exit 77; }
 # a sanitizer build cannot run inside the unit's sandbox (LeakSanitizer needs
 # ptrace-free, unrestricted system calls): this test is for the real binary
-if ldd "$REMORA" 2>/dev/null | grep -qE 'lib(asan|tsan|ubsan)'; then
+if rt_sanitized; then
 	echo "SKIP: $REMORA is a sanitizer build"
 	exit 77
 fi
