@@ -830,8 +830,12 @@ static long pump_response(struct conn *c, enum conn_next *next)
 		}
 		if (c->cli.writable) {
 			/* while the body goes on, let the kernel join this write's
-			 * tail with the next one (nginx sends head and body apart) */
-			n = conn_write_more(c, &c->cli, &c->u2c, h->rsp_head_done && !h->rspb.done);
+			 * tail with the next one (nginx sends head and body apart);
+			 * the end of a last response waits for the FIN that LINGER's
+			 * shutdown sends right after, and leaves with it */
+			n = conn_write_more(c, &c->cli, &c->u2c,
+					    h->rsp_head_done && (!h->rspb.done ||
+								 (c->flags & CONN_F_CLOSE_AFTER)));
 			if (n > 0) {
 				moved += n;
 				continue;
@@ -883,6 +887,19 @@ static long pump_response(struct conn *c, enum conn_next *next)
 	return moved;
 }
 
+/* Both messages of the last exchange on an upstream connection are through:
+ * nothing is left to say on it, so it ends with a reset instead of the FIN
+ * exchange (as HAProxy does). That leaves no TIME_WAIT socket in the router
+ * holding the subscriber's spoofed address and port, whose next flow may
+ * need the same 4-tuple, and saves two packets per connection. */
+static void reset_upstream_on_close(struct conn *c)
+{
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+
+	if (c->up.fd >= 0)
+		(void)setsockopt(c->up.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+}
+
 /* Both messages are through: keep the client (and upstream) for the next
  * request, or close gracefully. */
 static enum conn_next end_exchange(struct conn *c)
@@ -894,8 +911,11 @@ static enum conn_next end_exchange(struct conn *c)
 	c->flags |= CONN_F_SERVED;
 	STAT_INC(c->w->stats.replies[c->status / 100 % 10]);
 	conn_log_request(c, "TCP_MISS", keep ? "keep-alive" : "done", 0);
-	if (!keep)
+	if (!keep) {
+		if (h->reqb.done && !(c->flags & CONN_F_UP_WR_SHUT))
+			reset_upstream_on_close(c);
 		return conn_linger(c, CONN_CLOSE_DONE, 0);
+	}
 	conn_http_free(c);
 	c->flags &= (uint8_t) ~(CONN_F_RSP_STARTED | CONN_F_UP_REUSED | CONN_F_CLOSE_AFTER);
 	c->status = 0;
