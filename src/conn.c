@@ -272,6 +272,22 @@ ssize_t conn_read(struct conn *c, struct conn_side *s, struct buf **bp)
 #define MSG_MORE 0 /* BSD: no such hint; every write is pushed */
 #endif
 
+void conn_cork(struct conn *c)
+{
+	if (c->flags & CONN_F_CORKED)
+		return;
+	c->flags |= CONN_F_CORKED;
+	c->cork_deadline = now_us() + CONN_CORK_MS * 1000;
+	cds_list_add_tail(&c->clink, &c->w->corked);
+}
+
+void conn_cork_expired(struct conn *c)
+{
+	conn_uncork(c, 1);
+	if (c->state == CONN_ST_EXCHANGE)
+		conn_run(c); /* bytes held in the relay buffer go out now */
+}
+
 void conn_uncork(struct conn *c, int push)
 {
 	int one = 1;
@@ -304,13 +320,10 @@ ssize_t conn_write_more(struct conn *c, struct conn_side *s, struct buf **bp, in
 			c->flags |= CONN_F_RSP_STARTED; /* no generated status after this */
 			c->bytes_out += (uint64_t)n;
 			STAT_ADD(c->w->stats.bytes_out, n);
-			if (!more) {
+			if (more)
+				conn_cork(c);
+			else
 				conn_uncork(c, 0); /* this send pushed the held bytes too */
-			} else if (!(c->flags & CONN_F_CORKED)) {
-				c->flags |= CONN_F_CORKED;
-				c->cork_deadline = c->w->now + CONN_CORK_MS;
-				cds_list_add_tail(&c->clink, &c->w->corked);
-			}
 		}
 		if ((uint32_t)n < b->lim - b->start)
 			s->writable = 0; /* short write: the socket buffer is full */

@@ -89,8 +89,9 @@ enum conn_timer {
 	CONN_TIMER_MAX
 };
 
-/* Longest a response's last partial segment waits in the kernel for the rest
- * of the response (MSG_MORE) before the worker pushes it out. */
+/* Longest a response's first bytes wait for the rest of its body (held in the
+ * relay buffer), or bytes sent with MSG_MORE wait in the kernel, before the
+ * worker sends them anyway. */
 #define CONN_CORK_MS 1
 
 /* Longest URL the access log keeps (query terms are never logged). */
@@ -137,7 +138,7 @@ struct conn {
 	struct conn_http *h;   /* HTTP state of the exchange in progress, else NULL */
 	struct rpipe *pipe;    /* response bytes in flight by splice(), else NULL */
 	uint64_t deadline;
-	uint64_t cork_deadline; /* push corked bytes out at this time */
+	uint64_t cork_deadline; /* now_us() when corked bytes must go out */
 	uint64_t id;
 	union ic_addr peer, dst;
 	uint32_t requests;  /* request heads seen on this connection */
@@ -170,6 +171,7 @@ struct conn_http {
 	char *replay;	   /* a copy of a bodiless GET/HEAD/OPTIONS sent on a reused upstream */
 	uint32_t replay_len;
 	uint8_t retried; /* the copy was resent on a fresh upstream connection */
+	uint8_t held;	 /* the response's first bytes were held back once (hold_response) */
 	char vhost[256]; /* the Host name to verify ("" = nothing to verify) */
 	/* for the access log (filled only when it is on) */
 	uint64_t start_ms;    /* first byte of the request head */
@@ -201,9 +203,14 @@ void conn_free(struct conn *c);
 void conn_timer_arm(struct conn *c, enum conn_timer t);
 /* Timer t expired: close, or answer 408/504 first (owning worker only). */
 void conn_timeout(struct conn *c, enum conn_timer t);
+/* Puts c on its worker's corked list (CONN_F_CORKED) until CONN_CORK_MS from
+ * now, unless it is there already (owning worker only). */
+void conn_cork(struct conn *c);
 /* Takes c off its worker's corked list; push: make the kernel send the bytes
  * held back by MSG_MORE now (owning worker only). */
 void conn_uncork(struct conn *c, int push);
+/* c's cork time ran out: send whatever it holds back (owning worker only). */
+void conn_cork_expired(struct conn *c);
 
 const char *conn_state_name(enum conn_state st);
 const char *conn_close_token(enum conn_close_reason r);

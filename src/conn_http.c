@@ -143,6 +143,14 @@ enum conn_next conn_reply(struct conn *c, int status, enum conn_close_reason rea
 		conn_close(c, reason, err);
 		return CONN_NEXT_CLOSED;
 	}
+	if (c->h != NULL && c->h->rsp_head_done && c->u2c != NULL && c->u2c->lim > c->u2c->start) {
+		/* the origin's head was held back (hold_response): it has answered,
+		 * so what it sent goes out as it came, then the connection ends */
+		c->flags |= CONN_F_RSP_STARTED;
+		conn_log_request(c, "TCP_MISS_ABORTED", conn_close_token(reason),
+				 c->u2c->lim - c->u2c->start);
+		return conn_linger(c, reason, err);
+	}
 	buf_put(&c->w->bufs, c->u2c);
 	c->u2c = b = buf_get(&c->w->bufs);
 	if (b == NULL) {
@@ -809,6 +817,31 @@ static long splice_response(struct conn *c, enum conn_next *next)
 	return moved;
 }
 
+/* Most responses come as a head and then a body written apart (nginx: the
+ * head, then sendfile), so they arrive as two segments a few microseconds
+ * apart. Relaying each as it comes costs two sends and two packets; instead
+ * the first bytes of a response whose body goes on wait (once per response,
+ * at most CONN_CORK_MS) for the rest to arrive, and both leave in one send.
+ * Only small amounts wait; bytes ready to be read are always read before
+ * what waits is sent. */
+#define HOLD_MAX 4096
+
+static int hold_response(struct conn *c)
+{
+	struct conn_http *h = c->h;
+
+	if (!h->rsp_head_done || h->rspb.done || c->u2c == NULL || c->up.eof ||
+	    c->u2c->lim - c->u2c->start > HOLD_MAX)
+		return 0;
+	if (c->up.readable)
+		return 1; /* more is there: read it first, send it all together */
+	if (h->held)
+		return 0;
+	h->held = 1;
+	conn_cork(c);
+	return 1;
+}
+
 /* Upstream → client. Returns bytes moved, or -1 with *next set. */
 static long pump_response(struct conn *c, enum conn_next *next)
 {
@@ -828,14 +861,13 @@ static long pump_response(struct conn *c, enum conn_next *next)
 				break;
 			/* no pipe could be had: go on copying */
 		}
-		if (c->cli.writable) {
-			/* while the body goes on, let the kernel join this write's
-			 * tail with the next one (nginx sends head and body apart);
-			 * the end of a last response waits for the FIN that LINGER's
-			 * shutdown sends right after, and leaves with it */
+		if (c->cli.writable && !hold_response(c)) {
+			/* the end of a last response waits in the kernel for the
+			 * FIN that LINGER's shutdown sends right after, and leaves
+			 * with it */
 			n = conn_write_more(c, &c->cli, &c->u2c,
-					    h->rsp_head_done && (!h->rspb.done ||
-								 (c->flags & CONN_F_CLOSE_AFTER)));
+					    h->rsp_head_done && h->rspb.done &&
+						    (c->flags & CONN_F_CLOSE_AFTER));
 			if (n > 0) {
 				moved += n;
 				continue;

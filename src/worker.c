@@ -111,24 +111,30 @@ static void expire_timers(struct worker *w)
 	}
 }
 
-/* Pushes out what responses held back (MSG_MORE) past their deadline: the
- * rest of the response did not come in time. */
+/* Sends what responses held back past their deadline: the rest of the
+ * response did not come in time. */
 static void push_corked(struct worker *w)
 {
+	uint64_t now;
 	struct conn *c;
 
+	if (cds_list_empty(&w->corked))
+		return;
+	/* the fine clock: a coarse tick could pass between a cork and the next
+	 * loop within microseconds and end the wait at once */
+	now = now_us();
 	while (!cds_list_empty(&w->corked)) {
 		c = cds_list_first_entry(&w->corked, struct conn, clink);
-		if (c->cork_deadline > w->now)
+		if (c->cork_deadline > now)
 			break;
-		conn_uncork(c, 1);
+		conn_cork_expired(c);
 	}
 }
 
 /* Milliseconds until the earliest deadline (-1: none). */
 static int next_timeout(struct worker *w)
 {
-	uint64_t first = UINT64_MAX;
+	uint64_t first = UINT64_MAX, c_ms;
 	struct conn *c;
 	int t, dns_ms = dns_timeout_ms(w->dns);
 
@@ -142,9 +148,14 @@ static int next_timeout(struct worker *w)
 			first = c->deadline;
 	}
 	if (!cds_list_empty(&w->corked)) {
+		uint64_t now = now_us();
+
 		c = cds_list_first_entry(&w->corked, struct conn, clink);
-		if (c->cork_deadline < first)
-			first = c->cork_deadline;
+		/* in coarse-clock milliseconds, rounded up */
+		c_ms = c->cork_deadline <= now ? w->now
+					       : w->now + (c->cork_deadline - now + 999) / 1000;
+		if (c_ms < first)
+			first = c_ms;
 	}
 	if (first == UINT64_MAX)
 		return dns_ms;
