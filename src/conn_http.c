@@ -919,16 +919,18 @@ static long pump_response(struct conn *c, enum conn_next *next)
 	return moved;
 }
 
-/* Both messages of the last exchange on an upstream connection are through:
- * nothing is left to say on it, so it ends with a reset instead of the FIN
- * exchange (as HAProxy does). That leaves no TIME_WAIT socket in the router
- * holding the subscriber's spoofed address and port, whose next flow may
- * need the same 4-tuple, and saves two packets per connection. */
+/* Both messages of the last exchange on an upstream connection are through
+ * and the origin has closed its side too: nothing more can come on it, so it
+ * ends with a reset instead of our FIN and the origin's last ACK (two packets
+ * fewer; the origin keeps no TIME_WAIT for the subscriber's 4-tuple, which
+ * its next flow may reuse). Before the origin's FIN is in, a reset would let
+ * that FIN arrive at a router with no socket for it — routed on towards the
+ * subscriber — so then the close stays orderly. */
 static void reset_upstream_on_close(struct conn *c)
 {
 	struct linger lg = {.l_onoff = 1, .l_linger = 0};
 
-	if (c->up.fd >= 0)
+	if (c->up.fd >= 0 && (c->up.eof || c->up.hup))
 		(void)setsockopt(c->up.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 }
 
