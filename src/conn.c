@@ -155,6 +155,54 @@ void conn_close_upstream(struct conn *c)
 	c->flags &= (uint8_t)~CONN_F_UP_WR_SHUT;
 }
 
+/* Both messages of the last exchange on an upstream connection are through
+ * and the origin has closed its side too: nothing more can come on it, so it
+ * ends with a reset instead of our FIN and the origin's last ACK (two packets
+ * fewer; the origin keeps no TIME_WAIT for the subscriber's 4-tuple, which
+ * its next flow may reuse). Resetting before the origin's FIN is in would let
+ * that FIN reach a router with no socket for it — routed on towards the
+ * subscriber — so until then the socket stays open (LINGER reads it). */
+static void reset_upstream(struct conn *c)
+{
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+
+	(void)setsockopt(c->up.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	conn_close_upstream(c);
+}
+
+void conn_finish_upstream(struct conn *c)
+{
+	if (c->up.fd < 0)
+		return;
+	if (c->up.eof || c->up.hup)
+		reset_upstream(c);
+	else
+		c->up_wait_fin = 1;
+}
+
+/* LINGER with a finished upstream still open: wait for the origin's FIN. */
+static void linger_upstream(struct conn *c)
+{
+	char sink[64];
+	ssize_t n;
+
+	while (c->up.readable || c->up.hup) {
+		n = recv(c->up.fd, sink, sizeof(sink), 0);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			c->up.readable = 0;
+			return;
+		}
+		if (n > 0)
+			conn_close_upstream(c); /* bytes after a complete response: the
+						 * close resets (unread data) */
+		else
+			reset_upstream(c); /* the FIN (or an error): nothing more comes */
+		return;
+	}
+}
+
 void conn_http_free(struct conn *c)
 {
 	if (c->h != NULL && c->h->verify == 1)
@@ -564,7 +612,8 @@ enum conn_next conn_linger(struct conn *c, enum conn_close_reason reason, int er
 	c->reason = (uint8_t)reason;
 	c->err = err;
 	c->close_state = c->state;
-	conn_close_upstream(c);
+	if (!c->up_wait_fin)
+		conn_close_upstream(c);
 	buf_put(&c->w->bufs, c->c2u);
 	buf_put(&c->w->bufs, c->pre);
 	c->c2u = c->pre = NULL;
@@ -581,6 +630,8 @@ static enum conn_next conn_st_linger(struct conn *c)
 {
 	ssize_t n;
 
+	if (c->up.fd >= 0)
+		linger_upstream(c);
 	while (c->u2c != NULL && c->cli.writable) {
 		n = conn_write(c, &c->cli, &c->u2c);
 		if (n == -EAGAIN || (n == 0 && c->u2c != NULL))

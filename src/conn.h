@@ -151,6 +151,7 @@ struct conn {
 	uint8_t pending;
 	uint8_t flags;
 	uint8_t close_state; /* state in which the close was decided (for the log) */
+	uint8_t up_wait_fin; /* LINGER keeps the finished upstream until the origin's FIN */
 	int err;	     /* errno detail of the close: > 0 errno, < 0 -enum http_error */
 };
 

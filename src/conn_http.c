@@ -919,21 +919,6 @@ static long pump_response(struct conn *c, enum conn_next *next)
 	return moved;
 }
 
-/* Both messages of the last exchange on an upstream connection are through
- * and the origin has closed its side too: nothing more can come on it, so it
- * ends with a reset instead of our FIN and the origin's last ACK (two packets
- * fewer; the origin keeps no TIME_WAIT for the subscriber's 4-tuple, which
- * its next flow may reuse). Before the origin's FIN is in, a reset would let
- * that FIN arrive at a router with no socket for it — routed on towards the
- * subscriber — so then the close stays orderly. */
-static void reset_upstream_on_close(struct conn *c)
-{
-	struct linger lg = {.l_onoff = 1, .l_linger = 0};
-
-	if (c->up.fd >= 0 && (c->up.eof || c->up.hup))
-		(void)setsockopt(c->up.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-}
-
 /* Both messages are through: keep the client (and upstream) for the next
  * request, or close gracefully. */
 static enum conn_next end_exchange(struct conn *c)
@@ -947,7 +932,7 @@ static enum conn_next end_exchange(struct conn *c)
 	conn_log_request(c, "TCP_MISS", keep ? "keep-alive" : "done", 0);
 	if (!keep) {
 		if (h->reqb.done && !(c->flags & CONN_F_UP_WR_SHUT))
-			reset_upstream_on_close(c);
+			conn_finish_upstream(c);
 		return conn_linger(c, CONN_CLOSE_DONE, 0);
 	}
 	conn_http_free(c);

@@ -46,6 +46,10 @@ enum conn_next conn_linger(struct conn *c, enum conn_close_reason reason, int er
 enum conn_next conn_reply(struct conn *c, int status, enum conn_close_reason reason, int err);
 /* Closes the upstream leg only (the client leg stays). */
 void conn_close_upstream(struct conn *c);
+/* Ends a finished upstream connection: a reset once the origin's FIN is in
+ * (nothing more can come), else kept open through LINGER until that FIN
+ * (conn_linger closes it in order if it never comes). */
+void conn_finish_upstream(struct conn *c);
 /* A new per-exchange state for c, or NULL (out of memory). */
 struct conn_http *conn_http_new(struct conn *c);
 /* Writes the access-log line of the exchange in c->h (once; no-op when the
