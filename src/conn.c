@@ -195,8 +195,8 @@ static void linger_upstream(struct conn *c)
 			return;
 		}
 		if (n > 0)
-			conn_close_upstream(c); /* bytes after a complete response: the
-						 * close resets (unread data) */
+			conn_close_upstream(c); /* bytes after a complete response:
+						 * not worth waiting for the FIN */
 		else
 			reset_upstream(c); /* the FIN (or an error): nothing more comes */
 		return;

@@ -831,8 +831,8 @@ static int hold_response(struct conn *c)
 	struct conn_http *h = c->h;
 
 	if (!h->rsp_head_done || h->rspb.done || c->u2c == NULL || c->up.eof ||
-	    c->u2c->lim - c->u2c->start > HOLD_MAX)
-		return 0;
+	    c->u2c->lim - c->u2c->start > HOLD_MAX || buf_room(c->u2c) == 0)
+		return 0; /* (a full buffer must be sent before more can be read) */
 	if (c->up.readable)
 		return 1; /* more is there: read it first, send it all together */
 	if (h->held)

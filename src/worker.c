@@ -134,9 +134,9 @@ static void push_corked(struct worker *w)
 /* Milliseconds until the earliest deadline (-1: none). */
 static int next_timeout(struct worker *w)
 {
-	uint64_t first = UINT64_MAX, c_ms;
+	uint64_t first = UINT64_MAX;
 	struct conn *c;
-	int t, dns_ms = dns_timeout_ms(w->dns);
+	int t, cork_ms = -1, dns_ms = dns_timeout_ms(w->dns);
 
 	if (w->pending != NULL)
 		return 0;
@@ -150,18 +150,20 @@ static int next_timeout(struct worker *w)
 	if (!cds_list_empty(&w->corked)) {
 		uint64_t now = now_us();
 
+		/* on the fine clock: whole milliseconds, rounded up */
 		c = cds_list_first_entry(&w->corked, struct conn, clink);
-		/* in coarse-clock milliseconds, rounded up */
-		c_ms = c->cork_deadline <= now ? w->now
-					       : w->now + (c->cork_deadline - now + 999) / 1000;
-		if (c_ms < first)
-			first = c_ms;
+		cork_ms =
+			c->cork_deadline <= now ? 0 : (int)((c->cork_deadline - now + 999) / 1000);
 	}
-	if (first == UINT64_MAX)
-		return dns_ms;
-	/* +1: the coarse clock must have passed the deadline when we wake */
-	t = first <= w->now ? 0 : (int)(first - w->now + 1);
-	return dns_ms >= 0 && dns_ms < t ? dns_ms : t;
+	if (first == UINT64_MAX) {
+		t = -1;
+	} else {
+		/* +1: the coarse clock must have passed the deadline when we wake */
+		t = first <= w->now ? 0 : (int)(first - w->now + 1);
+	}
+	if (cork_ms >= 0 && (t < 0 || cork_ms < t))
+		t = cork_ms;
+	return dns_ms >= 0 && (t < 0 || dns_ms < t) ? dns_ms : t;
 }
 
 static void run_pending(struct worker *w)

@@ -5,6 +5,9 @@
 # of the idle upstream is survived; 10 pipelined requests in one write and a
 # pipeline of every framing (CL, chunked, HEAD, 304, 103, trailers) are
 # answered in order; HEAD and 304 with Content-Length leave the framing intact.
+# Then with the smallest relay buffers (buffer_size = 1k and 4k, splice off), a
+# response whose first read fills the buffer must flow (a held head must never
+# wait on a full buffer).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/common.sh"
@@ -46,4 +49,30 @@ if grep -E 'conn [0-9]+\.[0-9]+ .*closed' "$TB_WORKDIR/remora.log"; then
 	ht_fail "a connection was closed with a logged (non-debug) reason"
 fi
 rt_stop
+
+for bs in 1k 4k; do
+	conf=$(rt_conf "hka-$bs" <<CONF
+[global]
+workers = 1
+buffer_size = $bs
+splice = off
+[http]
+max_head = $bs
+max_request_line = 512
+[listener h]
+listen = 0.0.0.0:3129
+mode = tproxy
+spoof = client-ip
+CONF
+)
+	rt_start "$conf" 3129
+	rt_hammer -t 198.18.2.2:80 -p /64k -n 200 -c 10 -k 20 -e bbbbbbbb -T 30 -R 5 ||
+		tb_die "buffer_size = $bs: 64 KiB responses did not flow"
+	rt_hammer -t 198.18.2.2:80 -p /1k -n 200 -c 10 -k 20 -e aaaaaaaa -T 30 -R 5 ||
+		tb_die "buffer_size = $bs: 1 KiB responses did not flow"
+	rt_hammer -t 198.18.2.2:80 -p /chunked -n 100 -c 10 -k 10 -e chunked -T 30 -R 5 ||
+		tb_die "buffer_size = $bs: chunked responses did not flow"
+	echo "ok: buffer_size = $bs: 64 KiB, 1 KiB and chunked responses flow"
+	rt_stop
+done
 ht_finish
