@@ -130,23 +130,34 @@ def build(rows, tck, ncpu):
     return load, idle
 
 
+def load_cells(load):
+    """(scenario, subject key, cell, is a proxy) in table order, measured cells only."""
+    for sc in "abc":
+        for key in ORDER:
+            c = load.get((key[0], key[1], sc))
+            if c is not None:
+                yield sc, key, c, key[0] != "none"
+
+
+def idle_cells(idle):
+    """(subject key, cell) in table order, measured cells only."""
+    for key in ORDER:
+        if key in idle:
+            yield key, idle[key]
+
+
 def table_md(load, idle):
     out = []
     out.append("| scenario | subject | requests/s | p50 ms | p99 ms | socket errors | "
                "non-2xx | proxy CPU µs/req (user+sys) | machine CPU µs/req | "
                "CPU 0 / CPU 1 busy % | proxy peak RSS MiB |")
     out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for sc in "abc":
-        for key in ORDER:
-            c = load.get((key[0], key[1], sc))
-            if c is None:
-                continue
-            proxy = key[0] != "none"
-            cpu = (f"{c.cpu:.1f} ({c.cpu_user:.1f}+{c.cpu_sys:.1f})" if proxy else "–")
-            out.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
-                SCEN_LABEL[sc], SUBJECT_LABEL[key], fmt(c.rps), ms(c.p50), ms(c.p99),
-                c.errors, c.non2xx, cpu, fmt(c.machine, 1), c.cpus or "–",
-                fmt(c.hwm / 1024, 1) if proxy else "–"))
+    for sc, key, c, proxy in load_cells(load):
+        cpu = (f"{c.cpu:.1f} ({c.cpu_user:.1f}+{c.cpu_sys:.1f})" if proxy else "–")
+        out.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
+            SCEN_LABEL[sc], SUBJECT_LABEL[key], fmt(c.rps), ms(c.p50), ms(c.p99),
+            c.errors, c.non2xx, cpu, fmt(c.machine, 1), c.cpus or "–",
+            fmt(c.hwm / 1024, 1) if proxy else "–"))
     if idle:
         n = next(iter(idle.values())).idle_n
         out.append("")
@@ -156,10 +167,7 @@ def table_md(load, idle):
         out.append("| subject | VmRSS before MiB | VmRSS with the idle conns MiB | "
                    "RSS per idle connection | client legs open | upstream legs open |")
         out.append("|---|---:|---:|---:|---:|---:|")
-        for key in ORDER:
-            c = idle.get(key)
-            if c is None:
-                continue
+        for key, c in idle_cells(idle):
             out.append("| {} | {} | {} | {} B | {} | {} |".format(
                 SUBJECT_LABEL[key], fmt(c.rss0 / 1024, 1), fmt(c.rss1 / 1024, 1),
                 fmt(c.per_conn), fmt(c.cli), fmt(c.up)))
@@ -174,23 +182,15 @@ def table_text(load, idle):
                  .format(*hdr))
     lines.append("{:<4} {:<24} {:>9} {:>7} {:>7} {:>7} {:>6} {:>9} {:>11} {:>8} {:>8}"
                  .format("", "", "", "", "", "", "", "us/req", "us/req", "us/req", "MiB"))
-    for sc in "abc":
-        for key in ORDER:
-            c = load.get((key[0], key[1], sc))
-            if c is None:
-                continue
-            proxy = key[0] != "none"
-            lines.append("{:<4} {:<24} {:>9} {:>7} {:>7} {:>7} {:>6} {:>9} {:>11} {:>8} {:>8}"
-                         .format(sc, SUBJECT_LABEL[key], fmt(c.rps), ms(c.p50), ms(c.p99),
-                                 c.errors, c.non2xx,
-                                 fmt(c.cpu, 1) if proxy else "-",
-                                 f"{c.cpu_user:.1f}+{c.cpu_sys:.1f}" if proxy else "-",
-                                 fmt(c.machine, 1),
-                                 fmt(c.hwm / 1024, 1) if proxy else "-"))
-    for key in ORDER:
-        c = idle.get(key)
-        if c is None:
-            continue
+    for sc, key, c, proxy in load_cells(load):
+        lines.append("{:<4} {:<24} {:>9} {:>7} {:>7} {:>7} {:>6} {:>9} {:>11} {:>8} {:>8}"
+                     .format(sc, SUBJECT_LABEL[key], fmt(c.rps), ms(c.p50), ms(c.p99),
+                             c.errors, c.non2xx,
+                             fmt(c.cpu, 1) if proxy else "-",
+                             f"{c.cpu_user:.1f}+{c.cpu_sys:.1f}" if proxy else "-",
+                             fmt(c.machine, 1),
+                             fmt(c.hwm / 1024, 1) if proxy else "-"))
+    for key, c in idle_cells(idle):
         lines.append("d    {:<24} {:,} idle conns: VmRSS {:.1f} -> {:.1f} MiB = {:.0f} B/conn "
                      "(legs: {:.0f} client, {:.0f} upstream)".format(
                          SUBJECT_LABEL[key], c.idle_n, c.rss0 / 1024, c.rss1 / 1024,

@@ -33,15 +33,6 @@ static void print_version(void)
 
 int server_count_fds(void);
 
-/* CLOCK_MONOTONIC in microseconds, as systemd wants it with RELOADING=1. */
-static unsigned long long monotonic_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (unsigned long long)ts.tv_sec * 1000000ull + (unsigned long long)ts.tv_nsec / 1000;
-}
-
 /* Waits for one of sigs; with a timeout (usec > 0) returns 0 when it passed
  * with no signal. Returns 1 with *sig set otherwise. */
 static int wait_signal(const sigset_t *sigs, uint64_t usec, int *sig)
@@ -95,7 +86,9 @@ static int run(const char *path, struct config *cfg, int fds_at_start)
 			break;
 		if (sig == SIGHUP) {
 			log_info("SIGHUP: reloading %s", path);
-			sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", monotonic_usec());
+			/* CLOCK_MONOTONIC in microseconds, as systemd wants it */
+			sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+				   (unsigned long long)now_us());
 			(void)server_reload(&srv);
 			sd_notify(0, "READY=1");
 		} else if (sig == SIGUSR1) {

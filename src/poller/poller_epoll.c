@@ -54,9 +54,23 @@ void poller_destroy(struct poller *p)
 	free(p);
 }
 
+/* The epoll event mask for POLLER_* interest bits. */
+static uint32_t epoll_events(uint32_t events)
+{
+	uint32_t e = 0;
+
+	if (events & POLLER_IN)
+		e |= EPOLLIN | EPOLLRDHUP;
+	if (events & POLLER_OUT)
+		e |= EPOLLOUT;
+	if (events & POLLER_ET)
+		e |= EPOLLET;
+	return e;
+}
+
 int poller_set(struct poller *p, int fd, uint32_t events, void *udata)
 {
-	struct epoll_event ev = {.data.ptr = udata};
+	struct epoll_event ev = {.events = epoll_events(events), .data.ptr = udata};
 
 	if ((events & (POLLER_IN | POLLER_OUT)) == 0) {
 		/* epoll always reports errors and hang-ups: to be silent, leave */
@@ -64,12 +78,6 @@ int poller_set(struct poller *p, int fd, uint32_t events, void *udata)
 			return -errno;
 		return 0;
 	}
-	if (events & POLLER_IN)
-		ev.events |= EPOLLIN | EPOLLRDHUP;
-	if (events & POLLER_OUT)
-		ev.events |= EPOLLOUT;
-	if (events & POLLER_ET)
-		ev.events |= EPOLLET;
 	if (epoll_ctl(p->epfd, EPOLL_CTL_MOD, fd, &ev) == -1) {
 		if (errno != ENOENT || epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
 			return -errno;
@@ -79,14 +87,8 @@ int poller_set(struct poller *p, int fd, uint32_t events, void *udata)
 
 int poller_add(struct poller *p, int fd, uint32_t events, void *udata)
 {
-	struct epoll_event ev = {.data.ptr = udata};
+	struct epoll_event ev = {.events = epoll_events(events), .data.ptr = udata};
 
-	if (events & POLLER_IN)
-		ev.events |= EPOLLIN | EPOLLRDHUP;
-	if (events & POLLER_OUT)
-		ev.events |= EPOLLOUT;
-	if (events & POLLER_ET)
-		ev.events |= EPOLLET;
 	return epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev) == -1 ? -errno : 0;
 }
 
