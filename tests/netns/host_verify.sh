@@ -47,8 +47,8 @@ rt_hammer -t 198.18.2.2:80 -H good.test -n 20 -c 2 -E addr
 q2=$(grep -c 'query\[A\] good.test' "$TB_WORKDIR/dnsmasq.log" || true)
 rt_assert_eq "answers cached (queries for good.test)" "$q2" "$q1"
 m=$(tb_exec_r curl -s http://127.0.0.1:9180/metrics)
-echo "$m" | grep -q '^remora_host_verify_total{result="mismatch"} 2$' || tb_die "mismatch count: $(echo "$m" | grep host_verify)"
-echo "$m" | grep -q '^remora_host_verify_total{result="failed"} 1$' || tb_die "failed count"
+grep -q '^remora_host_verify_total{result="mismatch"} 2$' <<<"$m" || tb_die "mismatch count: $(echo "$m" | grep host_verify)"
+grep -q '^remora_host_verify_total{result="failed"} 1$' <<<"$m" || tb_die "failed count: $(grep host_verify <<<"$m")"
 # log mode: forwarded, logged
 sed -i 's/host_verify = strict/host_verify = log/' "$conf"
 kill -HUP "$RT_PID"

@@ -80,5 +80,5 @@ assert b.startswith(b"HTTP/1.1 502"), b  # a POST is not resent
 print("ok: GET resent after the keep-alive race, POST answered 502")
 PY
 m=$(tb_exec_r curl -s http://127.0.0.1:9180/metrics)
-echo "$m" | grep -q '^remora_upstream_retries_total 2$' || tb_die "retries: $(echo "$m" | grep retries)"
+grep -q '^remora_upstream_retries_total 2$' <<<"$m" || tb_die "retries: $(echo "$m" | grep retries)"
 rt_stop
