@@ -76,16 +76,19 @@ tb_die()
 }
 
 # tb_init PREFIX [WORKDIR]
-# Records the namespace names ${PREFIX}-c/-r/-o and the work directory
+# Records the namespace names ${PREFIX}-${PID}-c/-r/-o (the shell's pid makes
+# them unique per run, so the same test run twice at once cannot collide) and
+# the work directory
 # (created if missing; a mktemp directory when omitted, removed on a clean exit)
 # and installs tb_cleanup as the EXIT trap (plus INT/TERM, which exit).
 # A test that needs its own cleanup should call tb_cleanup from it.
 tb_init()
 {
 	TB_PREFIX=${1:?tb_init PREFIX [WORKDIR]}
-	if [ ${#TB_PREFIX} -gt 20 ]; then
+	if [ ${#TB_PREFIX} -gt 12 ]; then
 		tb_die "prefix '$TB_PREFIX' too long"
 	fi
+	TB_PREFIX="$TB_PREFIX-$$"
 	TB_C="${TB_PREFIX}-c"
 	TB_R="${TB_PREFIX}-r"
 	TB_O="${TB_PREFIX}-o"
