@@ -188,4 +188,31 @@ void http_body_advance(struct http_body *b, uint64_t n);
 /* True if a connection ending now leaves the message complete. */
 int http_body_eof(struct http_body *b);
 
+/*
+ * First-bytes classifier: does a client's byte stream start like an HTTP/1
+ * request line, a TLS record, or something else? Incremental and bounded
+ * (state is a few bytes, input is never stored): feed each new run of bytes;
+ * once the verdict is not HTTP_FIRST_MORE it never changes.
+ *   HTTP:  optional CR/LF noise, then a token (the method) and SP or HTAB —
+ *          whatever follows, the HTTP parser decides (parsed, or refused);
+ *   TLS:   0x16 0x03 (a handshake record);
+ *   OTHER: anything else, including the HTTP/2 connection preface;
+ *   MORE:  nothing yet, or still a possible request-line prefix.
+ */
+enum http_first { HTTP_FIRST_MORE, HTTP_FIRST_HTTP, HTTP_FIRST_TLS, HTTP_FIRST_OTHER };
+
+struct http_sniff {
+	uint8_t phase;	 /* private */
+	uint8_t verdict; /* enum http_first */
+	uint8_t h2;	 /* private: may still be the HTTP/2 preface */
+	uint8_t pad;
+	uint16_t n; /* private: bytes of the token (or preface) seen */
+};
+
+void http_sniff_init(struct http_sniff *s);
+/* Feeds the next len bytes of the stream; returns the verdict so far. */
+enum http_first http_sniff_feed(struct http_sniff *s, const char *p, size_t len);
+/* "undecided", "http", "tls", "other". */
+const char *http_first_name(enum http_first v);
+
 #endif

@@ -16,11 +16,13 @@ flags=(-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
 # the config target needs the generated build header and libinih
 build_h=$(mktemp -d)
 printf '#define HAVE_IPV6_TRANSPARENT 1\n#define HAVE_JEMALLOC 0\n' >"$build_h/remora-config.h"
-for t in request response config; do
+for t in request response config sniff; do
 	bin="$out/fuzz_$t"
 	case $t in
 	config) srcs=("$src/src/config.c" "$src/src/intercept/addr.c" "$src/src/log.c" -linih)
 		dict="$src/tests/fuzz/config.dict" ;;
+	sniff) srcs=("$src/src/http/sniff.c" "$src/src/http/parse.c")
+		dict="$src/tests/fuzz/http.dict" ;;
 	*) srcs=("$src/src/http/parse.c" "$src/src/http/body.c")
 		dict="$src/tests/fuzz/http.dict" ;;
 	esac
