@@ -143,6 +143,11 @@ static void metrics_traffic(const struct admin *ad, struct out *o)
 	    (unsigned long long)SUM(tunnels_non_http));
 	out(o, "remora_tunnels_total{kind=\"upgrade\"} %llu\n",
 	    (unsigned long long)SUM(tunnels_upgrade));
+	out(o, "remora_tunnels_total{kind=\"tls\"} %llu\n", (unsigned long long)SUM(tunnels_tls));
+	out(o, "remora_tunnels_total{kind=\"server_first\"} %llu\n",
+	    (unsigned long long)SUM(tunnels_server_first));
+	out(o, "remora_tunnels_total{kind=\"connect\"} %llu\n",
+	    (unsigned long long)SUM(tunnels_connect));
 }
 
 static void metrics_upstream(const struct admin *ad, struct out *o)

@@ -48,7 +48,7 @@ void buf_put(struct buf_pool *bp, struct buf *b)
 	if (b == NULL)
 		return;
 	bp->in_use--;
-	if (bp->n_free >= bp->max_free) {
+	if (bp->n_free >= bp->max_free || b->cap != bp->size) {
 		free(b);
 		return;
 	}
@@ -65,4 +65,25 @@ void buf_compact(struct buf *b)
 	b->lim -= b->start;
 	b->end -= b->start;
 	b->start = 0;
+}
+
+int buf_grow(struct buf_pool *bp, struct buf **bufp, uint32_t cap)
+{
+	struct buf *old = *bufp, *b;
+
+	if (old->cap >= cap)
+		return 0;
+	b = malloc(sizeof(*b) + cap);
+	if (b == NULL)
+		return -1;
+	b->cap = cap;
+	b->next = NULL;
+	b->start = 0;
+	b->lim = old->lim - old->start;
+	b->end = old->end - old->start;
+	memcpy(b->data, old->data + old->start, b->end);
+	bp->in_use++;
+	buf_put(bp, old);
+	*bufp = b;
+	return 0;
 }

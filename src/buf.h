@@ -46,6 +46,11 @@ static inline uint32_t buf_room(const struct buf *b)
 	return b->cap - b->end;
 }
 
+/* Replaces *bufp by a buffer of capacity cap (> the pool's size: a long
+ * message head) holding the same unsent bytes; buf_put frees it instead of
+ * pooling it. 0, or -1 when memory is exhausted (*bufp unchanged). */
+int buf_grow(struct buf_pool *bp, struct buf **bufp, uint32_t cap);
+
 /* Moves the unsent bytes to the front to make room at the end. */
 void buf_compact(struct buf *b);
 

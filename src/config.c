@@ -32,6 +32,8 @@ struct parse_ctx {
 	int single_line[6]; /* line of [global], [timeouts], [http], [admin], [acl], [limits] */
 };
 
+/* A bit need only be unique within its section (the mask is reset per
+ * section): later keys reuse the bits of keys that live in other sections. */
 enum key_bit {
 	K_WORKERS = 1u << 0,
 	K_BALANCE = 1u << 1,
@@ -64,6 +66,14 @@ enum key_bit {
 	K_MAX_CONN_CLIENT = 1u << 28,
 	K_HOST_VERIFY = 1u << 29,
 	K_DNS_SERVERS = 1u << 30,
+	/* [timeouts] */
+	K_FIRST_BYTES = K_WORKERS,
+	K_TUNNEL = K_BALANCE,
+	/* [http] */
+	K_ABSOLUTE_FORM = K_MODE,
+	K_CONNECT_METHOD = K_SPOOF,
+	K_UPSTREAM_ERRORS = K_BACKLOG,
+	K_MAX_RSP_HEAD = K_LOG_LEVEL,
 };
 
 int config_parse_duration(const char *s, uint32_t *ms)
@@ -268,6 +278,8 @@ static int timeouts_key(struct parse_ctx *x, const char *name, const char *value
 		{"connect", K_CONNECT, offsetof(struct config, connect_timeout_ms)},
 		{"idle", K_IDLE, offsetof(struct config, idle_timeout_ms)},
 		{"response", K_RESPONSE, offsetof(struct config, response_timeout_ms)},
+		{"first_bytes", K_FIRST_BYTES, offsetof(struct config, first_bytes_timeout_ms)},
+		{"tunnel", K_TUNNEL, offsetof(struct config, tunnel_timeout_ms)},
 	};
 	size_t i;
 
@@ -331,6 +343,19 @@ static int http_key(struct parse_ctx *x, const char *name, const char *value)
 		return size_key(x, name, value, K_MAX_LINE, 256, 1 << 20, &cfg->max_request_line);
 	} else if (strcmp(name, "max_head") == 0) {
 		return size_key(x, name, value, K_MAX_HEAD, 1024, 1 << 20, &cfg->max_head);
+	} else if (strcmp(name, "max_response_head") == 0) {
+		return size_key(x, name, value, K_MAX_RSP_HEAD, 1024, 1 << 20,
+				&cfg->max_response_head);
+	} else if (strcmp(name, "absolute_form") == 0) {
+		KEYWORD_KEY(x, K_ABSOLUTE_FORM, name, value, &cfg->absolute_form_rewrite,
+			    "pass | rewrite", "pass", "rewrite");
+	} else if (strcmp(name, "connect") == 0) {
+		KEYWORD_KEY(x, K_CONNECT_METHOD, name, value, &cfg->connect_reject,
+			    "forward | reject", "forward", "reject");
+	} else if (strcmp(name, "upstream_errors") == 0) {
+		/* in enum upstream_errors order */
+		KEYWORD_KEY(x, K_UPSTREAM_ERRORS, name, value, (int *)&cfg->upstream_errors,
+			    "reset | status", "reset", "status");
 	} else if (strcmp(name, "max_fields") == 0) {
 		return size_key(x, name, value, K_MAX_FIELDS, 1, 10000, &cfg->max_fields);
 	} else if (strcmp(name, "host_verify") == 0) {
@@ -625,13 +650,16 @@ static void set_defaults(struct config *cfg)
 	cfg->client_header_timeout_ms = 10 * 1000;
 	cfg->connect_timeout_ms = 5 * 1000;
 	cfg->idle_timeout_ms = 60 * 1000;
-	cfg->response_timeout_ms = 60 * 1000;
+	cfg->response_timeout_ms = 15 * 60 * 1000; /* as Squid's read_timeout */
+	cfg->first_bytes_timeout_ms = 300;
+	cfg->tunnel_timeout_ms = 3600 * 1000;
 	cfg->non_http = NON_HTTP_TUNNEL;
 	cfg->via = 0;
 	if (gethostname(cfg->via_name, sizeof(cfg->via_name) - 1) != 0 || cfg->via_name[0] == '\0')
 		snprintf(cfg->via_name, sizeof(cfg->via_name), "remora");
 	cfg->max_request_line = 8 * 1024;
-	cfg->max_head = 16 * 1024;
+	cfg->max_head = 64 * 1024; /* as Squid's request_header_max_size */
+	cfg->max_response_head = 64 * 1024;
 	cfg->max_fields = 100;
 	cfg->http_lenient = 0;
 }
@@ -682,11 +710,6 @@ static int validate(struct parse_ctx *x)
 				return fail(x, cfg->listeners[i].line,
 					    "[listener %s] listen: same address as [listener %s]",
 					    cfg->listeners[i].name, cfg->listeners[j].name);
-	if (cfg->max_head > cfg->buffer_size)
-		return fail(x, key_line(x->text, x->single_line[2], "max_head"),
-			    "[http] max_head: %u is larger than [global] buffer_size (%u): a "
-			    "head must fit in one buffer",
-			    cfg->max_head, cfg->buffer_size);
 	if (cfg->max_request_line > cfg->max_head)
 		return fail(x, key_line(x->text, x->single_line[2], "max_request_line"),
 			    "[http] max_request_line: %u is larger than max_head (%u)",
@@ -814,8 +837,8 @@ static void derive(struct config *cfg)
 	};
 	/* responses: the origin is trusted with larger heads, not with framing */
 	cfg->rsp_limits = (struct http_limits){
-		.max_line = cfg->buffer_size,
-		.max_head = cfg->buffer_size,
+		.max_line = cfg->max_response_head,
+		.max_head = cfg->max_response_head,
 		.max_fields = 1000,
 		.lenient = cfg->http_lenient,
 	};
@@ -824,5 +847,7 @@ static void derive(struct config *cfg)
 	cfg->timeout_ms[CONN_TIMER_RESPONSE] = cfg->response_timeout_ms;
 	cfg->timeout_ms[CONN_TIMER_IDLE] = cfg->idle_timeout_ms;
 	cfg->timeout_ms[CONN_TIMER_LINGER] = CONFIG_LINGER_MS;
+	cfg->timeout_ms[CONN_TIMER_FIRST] = cfg->first_bytes_timeout_ms;
+	cfg->timeout_ms[CONN_TIMER_TUNNEL] = cfg->tunnel_timeout_ms;
 	cfg->refs = 1;
 }

@@ -24,6 +24,8 @@
 enum balance { BALANCE_P2C, BALANCE_ROUND_ROBIN };
 enum non_http { NON_HTTP_TUNNEL, NON_HTTP_REJECT };
 enum host_verify { HOST_VERIFY_OFF, HOST_VERIFY_LOG, HOST_VERIFY_STRICT };
+/* [http] upstream_errors: what a client sees when the origin cannot be reached */
+enum upstream_errors { UPSTREAM_ERRORS_RESET, UPSTREAM_ERRORS_STATUS };
 
 struct listener_conf {
 	char name[CONFIG_NAME_MAX];
@@ -48,13 +50,19 @@ struct config {
 	uint32_t connect_timeout_ms;
 	uint32_t idle_timeout_ms;
 	uint32_t response_timeout_ms;
+	uint32_t first_bytes_timeout_ms; /* silence before a new client becomes a tunnel */
+	uint32_t tunnel_timeout_ms;	 /* idle byte tunnels and upgraded connections */
 	/* [http] */
 	enum non_http non_http;
 	int via;			/* add a Via field and refuse our own */
 	char via_name[CONFIG_NAME_MAX]; /* received-by pseudonym (default: hostname) */
 	uint32_t max_request_line;
 	uint32_t max_head;
+	uint32_t max_response_head;
 	uint32_t max_fields;
+	int absolute_form_rewrite; /* absolute_form = rewrite (else pass, as sent) */
+	int connect_reject;	   /* connect = reject (else forward to the original destination) */
+	enum upstream_errors upstream_errors;
 	uint32_t http_lenient;	      /* HTTP_LENIENT_* */
 	enum host_verify host_verify; /* resolve Host, compare with the destination */
 	char dns_servers[256];	      /* "ip[:port],..." or "" = resolv.conf */

@@ -72,7 +72,8 @@ struct conn *conn_new(int fd, const union ic_addr *peer, const struct listener_c
 	ic_addr_unmap(&c->peer);
 	c->lc = lc;
 	c->cfg = config_get(cfg);
-	c->state = CONN_ST_REQ_HEAD;
+	c->state = CONN_ST_FIRST_BYTES;
+	http_sniff_init(&c->sniff);
 	return c;
 }
 
@@ -110,9 +111,9 @@ void conn_start(struct worker *w, struct conn *c)
 	c->w = w;
 	c->id = ++w->next_id;
 	c->start_ms = w->now;
-	c->timer = CONN_TIMER_HEADER;
-	c->deadline = w->now + c->cfg->timeout_ms[CONN_TIMER_HEADER];
-	cds_list_add_tail(&c->tlink, &w->timers[CONN_TIMER_HEADER]);
+	c->timer = CONN_TIMER_FIRST;
+	c->deadline = w->now + c->cfg->timeout_ms[CONN_TIMER_FIRST];
+	cds_list_add_tail(&c->tlink, &w->timers[CONN_TIMER_FIRST]);
 	w->nconns++;
 	STAT_INC(w->stats.accepted);
 	err = poller_add(w->poller, c->cli.fd, POLLER_IN | POLLER_OUT | POLLER_ET, &c->cli);
@@ -152,7 +153,7 @@ void conn_close_upstream(struct conn *c)
 		close(c->up.fd);
 	c->up.fd = -1;
 	c->up.readable = c->up.writable = c->up.eof = c->up.shut = c->up.hup = 0;
-	c->flags &= (uint8_t)~CONN_F_UP_WR_SHUT;
+	c->flags &= (uint16_t)~CONN_F_UP_WR_SHUT;
 }
 
 /* Both messages of the last exchange on an upstream connection are through
@@ -342,7 +343,7 @@ void conn_uncork(struct conn *c, int push)
 
 	if (!(c->flags & CONN_F_CORKED))
 		return;
-	c->flags &= (uint8_t)~CONN_F_CORKED;
+	c->flags &= (uint16_t)~CONN_F_CORKED;
 	cds_list_del_init(&c->clink);
 	/* setting TCP_NODELAY (again) sends whatever the socket holds back */
 	if (push && c->cli.fd >= 0)
@@ -387,6 +388,48 @@ ssize_t conn_write_more(struct conn *c, struct conn_side *s, struct buf **bp, in
 		return -EAGAIN;
 	}
 	return errno == EINTR ? -EAGAIN : -errno;
+}
+
+/* ---- FIRST_BYTES --------------------------------------------------------- */
+/* Ends c with a reset, as a refused or failed connection looks to a client
+ * that talks to the origin directly. */
+void conn_reset(struct conn *c, enum conn_close_reason reason, int err)
+{
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+
+	if (c->cli.fd >= 0)
+		(void)setsockopt(c->cli.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	conn_close(c, reason, err);
+}
+
+/* TCP keep-alive on a leg that may stay quiet for long (tunnels): a peer
+ * that vanished is found in minutes, not at the tunnel timeout. */
+static void set_keepalive(int fd)
+{
+	int on = 1, idle = 300, intvl = 30, cnt = 4;
+
+	if (fd < 0)
+		return;
+	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+#ifdef TCP_KEEPIDLE
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+#else
+	(void)idle, (void)intvl, (void)cnt;
+#endif
+}
+
+void conn_enter_tunnel(struct conn *c)
+{
+	c->flags |= CONN_F_TUNNEL;
+	set_keepalive(c->cli.fd);
+	set_keepalive(c->up.fd);
+	/* a sniffing tunnel where nothing moved yet stays under the header
+	 * timeout: a silent client is not worth an hour */
+	conn_timer_arm(c, (c->flags & CONN_F_SNIFFING) && c->bytes_out == 0 ? CONN_TIMER_HEADER
+									    : CONN_TIMER_TUNNEL);
+	conn_set_state(c, CONN_ST_TUNNEL);
 }
 
 /* ---- RESOLVE ------------------------------------------------------------- */
@@ -458,15 +501,17 @@ static enum conn_close_reason connect_reason(int err)
 	}
 }
 
-/* A failed connect: HTTP clients get 502 (504 for a timeout), tunnels a close. */
+/* A failed connect: the client connection is reset, as a refused or
+ * unreachable origin looks to a client directly; with [http] upstream_errors
+ * = status, HTTP clients get 502 (504 for a timeout) instead. */
 static enum conn_next connect_failed(struct conn *c, enum conn_close_reason reason, int err)
 {
 	int e = reason == CONN_CLOSE_CONNECT_TIMEOUT ? ETIMEDOUT : err;
 
 	if (e > 0 && e < WORKER_ERRNO_MAX)
 		STAT_INC(c->w->stats.connect_errno[e]);
-	if (c->flags & CONN_F_TUNNEL) {
-		conn_close(c, reason, err);
+	if ((c->flags & CONN_F_TUNNEL) || c->cfg->upstream_errors == UPSTREAM_ERRORS_RESET) {
+		conn_reset(c, reason, err);
 		return CONN_NEXT_CLOSED;
 	}
 	return conn_reply(c, reason == CONN_CLOSE_CONNECT_TIMEOUT ? 504 : 502, reason, err);
@@ -510,8 +555,7 @@ static enum conn_next conn_st_up_connect(struct conn *c)
 	if (err != 0)
 		return connect_failed(c, connect_reason(err), err);
 	if (c->flags & CONN_F_TUNNEL) {
-		conn_timer_arm(c, CONN_TIMER_IDLE);
-		conn_set_state(c, CONN_ST_TUNNEL);
+		conn_enter_tunnel(c);
 	} else {
 		conn_timer_arm(c, CONN_TIMER_RESPONSE);
 		conn_set_state(c, CONN_ST_EXCHANGE);
@@ -574,7 +618,9 @@ write_error:
 
 static enum conn_next conn_st_tunnel(struct conn *c)
 {
-	long up, down;
+	enum conn_next next = CONN_NEXT_WAIT;
+	long up = 0, down;
+	int held = 0;
 
 	if (c->pre != NULL) {
 		/* a rewritten head still to go (upgrade request) */
@@ -587,10 +633,17 @@ static enum conn_next conn_st_tunnel(struct conn *c)
 		if (c->pre != NULL)
 			return CONN_NEXT_WAIT;
 	}
-	up = tunnel_dir(c, &c->cli, &c->up, &c->c2u, CONN_CLOSE_CLIENT_RESET,
-			CONN_CLOSE_UPSTREAM_RESET);
-	if (up < 0)
-		return CONN_NEXT_CLOSED;
+	if (c->flags & CONN_F_SNIFFING) {
+		held = conn_tunnel_sniff(c, &next);
+		if (held < 0)
+			return next;
+	}
+	if (!held) {
+		up = tunnel_dir(c, &c->cli, &c->up, &c->c2u, CONN_CLOSE_CLIENT_RESET,
+				CONN_CLOSE_UPSTREAM_RESET);
+		if (up < 0)
+			return CONN_NEXT_CLOSED;
+	}
 	down = tunnel_dir(c, &c->up, &c->cli, &c->u2c, CONN_CLOSE_UPSTREAM_RESET,
 			  CONN_CLOSE_CLIENT_RESET);
 	if (down < 0)
@@ -599,8 +652,14 @@ static enum conn_next conn_st_tunnel(struct conn *c)
 		conn_close(c, CONN_CLOSE_DONE, 0);
 		return CONN_NEXT_CLOSED;
 	}
-	if (up > 0 || down > 0)
-		conn_timer_arm(c, CONN_TIMER_IDLE);
+	if (held && !(c->flags & CONN_F_COMMITTED) && c->c2u != NULL) {
+		/* client bytes wait to be classified: [timeouts] first_bytes from
+		 * the first of them, then they go through */
+		if (c->timer != CONN_TIMER_FIRST)
+			conn_timer_arm(c, CONN_TIMER_FIRST);
+	} else if (up > 0 || down > 0) {
+		conn_timer_arm(c, CONN_TIMER_TUNNEL);
+	}
 	if (up >= RELAY_BUDGET || down >= RELAY_BUDGET)
 		return CONN_NEXT_YIELD;
 	return CONN_NEXT_WAIT;
@@ -673,7 +732,7 @@ void conn_timeout(struct conn *c, enum conn_timer t)
 	switch (t) {
 	case CONN_TIMER_HEADER:
 		/* 408 for a half-sent head; an idle connection just closes */
-		if (c->c2u != NULL && c->c2u->end > c->c2u->lim && !(c->flags & CONN_F_TUNNEL)) {
+		if (c->state == CONN_ST_REQ_HEAD && c->c2u != NULL && c->c2u->end > c->c2u->lim) {
 			conn_reply(c, 408, CONN_CLOSE_CLIENT_HEADER_TIMEOUT, 0);
 			conn_run(c);
 		} else {
@@ -697,6 +756,12 @@ void conn_timeout(struct conn *c, enum conn_timer t)
 							: CONN_CLOSE_IDLE_TIMEOUT,
 			   0);
 		return;
+	case CONN_TIMER_TUNNEL:
+		conn_close(c, CONN_CLOSE_IDLE_TIMEOUT, 0);
+		return;
+	case CONN_TIMER_FIRST:
+		conn_first_bytes_timeout(c);
+		return;
 	default:
 		conn_close(c, (enum conn_close_reason)c->reason, c->err);
 		return;
@@ -707,10 +772,15 @@ void conn_timeout(struct conn *c, enum conn_timer t)
 typedef enum conn_next (*conn_state_fn)(struct conn *c);
 
 static const conn_state_fn state_fns[CONN_ST_MAX] = {
-	[CONN_ST_REQ_HEAD] = conn_st_req_head, [CONN_ST_RESOLVE] = conn_st_resolve,
-	[CONN_ST_VERIFY] = conn_st_verify,     [CONN_ST_UP_CONNECT] = conn_st_up_connect,
-	[CONN_ST_EXCHANGE] = conn_st_exchange, [CONN_ST_TUNNEL] = conn_st_tunnel,
-	[CONN_ST_LINGER] = conn_st_linger,     [CONN_ST_CLOSED] = NULL,
+	[CONN_ST_FIRST_BYTES] = conn_st_first_bytes,
+	[CONN_ST_REQ_HEAD] = conn_st_req_head,
+	[CONN_ST_RESOLVE] = conn_st_resolve,
+	[CONN_ST_VERIFY] = conn_st_verify,
+	[CONN_ST_UP_CONNECT] = conn_st_up_connect,
+	[CONN_ST_EXCHANGE] = conn_st_exchange,
+	[CONN_ST_TUNNEL] = conn_st_tunnel,
+	[CONN_ST_LINGER] = conn_st_linger,
+	[CONN_ST_CLOSED] = NULL,
 };
 
 void conn_run(struct conn *c)

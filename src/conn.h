@@ -22,6 +22,7 @@
 
 /* The states, in the order a request goes through them. */
 #define CONN_STATES(X)                                                                 \
+	X(FIRST_BYTES, "waiting for the first bytes (HTTP, TLS or other)")             \
 	X(REQ_HEAD, "reading request head")                                            \
 	X(RESOLVE, "finding the original destination")                                 \
 	X(VERIFY, "verifying Host against the original destination")                   \
@@ -52,6 +53,8 @@ enum conn_state { CONN_STATES(CONN_ST_ENUM) CONN_ST_MAX };
 	  "CONNECT on an intercept port (405)")                                                    \
 	X(VIA_LOOP, "via-loop", LOG_WARN, "request already carries our own Via entry (508)")       \
 	X(NON_HTTP_REJECTED, "non-http-rejected", LOG_INFO, "not HTTP and non_http = reject")      \
+	X(LATE_HTTP, "late-http", LOG_INFO,                                                        \
+	  "a tunnel's first line turned out to be an HTTP request after bytes had moved")          \
 	X(HOST_MISMATCH, "host-mismatch", LOG_INFO,                                                \
 	  "Host does not resolve to the original destination (409)")                               \
 	X(ACL_DENIED, "acl-denied", LOG_INFO, "refused by [acl] (403)")                            \
@@ -84,8 +87,10 @@ enum conn_timer {
 	CONN_TIMER_HEADER,   /* [timeouts] client_header: a request head is arriving */
 	CONN_TIMER_CONNECT,  /* [timeouts] connect */
 	CONN_TIMER_RESPONSE, /* [timeouts] response: waiting for the response head */
-	CONN_TIMER_IDLE,     /* [timeouts] idle: relaying, or keep-alive between requests */
+	CONN_TIMER_IDLE,     /* [timeouts] idle: keep-alive between requests */
 	CONN_TIMER_LINGER,   /* fixed: closing gracefully */
+	CONN_TIMER_FIRST,    /* [timeouts] first_bytes: a new client's silence becomes a tunnel */
+	CONN_TIMER_TUNNEL,   /* [timeouts] tunnel: a byte tunnel (or upgrade) with no traffic */
 	CONN_TIMER_MAX
 };
 
@@ -98,14 +103,16 @@ enum conn_timer {
 #define CONN_LOG_URL_MAX 2048
 
 /* Connection flags (conn.flags). */
-#define CONN_F_TUNNEL	   0x01u /* not HTTP (or upgraded): bytes relayed as they are */
-#define CONN_F_RSP_STARTED 0x02u /* response bytes went to the client this exchange */
-#define CONN_F_SERVED	   0x04u /* at least one exchange completed */
-#define CONN_F_UP_REUSED   0x08u /* this exchange runs on a kept-alive upstream */
-#define CONN_F_CLOSE_AFTER 0x10u /* no keep-alive after this exchange */
-#define CONN_F_UP_WR_SHUT  0x20u /* upstream write side is shut or broken */
-#define CONN_F_RESOLVED	   0x40u /* RESOLVE passed: destination, loop guard, ACL */
-#define CONN_F_CORKED	   0x80u /* response bytes sent with MSG_MORE wait in the kernel */
+#define CONN_F_TUNNEL	   0x01u  /* not HTTP (or upgraded): bytes relayed as they are */
+#define CONN_F_RSP_STARTED 0x02u  /* response bytes went to the client this exchange */
+#define CONN_F_SERVED	   0x04u  /* at least one exchange completed */
+#define CONN_F_UP_REUSED   0x08u  /* this exchange runs on a kept-alive upstream */
+#define CONN_F_CLOSE_AFTER 0x10u  /* no keep-alive after this exchange */
+#define CONN_F_UP_WR_SHUT  0x20u  /* upstream write side is shut or broken */
+#define CONN_F_RESOLVED	   0x40u  /* RESOLVE passed: destination, loop guard, ACL */
+#define CONN_F_CORKED	   0x80u  /* response bytes sent with MSG_MORE wait in the kernel */
+#define CONN_F_SNIFFING	   0x100u /* tunnel: the client's first line is still being classified */
+#define CONN_F_COMMITTED   0x200u /* sniffing tunnel: held prefix bytes went upstream */
 
 struct conn;
 struct worker;
@@ -149,10 +156,11 @@ struct conn {
 	uint8_t reason;
 	uint8_t timer;
 	uint8_t pending;
-	uint8_t flags;
-	uint8_t close_state; /* state in which the close was decided (for the log) */
-	uint8_t up_wait_fin; /* LINGER keeps the finished upstream until the origin's FIN */
-	int err;	     /* errno detail of the close: > 0 errno, < 0 -enum http_error */
+	uint16_t flags;
+	struct http_sniff sniff; /* first-bytes classifier (FIRST_BYTES, sniffing tunnels) */
+	uint8_t close_state;	 /* state in which the close was decided (for the log) */
+	uint8_t up_wait_fin;	 /* LINGER keeps the finished upstream until the origin's FIN */
+	int err;		 /* errno detail of the close: > 0 errno, < 0 -enum http_error */
 };
 
 /* Per-exchange HTTP state: allocated when a request head starts arriving and

@@ -215,9 +215,10 @@ static int put(struct buf *b, const char *p, size_t n)
 	return 0;
 }
 
-/* Rebuilds the request head at p into c->pre: absolute-form becomes
- * origin-form with Host set to the target's authority (RFC 9112 3.2.2), and
- * with via on a Via entry is added. Other bytes are copied unchanged. */
+/* Rebuilds the request head at p into c->pre: with [http] absolute_form =
+ * rewrite, absolute-form becomes origin-form with Host set to the target's
+ * authority (RFC 9112 3.2.2); with via on a Via entry is added. Other bytes
+ * are copied unchanged. */
 static int rewrite_head(struct conn *c, const char *p, uint32_t head_len)
 {
 	const struct http_msg *m = &c->h->req;
@@ -232,7 +233,12 @@ static int rewrite_head(struct conn *c, const char *p, uint32_t head_len)
 
 	if (b == NULL)
 		return -1;
-	if (m->flags & HTTP_F_ABSOLUTE_FORM) {
+	if (head_len + sizeof(line) > b->cap &&
+	    buf_grow(&c->w->bufs, &b, head_len + sizeof(line))) {
+		buf_put(&c->w->bufs, b);
+		return -1;
+	}
+	if ((m->flags & HTTP_F_ABSOLUTE_FORM) && cfg->absolute_form_rewrite) {
 		r |= put(b, p + m->method.off, m->method.len + 1);
 		if (m->path.len == 0 || p[m->path.off] != '/')
 			r |= put(b, "/", 1); /* "http://h?q" means "/?q" */
@@ -290,126 +296,6 @@ static void log_request(struct conn *c, const char *p)
 			  (int)m->target.len, p + m->target.off);
 }
 
-/* ---- Host verification --------------------------------------------------- */
-/* Keeps the Host name (no port, no brackets) when [http] host_verify is on. */
-static void capture_vhost(struct conn *c, const char *p)
-{
-	struct conn_http *h = c->h;
-	struct http_span host =
-		h->req.flags & HTTP_F_ABSOLUTE_FORM ? h->req.authority : h->req.host;
-	const char *q = p + host.off, *e = q + host.len, *colon;
-
-	h->vhost[0] = '\0';
-	if (c->cfg->host_verify == HOST_VERIFY_OFF || host.len == 0)
-		return;
-	if (*q == '[') { /* IP literal */
-		colon = memchr(q, ']', (size_t)(e - q));
-		if (colon == NULL)
-			return;
-		q++;
-		e = colon;
-	} else if ((colon = memchr(q, ':', (size_t)(e - q))) != NULL) {
-		e = colon;
-	}
-	if (e > q && (size_t)(e - q) < sizeof(h->vhost)) {
-		memcpy(h->vhost, q, (size_t)(e - q));
-		h->vhost[e - q] = '\0';
-	}
-}
-
-int conn_needs_verify(const struct conn *c)
-{
-	return c->h != NULL && c->h->vhost[0] != '\0' && c->cfg->host_verify != HOST_VERIFY_OFF;
-}
-
-/* The DNS answer arrived (worker thread, from inside c-ares): note it and run
- * the connection after this batch, not from inside the resolver. */
-static void verify_done(struct dns_waiter *w, const struct dns_answer *a)
-{
-	struct conn_http *h = caa_container_of(w, struct conn_http, waiter);
-	struct conn *c = h->conn;
-
-	h->verify = 2;
-	h->answer = a->status == 0 ? a : NULL;
-	h->vmatch = h->answer != NULL && dns_answer_has(a, &c->dst);
-	if (!c->pending) {
-		c->pending = 1;
-		c->next_pending = c->w->pending;
-		c->w->pending = c;
-	}
-}
-
-/* Next state once the Host passed (or is only logged). */
-static enum conn_next verify_pass(struct conn *c)
-{
-	if (c->up.fd < 0) {
-		conn_set_state(c, CONN_ST_UP_CONNECT);
-	} else {
-		c->flags |= CONN_F_UP_REUSED;
-		conn_timer_arm(c, CONN_TIMER_RESPONSE);
-		conn_set_state(c, CONN_ST_EXCHANGE);
-	}
-	return CONN_NEXT_AGAIN;
-}
-
-enum conn_next conn_st_verify(struct conn *c)
-{
-	struct conn_http *h = c->h;
-	const struct dns_answer *a = NULL;
-	union ic_addr lit;
-	const char *result;
-	int r;
-
-	if (h->verify == 0) {
-		memset(&lit, 0, sizeof(lit));
-		if (inet_pton(AF_INET, h->vhost, &lit.in4.sin_addr) == 1) {
-			lit.sa.sa_family = AF_INET;
-			h->vmatch = c->dst.sa.sa_family == AF_INET &&
-				    lit.in4.sin_addr.s_addr == c->dst.in4.sin_addr.s_addr;
-			h->verify = 3; /* an address: nothing to look up */
-		} else if (inet_pton(AF_INET6, h->vhost, &lit.in6.sin6_addr) == 1) {
-			h->vmatch = c->dst.sa.sa_family == AF_INET6 &&
-				    memcmp(&lit.in6.sin6_addr, &c->dst.in6.sin6_addr, 16) == 0;
-			h->verify = 3;
-		} else {
-			if (c->w->dns == NULL &&
-			    dns_new(&c->w->dns, c->w->poller, c->cfg->dns_servers) < 0) {
-				log_error("host_verify: cannot start the resolver (c-ares)");
-				c->w->dns = NULL;
-				h->verify = 2; /* a failed lookup */
-			} else {
-				h->waiter.done = verify_done;
-				r = dns_resolve(c->w->dns, h->vhost, &h->waiter, &a);
-				if (r == 0) {
-					h->verify = 1;
-					conn_timer_arm(c, CONN_TIMER_CONNECT);
-					return CONN_NEXT_WAIT;
-				}
-				h->verify = 2;
-				h->answer = r > 0 && a->status == 0 ? a : NULL;
-				h->vmatch = h->answer != NULL && dns_answer_has(a, &c->dst);
-			}
-		}
-	}
-	if (h->verify == 1)
-		return CONN_NEXT_WAIT;
-	result = h->vmatch ? "match" : h->verify == 2 && h->answer == NULL ? "failed" : "mismatch";
-	STAT_INC(c->w->stats.host_verify[h->vmatch ? 0 : h->verify == 2 && !h->answer ? 2 : 1]);
-	if (!h->vmatch) {
-		char dst[IC_ADDR_STRLEN];
-
-		log_msg(c->cfg->host_verify == HOST_VERIFY_LOG ? LOG_INFO : LOG_DEBUG,
-			"conn %u.%llu host_verify: Host %s: lookup %s for %s (%s)", c->w->id,
-			(unsigned long long)c->id, h->vhost, result,
-			ic_addr_format(&c->dst, dst, sizeof(dst)),
-			c->cfg->host_verify == HOST_VERIFY_LOG ? "logged, forwarded" : "409");
-	}
-	h->vhost[0] = '\0'; /* verified for this request */
-	if (h->vmatch || c->cfg->host_verify == HOST_VERIFY_LOG)
-		return verify_pass(c);
-	return conn_reply(c, 409, CONN_CLOSE_HOST_MISMATCH, 0);
-}
-
 /* ---- retry on a reused upstream -------------------------------------------- */
 static int span_eq(const char *p, struct http_span s, const char *lit)
 {
@@ -460,7 +346,7 @@ static int retry_request(struct conn *c)
 	c->u2c = NULL;
 	conn_close_upstream(c);
 	h->retried = 1;
-	c->flags &= (uint8_t) ~(CONN_F_UP_REUSED | CONN_F_UP_WR_SHUT);
+	c->flags &= (uint16_t) ~(CONN_F_UP_REUSED | CONN_F_UP_WR_SHUT);
 	http_msg_init_response(&h->rsp, NULL, 0, (h->req.flags & HTTP_F_METHOD_HEAD) != 0);
 	STAT_INC(c->w->stats.upstream_retries);
 	conn_set_state(c, CONN_ST_UP_CONNECT);
@@ -476,15 +362,16 @@ static enum conn_next begin_exchange(struct conn *c, uint32_t head_len)
 	long n;
 
 	c->requests++;
-	c->flags &= (uint8_t) ~(CONN_F_RSP_STARTED | CONN_F_UP_REUSED | CONN_F_CLOSE_AFTER);
+	c->flags &= (uint16_t) ~(CONN_F_RSP_STARTED | CONN_F_UP_REUSED | CONN_F_CLOSE_AFTER);
 	c->status = 0;
-	if (h->req.flags & HTTP_F_METHOD_CONNECT)
+	if ((h->req.flags & HTTP_F_METHOD_CONNECT) && c->cfg->connect_reject)
 		return conn_reply(c, 405, CONN_CLOSE_METHOD_NOT_ALLOWED, 0);
 	if (c->cfg->via && has_own_via(p, head_len, c->cfg->via_name))
 		return conn_reply(c, 508, CONN_CLOSE_VIA_LOOP, 0);
 	log_request(c, p);
 	log_capture_request(c, p);
-	if ((h->req.flags & HTTP_F_ABSOLUTE_FORM) || c->cfg->via) {
+	if (((h->req.flags & HTTP_F_ABSOLUTE_FORM) && c->cfg->absolute_form_rewrite) ||
+	    c->cfg->via) {
 		if (rewrite_head(c, p, head_len) < 0)
 			return conn_reply(c, 431, CONN_CLOSE_BAD_REQUEST, -HTTP_ERR_HEAD_TOO_LARGE);
 		b->start = b->lim += head_len; /* the original head is not sent */
@@ -500,7 +387,7 @@ static enum conn_next begin_exchange(struct conn *c, uint32_t head_len)
 	h->rsp_head_done = 0;
 	if (!http_msg_keeps_alive(&h->req))
 		c->flags |= CONN_F_CLOSE_AFTER;
-	capture_vhost(c, p);
+	conn_capture_vhost(c, p);
 	if (c->up.fd >= 0)
 		keep_replay(c, p, head_len);
 	if (!(c->flags & CONN_F_RESOLVED)) {
@@ -517,22 +404,13 @@ static enum conn_next begin_exchange(struct conn *c, uint32_t head_len)
 	return CONN_NEXT_AGAIN;
 }
 
-/* The head is invalid: answer its status, or tunnel a non-HTTP protocol. */
+/* The head is invalid: answer its status. (Whether the stream is HTTP at
+ * all was decided by its first bytes: what starts like a request line is
+ * parsed or refused, never tunnelled.) */
 static enum conn_next bad_request(struct conn *c)
 {
 	enum http_error e = c->h->req.error;
 
-	if (e == HTTP_ERR_NOT_HTTP && c->requests == 0) {
-		if (c->cfg->non_http == NON_HTTP_REJECT) {
-			conn_close(c, CONN_CLOSE_NON_HTTP_REJECTED, 0);
-			return CONN_NEXT_CLOSED;
-		}
-		STAT_INC(c->w->stats.tunnels_non_http);
-		c->flags |= CONN_F_TUNNEL;
-		conn_http_free(c);
-		conn_set_state(c, CONN_ST_RESOLVE);
-		return CONN_NEXT_AGAIN;
-	}
 	c->requests++;
 	return conn_reply(c, http_error_status(e), CONN_CLOSE_BAD_REQUEST, -(int)e);
 }
@@ -550,6 +428,18 @@ static void check_idle_upstream(struct conn *c)
 	c->u2c = NULL;
 	if (n != -EAGAIN)
 		conn_close_upstream(c);
+}
+
+/* A head longer than a relay buffer: *bp is full of an unfinished head, so
+ * it moves into a buffer that holds max bytes of head (the limit the parser
+ * enforces) besides the bytes before it. 0, or -1 without memory. */
+static int grow_head(struct conn *c, struct buf **bp, uint32_t max)
+{
+	struct buf *b = *bp;
+
+	if (b == NULL || buf_room(b) > 0 || b->start > 0 || b->cap >= max + b->lim)
+		return 0;
+	return buf_grow(&c->w->bufs, bp, max + b->lim);
 }
 
 enum conn_next conn_st_req_head(struct conn *c)
@@ -579,6 +469,10 @@ enum conn_next conn_st_req_head(struct conn *c)
 		}
 		if (!c->cli.readable)
 			break;
+		if (grow_head(c, &c->c2u, c->cfg->max_head) < 0) {
+			conn_close(c, CONN_CLOSE_NO_MEMORY, ENOMEM);
+			return CONN_NEXT_CLOSED;
+		}
 		n = conn_read(c, &c->cli, &c->c2u);
 		if (n == -EAGAIN)
 			break;
@@ -666,6 +560,17 @@ static long pump_request(struct conn *c, enum conn_next *next)
 }
 
 /* ---- EXCHANGE: response direction ----------------------------------------- */
+/* The response head (head_len bytes, not sent yet) switched protocols (101)
+ * or opened a CONNECT tunnel: from here on both sides are a byte tunnel. */
+static enum conn_next response_tunnel(struct conn *c, const char *why, uint32_t head_len)
+{
+	c->flags |= CONN_F_RSP_STARTED;
+	conn_log_request(c, "TCP_MISS", why, head_len);
+	conn_http_free(c);
+	conn_enter_tunnel(c);
+	return CONN_NEXT_AGAIN;
+}
+
 /* Classifies the response bytes that arrived: heads (1xx, 101, final) and the
  * body. Returns 0, or -1 with *next set when the state changed. */
 static int classify_response(struct conn *c, enum conn_next *next)
@@ -706,14 +611,14 @@ static int classify_response(struct conn *c, enum conn_next *next)
 				return -1;
 			}
 			/* switching protocols: from here on both sides are a byte tunnel */
-			c->flags |= CONN_F_TUNNEL | CONN_F_RSP_STARTED;
-			conn_log_request(c, "TCP_MISS", "upgrade",
-					 (uint64_t)r); /* head unsent yet */
 			STAT_INC(c->w->stats.tunnels_upgrade);
-			conn_http_free(c);
-			conn_timer_arm(c, CONN_TIMER_IDLE);
-			conn_set_state(c, CONN_ST_TUNNEL);
-			*next = CONN_NEXT_AGAIN;
+			*next = response_tunnel(c, "upgrade", (uint32_t)r);
+			return -1;
+		}
+		if ((h->req.flags & HTTP_F_METHOD_CONNECT) && h->rsp.status / 100 == 2) {
+			/* an explicit proxy took the CONNECT: a tunnel from here on */
+			STAT_INC(c->w->stats.tunnels_connect);
+			*next = response_tunnel(c, "connect", (uint32_t)r);
 			return -1;
 		}
 		if (h->rsp.status < 200) {
@@ -736,7 +641,7 @@ static int classify_response(struct conn *c, enum conn_next *next)
 		http_body_init(&h->rspb, &h->rsp);
 		if (!http_msg_keeps_alive(&h->rsp) || h->rsp.body == HTTP_BODY_CLOSE)
 			c->flags |= CONN_F_CLOSE_AFTER;
-		conn_timer_arm(c, CONN_TIMER_IDLE);
+		conn_timer_arm(c, CONN_TIMER_RESPONSE); /* [timeouts] response: origin silence */
 	}
 	return 0;
 }
@@ -881,6 +786,11 @@ static long pump_response(struct conn *c, enum conn_next *next)
 		if (moved >= RELAY_BUDGET || (h->rsp_head_done && h->rspb.done) ||
 		    !c->up.readable || c->up.eof)
 			break;
+		if (!h->rsp_head_done && grow_head(c, &c->u2c, c->cfg->max_response_head) < 0) {
+			conn_close(c, CONN_CLOSE_NO_MEMORY, ENOMEM);
+			*next = CONN_NEXT_CLOSED;
+			return -1;
+		}
 		b = c->u2c;
 		if (b != NULL && buf_room(b) == 0 && b->start == 0)
 			break; /* full: backpressure until the client drains it */
@@ -906,6 +816,16 @@ static long pump_response(struct conn *c, enum conn_next *next)
 			return moved; /* close-delimited body: complete now */
 		if (retry_request(c)) {
 			*next = CONN_NEXT_AGAIN;
+			return -1;
+		}
+		if ((c->flags & CONN_F_UP_REUSED) && !h->rsp_head_done &&
+		    (c->u2c == NULL || c->u2c->end == c->u2c->start) &&
+		    c->cfg->upstream_errors == UPSTREAM_ERRORS_RESET) {
+			/* a kept-alive origin connection closed under a request that
+			 * cannot be resent: the client's (equally reused) connection
+			 * closes the same way, and the client retries as it would */
+			conn_close(c, CONN_CLOSE_UPSTREAM_EOF, 0);
+			*next = CONN_NEXT_CLOSED;
 			return -1;
 		}
 		/* the response ended early: 502 if nothing went out, else close */
@@ -936,7 +856,7 @@ static enum conn_next end_exchange(struct conn *c)
 		return conn_linger(c, CONN_CLOSE_DONE, 0);
 	}
 	conn_http_free(c);
-	c->flags &= (uint8_t) ~(CONN_F_RSP_STARTED | CONN_F_UP_REUSED | CONN_F_CLOSE_AFTER);
+	c->flags &= (uint16_t) ~(CONN_F_RSP_STARTED | CONN_F_UP_REUSED | CONN_F_CLOSE_AFTER);
 	c->status = 0;
 	if (c->up.eof)
 		conn_close_upstream(c);
@@ -968,10 +888,8 @@ enum conn_next conn_st_exchange(struct conn *c)
 		c->flags |= CONN_F_CLOSE_AFTER;
 		return end_exchange(c);
 	}
-	if (up > 0 && !h->rsp_head_done)
-		conn_timer_arm(c, CONN_TIMER_RESPONSE); /* a slow upload is progress */
-	else if (down > 0)
-		conn_timer_arm(c, CONN_TIMER_IDLE);
+	if (up > 0 || down > 0)
+		conn_timer_arm(c, CONN_TIMER_RESPONSE); /* progress either way */
 	if (up >= RELAY_BUDGET || down >= RELAY_BUDGET)
 		return CONN_NEXT_YIELD;
 	return CONN_NEXT_WAIT;

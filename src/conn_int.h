@@ -44,6 +44,18 @@ enum conn_next conn_linger(struct conn *c, enum conn_close_reason reason, int er
  * anything from upstream, then lingers. Only before any response byte went
  * out; otherwise it just closes. */
 enum conn_next conn_reply(struct conn *c, int status, enum conn_close_reason reason, int err);
+/* Turns the connected c into a byte tunnel (non-HTTP, upgrade, CONNECT):
+ * TCP keep-alive on both legs, [timeouts] tunnel. */
+void conn_enter_tunnel(struct conn *c);
+/* Closes c with a reset of the client connection (SO_LINGER 0), as a
+ * refused or failed connection looks to a client that talks directly. */
+void conn_reset(struct conn *c, enum conn_close_reason reason, int err);
+/* conn_first.c: the FIRST_BYTES state; [timeouts] first_bytes expired; a
+ * sniffing tunnel's client direction (0: flows as in any tunnel, 1: held,
+ * -1: *next set). */
+enum conn_next conn_st_first_bytes(struct conn *c);
+void conn_first_bytes_timeout(struct conn *c);
+int conn_tunnel_sniff(struct conn *c, enum conn_next *next);
 /* Closes the upstream leg only (the client leg stays). */
 void conn_close_upstream(struct conn *c);
 /* Ends a finished upstream connection: a reset once the origin's FIN is in
@@ -61,6 +73,9 @@ int conn_lookup_dst(struct conn *c);
 /* Releases c->h (NULL-tolerant). */
 void conn_http_free(struct conn *c);
 
+/* Keeps the Host name of the request head at p (no port, no brackets) in
+ * c->h->vhost when [http] host_verify is on (conn_verify.c). */
+void conn_capture_vhost(struct conn *c, const char *p);
 /* Does the request in c->h need its Host checked (host_verify on)? */
 int conn_needs_verify(const struct conn *c);
 enum conn_next conn_st_verify(struct conn *c);

@@ -205,7 +205,9 @@ static void close_all(struct worker *w, enum conn_close_reason reason, int only_
 
 	for (t = 0; t < CONN_TIMER_MAX; t++) {
 		cds_list_for_each_entry_safe (c, tmp, &w->timers[t], tlink) {
-			if (only_unstarted && (c->state != CONN_ST_REQ_HEAD || c->c2u != NULL))
+			if (only_unstarted &&
+			    ((c->state != CONN_ST_REQ_HEAD && c->state != CONN_ST_FIRST_BYTES) ||
+			     c->c2u != NULL))
 				continue;
 			conn_close(c, reason, 0);
 		}

@@ -33,7 +33,10 @@ struct worker_stats {
 	uint64_t replies[10]; /* responses by status class (index 1..5) */
 	uint64_t tunnels_non_http;
 	uint64_t tunnels_upgrade;
-	uint64_t bytes_spliced; /* of bytes_out, moved by splice() */
+	uint64_t tunnels_tls;	       /* first bytes were a TLS record */
+	uint64_t tunnels_server_first; /* the client stayed silent (or paused) first */
+	uint64_t tunnels_connect;      /* CONNECT answered 2xx by the origin */
+	uint64_t bytes_spliced;	       /* of bytes_out, moved by splice() */
 	uint64_t connect_errno[WORKER_ERRNO_MAX];
 	uint64_t host_verify[3];   /* match, mismatch, failed */
 	uint64_t upstream_retries; /* requests resent after a reused upstream closed */

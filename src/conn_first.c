@@ -1,0 +1,164 @@
+/*
+ * conn_first.c — first bytes decide (docs/architecture.md): the FIRST_BYTES
+ * state classifies what a new client sends (src/http/sniff.c) and hands the
+ * connection to HTTP, or to a tunnel to the original destination for TLS,
+ * other protocols and clients that wait for the server to speak first. A
+ * tunnel opened on silence keeps classifying the client's first line before
+ * any of it goes upstream, so no request line ever bypasses the HTTP states.
+ * Owning worker only.
+ */
+#include "remora-config.h"
+
+#include <errno.h>
+
+#include "conn_int.h"
+#include "stats.h"
+#include "worker.h"
+
+/* The first bytes are not an HTTP request (or the client stayed silent,
+ * why == HTTP_FIRST_MORE): a tunnel to the original destination, unless
+ * [http] non_http = reject. */
+static enum conn_next start_tunnel(struct conn *c, enum http_first why)
+{
+	struct worker *w = c->w;
+
+	if (c->cfg->non_http == NON_HTTP_REJECT) {
+		conn_close(c, CONN_CLOSE_NON_HTTP_REJECTED, 0);
+		return CONN_NEXT_CLOSED;
+	}
+	if (why == HTTP_FIRST_TLS)
+		STAT_INC(w->stats.tunnels_tls);
+	else if (why == HTTP_FIRST_OTHER)
+		STAT_INC(w->stats.tunnels_non_http);
+	else
+		STAT_INC(w->stats.tunnels_server_first);
+	c->flags |= CONN_F_TUNNEL;
+	if (why == HTTP_FIRST_MORE)
+		c->flags |= CONN_F_SNIFFING; /* whatever the client sends is still classified */
+	conn_set_state(c, CONN_ST_RESOLVE);
+	return CONN_NEXT_AGAIN;
+}
+
+/* Reads what the client sent and classifies it; returns the verdict, or -1
+ * after closing c. A buffer full of a possible request-line prefix is HTTP
+ * (the parser refuses it as too long). */
+static int sniff_client(struct conn *c)
+{
+	enum http_first v = (enum http_first)c->sniff.verdict;
+	struct buf *b;
+	ssize_t n;
+
+	while (v == HTTP_FIRST_MORE && c->cli.readable && !c->cli.eof) {
+		b = c->c2u;
+		if (b != NULL && buf_room(b) == 0)
+			buf_compact(b);
+		if (b != NULL && buf_room(b) == 0)
+			return HTTP_FIRST_HTTP;
+		n = conn_read(c, &c->cli, &c->c2u);
+		if (n == -EAGAIN || n == 0)
+			break;
+		if (n < 0) {
+			conn_close(c, n == -ENOMEM ? CONN_CLOSE_NO_MEMORY : CONN_CLOSE_CLIENT_RESET,
+				   (int)-n);
+			return -1;
+		}
+		b = c->c2u;
+		v = http_sniff_feed(&c->sniff, b->data + b->end - n, (size_t)n);
+	}
+	return (int)v;
+}
+
+enum conn_next conn_st_first_bytes(struct conn *c)
+{
+	int v = sniff_client(c);
+
+	if (v < 0)
+		return CONN_NEXT_CLOSED;
+	if (v == HTTP_FIRST_HTTP) {
+		conn_timer_arm(c, CONN_TIMER_HEADER);
+		conn_set_state(c, CONN_ST_REQ_HEAD);
+		return CONN_NEXT_AGAIN;
+	}
+	if (v != HTTP_FIRST_MORE)
+		return start_tunnel(c, (enum http_first)v);
+	if (c->cli.eof) {
+		if (c->c2u == NULL || c->c2u->start == c->c2u->end) {
+			conn_close(c, CONN_CLOSE_CLIENT_EMPTY, 0);
+			return CONN_NEXT_CLOSED;
+		}
+		/* a few bytes and the end: no request line can come any more */
+		return start_tunnel(c, HTTP_FIRST_OTHER);
+	}
+	if (c->c2u != NULL && c->c2u->start == c->c2u->end) {
+		buf_put(&c->w->bufs, c->c2u); /* nothing yet: hold no memory while waiting */
+		c->c2u = NULL;
+	}
+	return CONN_NEXT_WAIT;
+}
+
+/* The client stayed silent, or sent only a possible request-line prefix,
+ * for [timeouts] first_bytes: a server-first protocol waits for its banner,
+ * so the tunnel opens now; its client bytes are still classified. */
+void conn_first_bytes_timeout(struct conn *c)
+{
+	if (c->state == CONN_ST_FIRST_BYTES) {
+		if (c->cfg->non_http == NON_HTTP_REJECT) {
+			conn_timer_arm(c, CONN_TIMER_HEADER); /* HTTP only: keep waiting */
+			return;
+		}
+		if (c->c2u != NULL && c->c2u->end > c->c2u->start)
+			c->flags |= CONN_F_COMMITTED; /* the held bytes go upstream */
+		start_tunnel(c, HTTP_FIRST_MORE);
+	} else if (c->flags & CONN_F_SNIFFING) {
+		c->flags |= CONN_F_COMMITTED;
+	}
+	conn_run(c);
+}
+
+/* A sniffing tunnel's client direction: client bytes are classified before
+ * they go upstream. Returns 0 when the client direction may flow as in any
+ * tunnel, 1 when it must not (held, or sent by this function), or -1 with
+ * *next set. */
+int conn_tunnel_sniff(struct conn *c, enum conn_next *next)
+{
+	int v = sniff_client(c);
+	ssize_t n;
+
+	if (v < 0) {
+		*next = CONN_NEXT_CLOSED;
+		return -1;
+	}
+	if (v == HTTP_FIRST_HTTP) {
+		if (!(c->flags & CONN_F_COMMITTED) && c->bytes_out == 0 && c->u2c == NULL &&
+		    !c->up.shut) {
+			/* nothing moved either way: it is HTTP after all, on an upstream
+			 * connection that is already open */
+			c->flags &= (uint16_t) ~(CONN_F_TUNNEL | CONN_F_SNIFFING);
+			if (c->up.eof || c->up.hup)
+				conn_close_upstream(c);
+			conn_timer_arm(c, CONN_TIMER_HEADER);
+			conn_set_state(c, CONN_ST_REQ_HEAD);
+			*next = CONN_NEXT_AGAIN;
+			return -1;
+		}
+		/* bytes already went through: the request line never does */
+		conn_reset(c, CONN_CLOSE_LATE_HTTP, 0);
+		*next = CONN_NEXT_CLOSED;
+		return -1;
+	}
+	if (v != HTTP_FIRST_MORE || c->cli.eof) {
+		c->flags &= (uint16_t)~CONN_F_SNIFFING; /* decided: a tunnel like any other */
+		return 0;
+	}
+	if (!(c->flags & CONN_F_COMMITTED) || c->c2u == NULL || !c->up.writable)
+		return 1;
+	/* committed: a prefix (no line end yet) goes through, the rest is watched */
+	c->c2u->lim = c->c2u->end;
+	n = conn_write(c, &c->up, &c->c2u);
+	if (n < 0 && n != -EAGAIN) {
+		conn_close(c, CONN_CLOSE_UPSTREAM_RESET, (int)-n);
+		*next = CONN_NEXT_CLOSED;
+		return -1;
+	}
+	return 1;
+}
