@@ -21,7 +21,7 @@ for t in request response config; do
 	case $t in
 	config) srcs=("$src/src/config.c" "$src/src/intercept/addr.c" "$src/src/log.c" -linih)
 		dict="$src/tests/fuzz/config.dict" ;;
-	*) srcs=("$src/src/http/parse.c" "$src/src/http/body.c")
+	*) srcs=("$src/src/http/parse.c" "$src/src/http/body.c" "$src/src/http/normalize.c")
 		dict="$src/tests/fuzz/http.dict" ;;
 	esac
 	if ! clang "${flags[@]}" -I"$build_h" -o "$bin" "$src/tests/fuzz/fuzz_$t.c" "${srcs[@]}" \
