@@ -95,7 +95,8 @@ static const char *const dir_names[] = {"req", "rsp"};
 	X(TE_EMPTY, "te-empty-element")	       /* Transfer-Encoding: , chunked */            \
 	X(HP_AT_HTAB, "hp-stopped-at-htab")    /* http_parser's error is on an HTAB */       \
 	X(CL_AND_TE, "cl-and-te")	       /* Content-Length and Transfer-Encoding */    \
-	X(WS_COLON, "ws-before-colon")	       /* a field name, SP / HTAB, then a colon */
+	X(WS_COLON, "ws-before-colon")	       /* a field name, SP / HTAB, then a colon */   \
+	X(FOLD_FIRST, "fold-before-fields")    /* the line after the start line: SP / HTAB */
 
 #define FACT_ENUM(id, name) FACT_##id,
 enum { FACTS(FACT_ENUM) FACT_MAX };
@@ -542,7 +543,10 @@ static unsigned head_facts(const char *p, const char *e)
 	unsigned f = 0;
 	int lines = 0, same = 1, elems, te = 0;
 
-	for (p = memchr(p, '\n', (size_t)(e - p)); p != NULL && p + 1 < e; p = eol) {
+	p = memchr(p, '\n', (size_t)(e - p));
+	if (p != NULL && p + 1 < e && (p[1] == ' ' || p[1] == '\t'))
+		f |= 1u << FACT_FOLD_FIRST;
+	for (; p != NULL && p + 1 < e; p = eol) {
 		p++;
 		eol = memchr(p, '\n', (size_t)(e - p));
 		if (eol == NULL)
