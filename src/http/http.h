@@ -12,8 +12,14 @@
  * more; it resumes where it stopped (a partial line is never re-validated,
  * and the search for its end resumes where it left off).
  *
- * Strict: everything that lets two parsers frame one message differently
- * (request smuggling) is rejected unless a named HTTP_LENIENT_* flag allows it.
+ * Strict on requests: everything that lets two parsers frame one message
+ * differently (request smuggling) is rejected unless a named HTTP_LENIENT_*
+ * flag allows it. Lenient but normalising on responses, where browsers
+ * accept them (bare LF, obs-fold, whitespace before a colon, Content-Length
+ * with Transfer-Encoding, ...): HTTP_F_NORMALIZE then says the head must be
+ * rewritten by http_head_normalize() before it is forwarded, and
+ * HTTP_F_CLOSE_AFTER that the connection must close after the message.
+ * docs/http.md, "Responses: what is accepted and how it is normalised".
  */
 #ifndef REMORA_HTTP_H
 #define REMORA_HTTP_H
@@ -54,7 +60,8 @@
 	X(BAD_CHUNK_SIZE, 400, "invalid chunk-size line")                             \
 	X(BAD_CHUNK_EXT, 400, "invalid chunk extension")                              \
 	X(BAD_CHUNK_END, 400, "chunk data not followed by CRLF")                      \
-	X(BAD_TRAILER, 400, "invalid trailer field")
+	X(BAD_TRAILER, 400, "invalid trailer field")                                  \
+	X(NO_STATUS_LINE, 502, "response does not start with HTTP/1.x and a status")
 
 #define HTTP_ERR_ENUM(name, status, desc) HTTP_ERR_##name,
 enum http_error { HTTP_ERRORS(HTTP_ERR_ENUM) HTTP_ERR_MAX };
@@ -100,6 +107,14 @@ enum http_body_kind {
 #define HTTP_F_HEAD_REQUEST    0x100u /* response: answers a HEAD (set before parsing) */
 #define HTTP_F_METHOD_HEAD     0x200u /* request: method is HEAD */
 #define HTTP_F_METHOD_CONNECT  0x400u /* request: method is CONNECT */
+/* response: the head as received must be rewritten by http_head_normalize()
+ * before it is forwarded (bare LF, obs-fold, whitespace before a colon, or a
+ * Content-Length that Transfer-Encoding overrides). Never set on requests. */
+#define HTTP_F_NORMALIZE       0x800u
+/* response: its framing was doubtful (Content-Length with Transfer-Encoding,
+ * or Transfer-Encoding in HTTP/1.0): the connection must close after it.
+ * http_msg_keeps_alive() is then false. Never set on requests. */
+#define HTTP_F_CLOSE_AFTER     0x1000u
 
 struct http_msg {
 	/* parser state */
@@ -107,7 +122,9 @@ struct http_msg {
 	uint32_t scan; /* where the search for that line's end resumes */
 	uint8_t phase; /* private */
 	uint8_t is_request;
-	uint16_t max_fields; /* size of the caller's fields array */
+	uint16_t max_fields;   /* size of the caller's fields array */
+	uint8_t has_cur;       /* private: cur holds a field line not yet ended */
+	struct http_field cur; /* private: response field that obs-fold may continue */
 	struct http_field *fields;
 
 	/* results, valid once http_parse() returned > 0 (partially before) */
@@ -143,6 +160,16 @@ void http_msg_init_response(struct http_msg *m, struct http_field *fields, uint1
  * valid (m's results are final and m->body says how the body is framed);
  * HTTP_NEED_MORE; or HTTP_INVALID with m->error set. Never reads past
  * buf + len.
+ *
+ * Responses: HTTP_INVALID with HTTP_ERR_NO_STATUS_LINE means the stream does
+ * not start with "HTTP/1." DIGIT SP 3DIGIT (HTTP/0.9, ICY, HTTP/2, a leading
+ * empty line, ...): it is not an HTTP/1.x response, and a transparent proxy
+ * relays the whole stream unchanged, from its first byte, as a
+ * close-delimited body, then closes the client connection. The verdict comes
+ * as soon as the first bytes that cannot start a status line arrive (at most
+ * 12 bytes; no line end needed). In a response field value (f->value,
+ * m->content_type) obs-fold may leave line breaks: each CR / LF with the
+ * SP / HTAB around it stands for one SP.
  */
 int http_parse(struct http_msg *m, const char *buf, size_t len, const struct http_limits *lim);
 
@@ -153,10 +180,32 @@ const char *http_error_str(enum http_error e);
 const char *http_reason(int status);
 
 /* True if the message at m keeps the connection open afterwards (HTTP/1.1
- * without "close", or HTTP/1.0 with "keep-alive"). */
+ * without "close", or HTTP/1.0 with "keep-alive"; never with
+ * HTTP_F_CLOSE_AFTER). */
 int http_msg_keeps_alive(const struct http_msg *m);
 /* True if the field name at f (in buf) equals name, case-insensitively. */
 int http_field_is(const char *buf, const struct http_field *f, const char *name);
+
+/* Room that http_head_normalize() may need for a head of len bytes: a bare
+ * LF becomes CRLF (at most doubles the head) and "Connection: close" may be
+ * added. */
+#define HTTP_NORMALIZED_MAX(len) (2 * (size_t)(len) + 32)
+
+/*
+ * Writes the normalised form of the response head m (parsed by http_parse()
+ * from in, which returned m->head_len > 0) to out[0..cap): the status line
+ * and the field lines in their order, each ending in CRLF; obs-fold joined
+ * into the field it continues with one SP; fold lines before the first field
+ * left out; no whitespace between a field name and its colon, nor at the end
+ * of a value; every Content-Length line left out when Transfer-Encoding is
+ * present; "Connection: close" added when HTTP_F_CLOSE_AFTER is set and no
+ * close token is there; then the blank line (CRLF). Returns its length, or 0
+ * if it does not fit in cap (HTTP_NORMALIZED_MAX(m->head_len) always
+ * suffices). Reads in[0..m->head_len) only; in and out must not overlap.
+ * The result parses, with no leniency and no HTTP_F_NORMALIZE, to the same
+ * status, body framing and keep-alive verdict. Pure: any thread.
+ */
+size_t http_head_normalize(const char *in, const struct http_msg *m, char *out, size_t cap);
 
 /*
  * Body framing tracker: tells which bytes belong to the current message,

@@ -215,15 +215,33 @@ static int parse_request_line(struct http_msg *m, const char *buf, const char *p
 	return parse_target(m, buf, t, q);
 }
 
-/* status-line = HTTP-version SP 3DIGIT [SP reason-phrase] */
+/* What every status line starts with: "HTTP/1." DIGIT SP 3DIGIT ('D': a digit). */
+static const char status_prefix[] = "HTTP/1.D DDD";
+#define STATUS_PREFIX_LEN (sizeof(status_prefix) - 1)
+
+/* True if [p, e) can still begin a status line (complete: it is a whole line,
+ * so it must hold the whole prefix). Looks at STATUS_PREFIX_LEN bytes at most. */
+static int status_prefix_ok(const char *p, const char *e, int complete)
+{
+	size_t i, n = (size_t)(e - p);
+
+	if (complete && n < STATUS_PREFIX_LEN)
+		return 0;
+	for (i = 0; i < n && i < STATUS_PREFIX_LEN; i++)
+		if (status_prefix[i] == 'D' ? p[i] < '0' || p[i] > '9' : p[i] != status_prefix[i])
+			return 0;
+	return 1;
+}
+
+/* status-line = HTTP-version SP 3DIGIT [SP reason-phrase]; the prefix up to
+ * the status code has been checked (status_prefix_ok). Any status 100-999. */
 static int parse_status_line(struct http_msg *m, const char *buf, const char *p, const char *e)
 {
 	const char *q;
 
-	if (e - p < 12 || parse_version(m, p) < 0 || p[8] != ' ')
-		return m->error ? HTTP_INVALID : fail(m, HTTP_ERR_BAD_START_LINE);
+	m->minor = (uint8_t)(p[7] - '0');
 	p += 9;
-	if (p[0] < '1' || p[0] > '5' || p[1] < '0' || p[1] > '9' || p[2] < '0' || p[2] > '9')
+	if (p[0] == '0')
 		return fail(m, HTTP_ERR_BAD_STATUS);
 	m->status = (uint16_t)((p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0'));
 	p += 3;
@@ -238,6 +256,14 @@ static int parse_status_line(struct http_msg *m, const char *buf, const char *p,
 	return 0;
 }
 
+/* Whitespace inside a field value: SP, HTAB, and CR and LF, which occur in
+ * a value only where a response's obs-fold joins two lines, meaning one SP
+ * (RFC 9112 5.2). So a folded value means what its normalised form means. */
+static int is_ows(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
 /* Content-Length = 1*DIGIT; a list of identical values is accepted. */
 static int field_content_length(struct http_msg *m, const char *p, const char *e)
 {
@@ -245,7 +271,7 @@ static int field_content_length(struct http_msg *m, const char *p, const char *e
 	int digits;
 
 	for (;;) {
-		while (p < e && (*p == ' ' || *p == '\t'))
+		while (p < e && is_ows(*p))
 			p++;
 		v = 0;
 		digits = 0;
@@ -255,7 +281,7 @@ static int field_content_length(struct http_msg *m, const char *p, const char *e
 				return fail(m, HTTP_ERR_BAD_CONTENT_LENGTH);
 			v = v * 10 + (uint64_t)(*p - '0');
 		}
-		while (p < e && (*p == ' ' || *p == '\t'))
+		while (p < e && is_ows(*p))
 			p++;
 		if (digits == 0 || (p < e && *p != ','))
 			return fail(m, HTTP_ERR_BAD_CONTENT_LENGTH);
@@ -277,7 +303,7 @@ static int for_each_token(struct http_msg *m, const char *p, const char *e,
 	const char *t;
 
 	while (p < e) {
-		while (p < e && (*p == ' ' || *p == '\t' || *p == ','))
+		while (p < e && (is_ows(*p) || *p == ','))
 			p++;
 		if (p == e)
 			break;
@@ -285,7 +311,7 @@ static int for_each_token(struct http_msg *m, const char *p, const char *e,
 			;
 		const char *te = p;
 
-		while (te > t && (te[-1] == ' ' || te[-1] == '\t'))
+		while (te > t && is_ows(te[-1]))
 			te--;
 		if (fn(m, t, te) < 0)
 			return HTTP_INVALID;
@@ -301,7 +327,7 @@ static int te_list_is_plain(const char *p, const char *e)
 	int need_token = 1;
 
 	for (; p < e; p++) {
-		if (*p == ' ' || *p == '\t')
+		if (is_ows(*p))
 			continue;
 		if (*p == ',') {
 			if (need_token)
@@ -395,35 +421,91 @@ static int field_semantics(struct http_msg *m, const char *buf, struct http_fiel
 	}
 }
 
-/* field-line = field-name ":" OWS field-value OWS */
+/* Ends the response field line held in m->cur (obs-fold can no longer
+ * continue it): interprets it and records it. */
+static int end_field(struct http_msg *m, const char *buf)
+{
+	if (!m->has_cur)
+		return 0;
+	m->has_cur = 0;
+	if (field_semantics(m, buf, &m->cur) < 0)
+		return HTTP_INVALID;
+	if (m->fields != NULL)
+		m->fields[m->n_fields] = m->cur;
+	m->n_fields++;
+	return 0;
+}
+
+/* obs-fold = OWS CRLF RWS (responses only): the line [p, e), which starts
+ * with SP or HTAB, continues the field in m->cur; before the first field it
+ * is left out (RFC 9112 5.2: "consume ... without further processing"). */
+static int fold_field(struct http_msg *m, const char *buf, const char *p, const char *e,
+		      const char *next)
+{
+	struct http_field *f = &m->cur;
+	const char *q;
+
+	for (q = p; q < e; q++)
+		if (!http_is_field_char((unsigned char)*q))
+			return fail(m, HTTP_ERR_BAD_FIELD_VALUE);
+	m->flags |= HTTP_F_NORMALIZE;
+	if (!m->has_cur)
+		return 0;
+	while (p < e && (*p == ' ' || *p == '\t'))
+		p++;
+	while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	if (e > p) {
+		if (f->value.len == 0)
+			f->value.off = (uint32_t)(p - buf);
+		f->value.len = (uint32_t)(e - buf) - f->value.off;
+	}
+	f->line.len = (uint32_t)(next - buf) - f->line.off;
+	return 0;
+}
+
+/* field-line = field-name ":" OWS field-value OWS. A response may have
+ * whitespace before the colon (the name is still recognised, HTTP_F_NORMALIZE)
+ * and obs-fold, so its fields are interpreted once the next line shows that
+ * no fold follows. */
 static int parse_field(struct http_msg *m, const char *buf, const char *p, const char *e,
 		       const char *next, const struct http_limits *lim)
 {
 	struct http_field local, *f;
-	const char *q = p, *v;
+	const char *q = p, *c, *v;
 
 	if (*p == ' ' || *p == '\t')
-		return fail(m, HTTP_ERR_OBS_FOLD);
+		return m->is_request ? fail(m, HTTP_ERR_OBS_FOLD) : fold_field(m, buf, p, e, next);
+	if (end_field(m, buf) < 0)
+		return HTTP_INVALID;
 	while (q < e && http_is_tchar((unsigned char)*q))
 		q++;
-	if (q == e || *q != ':')
+	for (c = q; !m->is_request && c < e && (*c == ' ' || *c == '\t'); c++)
+		;
+	if (c == e || *c != ':')
 		return fail(m, q < e && (*q == ' ' || *q == '\t') ? HTTP_ERR_WS_BEFORE_COLON
 								  : HTTP_ERR_BAD_FIELD_NAME);
 	if (q == p)
 		return fail(m, HTTP_ERR_BAD_FIELD_NAME);
-	for (v = q + 1; v < e; v++)
+	if (c != q)
+		m->flags |= HTTP_F_NORMALIZE;
+	for (v = c + 1; v < e; v++)
 		if (!http_is_field_char((unsigned char)*v))
 			return fail(m, HTTP_ERR_BAD_FIELD_VALUE);
 	if (m->n_fields >= lim->max_fields || (m->fields != NULL && m->n_fields >= m->max_fields))
 		return fail(m, HTTP_ERR_TOO_MANY_FIELDS);
-	f = m->fields != NULL ? &m->fields[m->n_fields] : &local;
+	f = !m->is_request ? &m->cur : m->fields != NULL ? &m->fields[m->n_fields] : &local;
 	f->name = span(buf, p, q);
-	for (v = q + 1; v < e && (*v == ' ' || *v == '\t'); v++)
+	for (v = c + 1; v < e && (*v == ' ' || *v == '\t'); v++)
 		;
 	while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
 		e--;
 	f->value = span(buf, v, e);
 	f->line = span(buf, p, next);
+	if (!m->is_request) {
+		m->has_cur = 1;
+		return 0;
+	}
 	if (field_semantics(m, buf, f) < 0)
 		return HTTP_INVALID;
 	m->n_fields++;
@@ -435,11 +517,11 @@ static int finish_head(struct http_msg *m)
 {
 	int te = (m->flags & HTTP_F_HAS_TE) != 0, cl = (m->flags & HTTP_F_HAS_CL) != 0;
 
-	if (te && cl)
-		return fail(m, HTTP_ERR_CL_AND_TE);
-	if (te && m->minor == 0)
-		return fail(m, HTTP_ERR_TE_HTTP10);
 	if (m->is_request) {
+		if (te && cl)
+			return fail(m, HTTP_ERR_CL_AND_TE);
+		if (te && m->minor == 0)
+			return fail(m, HTTP_ERR_TE_HTTP10);
 		if (m->minor >= 1 && m->host_field < 0)
 			return fail(m, HTTP_ERR_HOST_MISSING);
 		if (te && m->body != HTTP_BODY_CHUNKED)
@@ -448,6 +530,13 @@ static int finish_head(struct http_msg *m)
 			m->body = cl && m->content_length > 0 ? HTTP_BODY_LENGTH : HTTP_BODY_NONE;
 		return 0;
 	}
+	/* RFC 9112 6.3: Transfer-Encoding overrides Content-Length, which a proxy
+	 * removes; 6.1: in HTTP/1.0 it is faulty framing. Either way the
+	 * connection closes after this response. */
+	if (te && cl)
+		m->flags |= HTTP_F_NORMALIZE | HTTP_F_CLOSE_AFTER;
+	if (te && m->minor == 0)
+		m->flags |= HTTP_F_CLOSE_AFTER;
 	if ((m->flags & HTTP_F_HEAD_REQUEST) || m->status < 200 || m->status == 204 ||
 	    m->status == 304)
 		m->body = HTTP_BODY_NONE;
@@ -499,13 +588,25 @@ static int parse_line(struct http_msg *m, const char *buf, const char *p, const 
 		return 0;
 	}
 	if (e == p) {
-		if (finish_head(m) < 0)
+		if (end_field(m, buf) < 0 || finish_head(m) < 0)
 			return HTTP_INVALID;
 		m->phase = PH_DONE;
 		m->head_len = (uint32_t)(next - buf);
 		return 1;
 	}
 	return parse_field(m, buf, p, e, next, lim);
+}
+
+/* Checks on the start of a head before its first line is complete, or as it
+ * is ([p, e): the line without its CR; complete: e is its end). Requests:
+ * check_start_prefix; responses: NO_STATUS_LINE as soon as [p, e) cannot
+ * begin a status line. */
+static int check_start(struct http_msg *m, const char *p, const char *e, int complete,
+		       const struct http_limits *lim)
+{
+	if (m->is_request)
+		return check_start_prefix(m, p, e, lim);
+	return status_prefix_ok(p, e, complete) ? 0 : fail(m, HTTP_ERR_NO_STATUS_LINE);
 }
 
 int http_parse(struct http_msg *m, const char *buf, size_t len, const struct http_limits *lim)
@@ -523,10 +624,9 @@ int http_parse(struct http_msg *m, const char *buf, size_t len, const struct htt
 		if (lf == NULL) {
 			m->scan = (uint32_t)len;
 			/* a CR at the very end may be the start of CRLF: not counted */
-			if (m->phase == PH_START && m->is_request &&
-			    check_start_prefix(m, p,
-					       buf + len - (len > m->pos && buf[len - 1] == '\r'),
-					       lim) < 0)
+			if (m->phase == PH_START &&
+			    check_start(m, p, buf + len - (len > m->pos && buf[len - 1] == '\r'), 0,
+					lim) < 0)
 				return HTTP_INVALID;
 			if (len >= lim->max_head)
 				return fail(m, HTTP_ERR_HEAD_TOO_LARGE);
@@ -537,12 +637,14 @@ int http_parse(struct http_msg *m, const char *buf, size_t len, const struct htt
 		cr = e > p && e[-1] == '\r';
 		if (cr)
 			e--;
-		if (m->phase == PH_START && m->is_request && check_start_prefix(m, p, e, lim) < 0)
+		if (m->phase == PH_START && check_start(m, p, e, 1, lim) < 0)
 			return HTTP_INVALID;
 		if ((size_t)(next - buf) > lim->max_head)
 			return fail(m, HTTP_ERR_HEAD_TOO_LARGE);
-		if (!cr && !(lim->lenient & HTTP_LENIENT_BARE_LF))
+		if (!cr && m->is_request && !(lim->lenient & HTTP_LENIENT_BARE_LF))
 			return fail(m, HTTP_ERR_BARE_LF);
+		if (!cr && !m->is_request)
+			m->flags |= HTTP_F_NORMALIZE; /* RFC 9112 2.2: LF alone ends a line */
 		if (memchr(p, '\r', (size_t)(e - p)) != NULL)
 			return fail(m, HTTP_ERR_BARE_CR);
 		r = parse_line(m, buf, p, e, next, lim);
@@ -556,7 +658,7 @@ int http_parse(struct http_msg *m, const char *buf, size_t len, const struct htt
 
 int http_msg_keeps_alive(const struct http_msg *m)
 {
-	if (m->flags & HTTP_F_CONN_CLOSE)
+	if (m->flags & (HTTP_F_CONN_CLOSE | HTTP_F_CLOSE_AFTER))
 		return 0;
 	return m->minor >= 1 || (m->flags & HTTP_F_CONN_KEEP_ALIVE);
 }

@@ -93,7 +93,10 @@ static const char *const dir_names[] = {"req", "rsp"};
 	X(CL_20, "cl-20-digits")	       /* a Content-Length of 20+ digits */          \
 	X(TE_HTAB, "te-htab")		       /* a Transfer-Encoding line holds an HTAB */  \
 	X(TE_EMPTY, "te-empty-element")	       /* Transfer-Encoding: , chunked */            \
-	X(HP_AT_HTAB, "hp-stopped-at-htab")    /* http_parser's error is on an HTAB */
+	X(HP_AT_HTAB, "hp-stopped-at-htab")    /* http_parser's error is on an HTAB */       \
+	X(CL_AND_TE, "cl-and-te")	       /* Content-Length and Transfer-Encoding */    \
+	X(WS_COLON, "ws-before-colon")	       /* a field name, SP / HTAB, then a colon */   \
+	X(FOLD_FIRST, "fold-before-fields")    /* the line after the start line: SP / HTAB */
 
 #define FACT_ENUM(id, name) FACT_##id,
 enum { FACTS(FACT_ENUM) FACT_MAX };
@@ -516,16 +519,34 @@ static unsigned te_facts(const char *v, const char *e)
 	return seen ? f : f | 1u << FACT_TE_EMPTY;
 }
 
+/* True if the field line [p, e) is a token, SP / HTAB, then a colon. */
+static int ws_before_colon(const char *p, const char *e)
+{
+	const char *q = p;
+
+	while (q < e && is_tchar((unsigned char)*q))
+		q++;
+	if (q == p || q == e || (*q != ' ' && *q != '\t'))
+		return 0;
+	while (q < e && (*q == ' ' || *q == '\t'))
+		q++;
+	return q < e && *q == ':';
+}
+
 /* Facts from the field lines of the head at p (up to e): Content-Length
- * values and repeats, HTAB in Transfer-Encoding. */
+ * values and repeats, HTAB in Transfer-Encoding, both framing fields,
+ * whitespace before a colon. */
 static unsigned head_facts(const char *p, const char *e)
 {
 	char first[24] = "", val[24];
 	const char *eol, *ve;
 	unsigned f = 0;
-	int lines = 0, same = 1, elems;
+	int lines = 0, same = 1, elems, te = 0;
 
-	for (p = memchr(p, '\n', (size_t)(e - p)); p != NULL && p + 1 < e; p = eol) {
+	p = memchr(p, '\n', (size_t)(e - p));
+	if (p != NULL && p + 1 < e && (p[1] == ' ' || p[1] == '\t'))
+		f |= 1u << FACT_FOLD_FIRST;
+	for (; p != NULL && p + 1 < e; p = eol) {
 		p++;
 		eol = memchr(p, '\n', (size_t)(e - p));
 		if (eol == NULL)
@@ -533,8 +554,12 @@ static unsigned head_facts(const char *p, const char *e)
 		if (p[0] == '\r' || p[0] == '\n')
 			break; /* the blank line */
 		ve = eol > p && eol[-1] == '\r' ? eol - 1 : eol;
-		if (ve - p > 18 && strncasecmp(p, "transfer-encoding:", 18) == 0)
+		if (ws_before_colon(p, ve))
+			f |= 1u << FACT_WS_COLON;
+		if (ve - p > 18 && strncasecmp(p, "transfer-encoding:", 18) == 0) {
 			f |= te_facts(p + 18, ve);
+			te = 1;
+		}
 		if (ve - p < 15 || strncasecmp(p, "content-length:", 15) != 0)
 			continue;
 		elems = cl_value(p + 15, ve, val, sizeof(val), &f);
@@ -547,6 +572,8 @@ static unsigned head_facts(const char *p, const char *e)
 	}
 	if (lines > 1 && same)
 		f |= 1u << FACT_CL_SAME_LINES;
+	if (lines > 0 && te)
+		f |= 1u << FACT_CL_AND_TE;
 	return f;
 }
 

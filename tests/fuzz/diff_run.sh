@@ -26,7 +26,7 @@ fi
 bin="$out/diff_http_parser"
 "$cc" -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE \
 	-I"$src/src" -o "$bin" "$src/tests/fuzz/diff_http_parser.c" "$src/src/http/parse.c" \
-	"$src/src/http/body.c" -lhttp_parser
+	"$src/src/http/body.c" "$src/src/http/normalize.c" -lhttp_parser
 
 fz="$src/tests/fuzz"
 fail=0

@@ -4,7 +4,11 @@
  * Checks, besides the sanitizers: the incremental parser gives the same
  * verdict whether the input arrives whole or split at a fuzzer-chosen point;
  * spans stay inside the head; the body tracker never claims more bytes than
- * it was given, and gives the same answer fed byte by byte.
+ * it was given, and gives the same answer fed byte by byte; an accepted head
+ * normalised (http_head_normalize) parses with no leniency and no
+ * HTTP_F_NORMALIZE to the same status, framing and keep-alive verdict, and
+ * normalises to itself; a stream refused as not HTTP/1.x (NO_STATUS_LINE) is
+ * refused from its first 13 bytes.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,9 +27,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const struct http_limits limits = {
 	.max_line = 1024, .max_head = 4096, .max_fields = 32, .lenient = 0};
 
+static const struct http_limits strict = {
+	.max_line = 1 << 16, .max_head = 1 << 16, .max_fields = 64, .lenient = 0};
+
 static void check_span(struct http_span s, int r)
 {
 	CHECK((uint64_t)s.off + s.len <= (uint64_t)r);
+}
+
+/* The normalised head of a (parsed from buf) means the same, strictly. */
+static void check_normalized(const char *buf, const struct http_msg *a)
+{
+	static char out[HTTP_NORMALIZED_MAX(8192)], again[HTTP_NORMALIZED_MAX(8192)];
+	struct http_msg n;
+	size_t len;
+
+	len = http_head_normalize(buf, a, out, sizeof(out));
+	CHECK(len > 0 && len <= HTTP_NORMALIZED_MAX(a->head_len));
+	CHECK(http_head_normalize(buf, a, out, len - 1) == 0);
+	http_msg_init_response(&n, NULL, 0, (a->flags & HTTP_F_HEAD_REQUEST) != 0);
+	CHECK(http_parse(&n, out, len, &strict) == (int)len);
+	CHECK(!(n.flags & HTTP_F_NORMALIZE));
+	CHECK(n.status == a->status && n.minor == a->minor && n.body == a->body);
+	CHECK(n.body != HTTP_BODY_LENGTH || n.content_length == a->content_length);
+	CHECK(http_msg_keeps_alive(&n) == http_msg_keeps_alive(a));
+	CHECK(http_head_normalize(out, &n, again, sizeof(again)) == len);
+	CHECK(memcmp(out, again, len) == 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -54,11 +81,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		r2 = http_parse(&b, buf, size, &limits);
 	CHECK(r1 == r2);
 	CHECK(r1 != HTTP_INVALID || a.error == b.error);
+	if (r1 == HTTP_INVALID && a.error == HTTP_ERR_NO_STATUS_LINE && size > 13) {
+		http_msg_init_response(&b, f2, 32, data[0] & 1);
+		CHECK(http_parse(&b, buf, 13, &limits) == HTTP_INVALID);
+		CHECK(b.error == HTTP_ERR_NO_STATUS_LINE);
+	}
 	if (r1 <= 0)
 		return 0;
 	CHECK((size_t)r1 <= size && a.n_fields == b.n_fields && a.body == b.body);
 	check_span(a.reason, r1);
-	CHECK(a.status >= 100 && a.status <= 599);
+	CHECK(a.status >= 100 && a.status <= 999);
+	check_normalized(buf, &a);
 	for (i = 0; i < a.n_fields; i++) {
 		check_span(f1[i].name, r1);
 		check_span(f1[i].value, r1);

@@ -23,7 +23,7 @@ for t in request response config sniff; do
 		dict="$src/tests/fuzz/config.dict" ;;
 	sniff) srcs=("$src/src/http/sniff.c" "$src/src/http/parse.c")
 		dict="$src/tests/fuzz/http.dict" ;;
-	*) srcs=("$src/src/http/parse.c" "$src/src/http/body.c")
+	*) srcs=("$src/src/http/parse.c" "$src/src/http/body.c" "$src/src/http/normalize.c")
 		dict="$src/tests/fuzz/http.dict" ;;
 	esac
 	if ! clang "${flags[@]}" -I"$build_h" -o "$bin" "$src/tests/fuzz/fuzz_$t.c" "${srcs[@]}" \
