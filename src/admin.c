@@ -148,6 +148,9 @@ static void metrics_traffic(const struct admin *ad, struct out *o)
 	    (unsigned long long)SUM(tunnels_server_first));
 	out(o, "remora_tunnels_total{kind=\"connect\"} %llu\n",
 	    (unsigned long long)SUM(tunnels_connect));
+	help(o, "remora_responses_raw_total", "counter",
+	     "Origin answers without an HTTP/1.x status line, relayed as a stream.");
+	out(o, "remora_responses_raw_total %llu\n", (unsigned long long)SUM(responses_raw));
 }
 
 static void metrics_upstream(const struct admin *ad, struct out *o)

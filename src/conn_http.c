@@ -571,6 +571,47 @@ static enum conn_next response_tunnel(struct conn *c, const char *why, uint32_t 
 	return CONN_NEXT_AGAIN;
 }
 
+/* The response head at u2c->lim (head_len bytes) was read leniently (bare
+ * LF, obs-fold, whitespace before a colon, Content-Length beside
+ * Transfer-Encoding): it is replaced by its normalised form (docs/http.md),
+ * in a new buffer with the bytes around it. Returns the new head length, or
+ * -1 without memory. */
+static int normalize_response_head(struct conn *c, uint32_t head_len)
+{
+	struct buf *b = c->u2c, *nb;
+	uint32_t before = b->lim - b->start, after = b->end - b->lim - head_len;
+	size_t max = HTTP_NORMALIZED_MAX(head_len), n;
+
+	nb = buf_get(&c->w->bufs);
+	if (nb == NULL || buf_grow(&c->w->bufs, &nb, (uint32_t)(before + max + after)) < 0) {
+		buf_put(&c->w->bufs, nb);
+		return -1;
+	}
+	memcpy(nb->data, b->data + b->start, before);
+	n = http_head_normalize(b->data + b->lim, &c->h->rsp, nb->data + before, max);
+	REMORA_ASSERT(n > 0); /* HTTP_NORMALIZED_MAX always suffices */
+	memcpy(nb->data + before + n, b->data + b->lim + head_len, after);
+	nb->lim = before;
+	nb->end = before + (uint32_t)n + after;
+	buf_put(&c->w->bufs, b);
+	c->u2c = nb;
+	return (int)n;
+}
+
+/* The origin's answer has no HTTP/1.x status line (ICY, HTTP/0.9): it is
+ * relayed as it comes, as a body that ends when the connection does. */
+static void response_stream(struct conn *c)
+{
+	struct conn_http *h = c->h;
+
+	h->rsp.body = HTTP_BODY_CLOSE;
+	h->rsp_head_done = 1;
+	http_body_init(&h->rspb, &h->rsp);
+	c->flags |= CONN_F_CLOSE_AFTER;
+	STAT_INC(c->w->stats.responses_raw);
+	conn_timer_arm(c, CONN_TIMER_RESPONSE);
+}
+
 /* Classifies the response bytes that arrived: heads (1xx, 101, final) and the
  * body. Returns 0, or -1 with *next set when the state changed. */
 static int classify_response(struct conn *c, enum conn_next *next)
@@ -599,11 +640,26 @@ static int classify_response(struct conn *c, enum conn_next *next)
 		r = http_parse(&h->rsp, b->data + b->lim, b->end - b->lim, &c->cfg->rsp_limits);
 		if (r == HTTP_NEED_MORE)
 			return 0;
+		if (r == HTTP_INVALID && h->rsp.error == HTTP_ERR_NO_STATUS_LINE &&
+		    b->lim == b->start && !(c->flags & CONN_F_RSP_STARTED)) {
+			response_stream(c);
+			continue;
+		}
 		if (r == HTTP_INVALID) {
 			*next = conn_reply(c, 502, CONN_CLOSE_BAD_RESPONSE, -(int)h->rsp.error);
 			return -1;
 		}
 		c->status = h->rsp.status;
+		if (alog_enabled(c->w->alog) && h->rsp.content_type.len > 0)
+			copy_span(h->type, sizeof(h->type), b->data + b->lim, h->rsp.content_type);
+		if (h->rsp.flags & HTTP_F_NORMALIZE) {
+			r = normalize_response_head(c, (uint32_t)r);
+			b = c->u2c;
+			if (r < 0) {
+				*next = conn_reply(c, 502, CONN_CLOSE_NO_MEMORY, ENOMEM);
+				return -1;
+			}
+		}
 		if (h->rsp.status == 101) {
 			if (!(h->req.flags & HTTP_F_UPGRADE) ||
 			    !(h->req.flags & HTTP_F_CONN_UPGRADE)) {
@@ -634,8 +690,6 @@ static int classify_response(struct conn *c, enum conn_next *next)
 					       (h->req.flags & HTTP_F_METHOD_HEAD) != 0);
 			continue;
 		}
-		if (alog_enabled(c->w->alog) && h->rsp.content_type.len > 0)
-			copy_span(h->type, sizeof(h->type), b->data + b->lim, h->rsp.content_type);
 		b->lim += (uint32_t)r;
 		h->rsp_head_done = 1;
 		http_body_init(&h->rspb, &h->rsp);

@@ -36,6 +36,7 @@ struct worker_stats {
 	uint64_t tunnels_tls;	       /* first bytes were a TLS record */
 	uint64_t tunnels_server_first; /* the client stayed silent (or paused) first */
 	uint64_t tunnels_connect;      /* CONNECT answered 2xx by the origin */
+	uint64_t responses_raw;	       /* answers without a status line, relayed as a stream */
 	uint64_t bytes_spliced;	       /* of bytes_out, moved by splice() */
 	uint64_t connect_errno[WORKER_ERRNO_MAX];
 	uint64_t host_verify[3];   /* match, mismatch, failed */
