@@ -1,8 +1,10 @@
 #!/bin/bash
-# An original destination with nothing listening (origin port 8080): the
-# client gets 502 and the connection is closed cleanly, a log line names the
-# cause, Remora keeps serving; an unreachable destination gets 504 after the
-# connect timeout.
+# An original destination with nothing listening (origin port 8080): by
+# default the client connection is reset, as a refused connection looks
+# directly ([http] upstream_errors = reset); with upstream_errors = status the
+# client gets 502 and the connection is closed cleanly; either way a log line
+# names the cause and Remora keeps serving. An unreachable destination is
+# reset (or gets 504) after the connect timeout.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/common.sh"
@@ -18,6 +20,27 @@ workers = 1
 listen = 0.0.0.0:3129
 [timeouts]
 connect = 1s
+CONF
+)
+rt_start "$conf" 3129
+# default: reset, never a status the origin did not send
+rc=0
+code=$(tb_exec_c curl -s --max-time 5 -o /dev/null -w '%{http_code}' http://198.18.2.2:8080/) || rc=$?
+rt_assert_eq "refused upstream: curl sees a reset (exit 56)" "$rc:$code" "56:000"
+rc=0
+code=$(tb_exec_c curl -s --max-time 5 -o /dev/null -w '%{http_code}' http://198.18.2.9/) || rc=$?
+rt_assert_eq "unreachable upstream: curl sees a reset (exit 56)" "$rc:$code" "56:000"
+rt_stop
+
+conf=$(rt_conf rf-status <<'CONF'
+[global]
+workers = 1
+[listener rf]
+listen = 0.0.0.0:3129
+[timeouts]
+connect = 1s
+[http]
+upstream_errors = status
 CONF
 )
 rt_start "$conf" 3129
