@@ -39,6 +39,9 @@ mode = tproxy
 spoof = client-ip
 [timeouts]
 connect = 2s
+[http]
+# the generated 502/504 pages are what these tests log and count
+upstream_errors = status
 CONF
 }
 
