@@ -49,6 +49,7 @@ int kqx_receipts(const struct kqx_kev *ch, int n, const struct kqx_kev *rc, int 
 			return -EIO;
 		if (rc[i].data == 0 || (rc[i].data == ENOENT && (ch[i].flags & KQX_DELETE)))
 			continue;
+		/* data is an errno; anything else (negative, huge) is -EIO */
 		return rc[i].data > 0 && rc[i].data <= 0xffff ? -(int)rc[i].data : -EIO;
 	}
 	return 0;
