@@ -10,8 +10,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
-#include <net/pfvar.h>
 #include <netinet/in.h>
+#include <net/pfvar.h> /* after <netinet/in.h>, as pf(4)'s example orders them */
 #include <string.h>
 #include <unistd.h>
 

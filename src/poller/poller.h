@@ -2,7 +2,9 @@
  * poller.h — the readiness-notification contract, one instance per thread.
  *
  * Backends: poller_epoll.c (Linux) and poller_kqueue.c (BSD, macOS), chosen
- * by meson at build time. Both report the same normalised events:
+ * by meson (-Dpoller=auto|epoll|kqueue); what their kernel events mean is
+ * decided in poller_xlate.h, tested for both. Both report the same
+ * normalised events:
  *   POLLER_IN   readable (or peer closed its write side: a read returns 0)
  *   POLLER_HUP  also set when the peer has closed its write side: the EOF is
  *               queued behind any data (lets an edge-triggered reader stop
@@ -10,6 +12,11 @@
  *   POLLER_OUT  writable (or a non-blocking connect() finished)
  *   POLLER_ERR  error or hang-up; always delivered together with IN|OUT so a
  *               handler that reads or writes finds out the cause from errno.
+ *               kqueue cannot tell the peer's hang-up from our own
+ *               shutdown(SHUT_WR) on the write filter when no error is
+ *               pending: there it reports OUT (as epoll does after
+ *               SHUT_WR), so a clean close of both directions is
+ *               IN|HUP|OUT without ERR, and the write finds EPIPE.
  * POLLER_ET asks for edge-triggered delivery (epoll EPOLLET, kqueue EV_CLEAR):
  * an event is reported once per readiness change, so the owner must read or
  * write until EAGAIN or remember that the fd is still ready.

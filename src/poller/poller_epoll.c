@@ -1,4 +1,5 @@
-/* poller_epoll.c — Linux backend of poller.h: epoll plus an eventfd wake-up. */
+/* poller_epoll.c — Linux backend of poller.h: epoll plus an eventfd wake-up.
+ * The system calls; what they mean is in epoll_xlate.c. */
 #include "remora-config.h"
 
 #include <errno.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include "poller/poller.h"
+#include "poller_xlate.h"
 
 struct poller {
 	int epfd;
@@ -35,7 +37,7 @@ int poller_create(struct poller **pp)
 	p->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (p->epfd == -1 || p->wakefd == -1 ||
 	    epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->wakefd, &ev) == -1) {
-		err = -errno;
+		err = poller_syscall_error(errno);
 		poller_destroy(p);
 		return err;
 	}
@@ -54,49 +56,34 @@ void poller_destroy(struct poller *p)
 	free(p);
 }
 
-/* The epoll event mask for POLLER_* interest bits. */
-static uint32_t epoll_events(uint32_t events)
+/* Makes the epoll_ctl() call(s) that epx_change() names. 0 or -errno. */
+static int epoll_apply(struct poller *p, int fd, enum poller_op op, uint32_t events, void *udata)
 {
-	uint32_t e = 0;
+	struct epx_change c = epx_change(op, events);
+	struct epoll_event ev = {.events = c.mask, .data.ptr = udata};
 
-	if (events & POLLER_IN)
-		e |= EPOLLIN | EPOLLRDHUP;
-	if (events & POLLER_OUT)
-		e |= EPOLLOUT;
-	if (events & POLLER_ET)
-		e |= EPOLLET;
-	return e;
+	if (epoll_ctl(p->epfd, c.op, fd, &ev) != -1)
+		return 0;
+	if (errno == ENOENT && c.enoent_ok)
+		return 0;
+	if (errno == ENOENT && c.enoent_op != 0 && epoll_ctl(p->epfd, c.enoent_op, fd, &ev) != -1)
+		return 0;
+	return poller_syscall_error(errno);
 }
 
 int poller_set(struct poller *p, int fd, uint32_t events, void *udata)
 {
-	struct epoll_event ev = {.events = epoll_events(events), .data.ptr = udata};
-
-	if ((events & (POLLER_IN | POLLER_OUT)) == 0) {
-		/* epoll always reports errors and hang-ups: to be silent, leave */
-		if (epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, NULL) == -1 && errno != ENOENT)
-			return -errno;
-		return 0;
-	}
-	if (epoll_ctl(p->epfd, EPOLL_CTL_MOD, fd, &ev) == -1) {
-		if (errno != ENOENT || epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
-			return -errno;
-	}
-	return 0;
+	return epoll_apply(p, fd, POLLER_OP_SET, events, udata);
 }
 
 int poller_add(struct poller *p, int fd, uint32_t events, void *udata)
 {
-	struct epoll_event ev = {.events = epoll_events(events), .data.ptr = udata};
-
-	return epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev) == -1 ? -errno : 0;
+	return epoll_apply(p, fd, POLLER_OP_ADD, events, udata);
 }
 
 int poller_del(struct poller *p, int fd)
 {
-	if (epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, NULL) == -1 && errno != ENOENT)
-		return -errno;
-	return 0;
+	return epoll_apply(p, fd, POLLER_OP_DEL, 0, NULL);
 }
 
 int poller_wait(struct poller *p, struct poller_event *ev, int max, int timeout_ms)
@@ -108,26 +95,17 @@ int poller_wait(struct poller *p, struct poller_event *ev, int max, int timeout_
 		max = (int)(sizeof(p->evs) / sizeof(p->evs[0]));
 	n = epoll_wait(p->epfd, p->evs, max, timeout_ms);
 	if (n == -1)
-		return -errno;
+		return poller_syscall_error(errno);
 	for (i = 0; i < n; i++) {
-		uint32_t e = p->evs[i].events;
-
 		ev[i].udata = p->evs[i].data.ptr;
 		ev[i].events = 0;
 		if (ev[i].udata == WAKE_TAG) {
 			/* acknowledge now: a wake-up after this read is a new one */
 			if (read(p->wakefd, &junk, sizeof(junk)) == -1 && errno != EAGAIN)
-				return -errno;
+				return poller_syscall_error(errno);
 			continue;
 		}
-		if (e & (EPOLLIN | EPOLLRDHUP))
-			ev[i].events |= POLLER_IN;
-		if (e & (EPOLLRDHUP | EPOLLHUP))
-			ev[i].events |= POLLER_IN | POLLER_HUP;
-		if (e & EPOLLOUT)
-			ev[i].events |= POLLER_OUT;
-		if (e & (EPOLLERR | EPOLLHUP))
-			ev[i].events |= POLLER_IN | POLLER_OUT | POLLER_ERR;
+		ev[i].events = epx_events(p->evs[i].events);
 	}
 	return n;
 }
@@ -137,6 +115,6 @@ int poller_wake(struct poller *p)
 	uint64_t one = 1;
 
 	if (write(p->wakefd, &one, sizeof(one)) == -1 && errno != EAGAIN)
-		return -errno;
+		return poller_syscall_error(errno);
 	return 0;
 }

@@ -1,6 +1,8 @@
 /* poller_kqueue.c — BSD/macOS backend of poller.h: kqueue plus a pipe wake-up.
- * Kept line-for-line parallel to poller_epoll.c; kqueue reports read and write
- * readiness as separate filters, merged here into one event per fd. */
+ * The system calls; what they mean (change lists, event bits) is decided by
+ * kqueue_xlate.c, which is unit-tested on every platform. kqueue reports
+ * read and write readiness as separate filters, merged here into one event
+ * per fd. */
 #include "remora-config.h"
 
 #include <sys/types.h>
@@ -8,10 +10,12 @@
 #include <sys/time.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "poller/poller.h"
+#include "poller_xlate.h"
 
 struct poller {
 	int kqfd;
@@ -21,9 +25,71 @@ struct poller {
 
 #define WAKE_TAG NULL
 
+/* struct kevent flags and their names in kqueue_xlate.c. */
+static const struct {
+	unsigned short ev;
+	unsigned int kqx;
+} flag_names[] = {
+	{EV_ADD, KQX_ADD},	   {EV_DELETE, KQX_DELETE}, {EV_ENABLE, KQX_ENABLE},
+	{EV_DISABLE, KQX_DISABLE}, {EV_CLEAR, KQX_CLEAR},   {EV_RECEIPT, KQX_RECEIPT},
+	{EV_EOF, KQX_EOF},	   {EV_ERROR, KQX_ERROR},
+};
+
+#define NFLAGS (sizeof(flag_names) / sizeof(flag_names[0]))
+
 const char *poller_backend(void)
 {
 	return "kqueue";
+}
+
+/* A struct kevent for change x, carrying udata. */
+static void kev_from_kqx(struct kevent *kev, const struct kqx_kev *x, void *udata)
+{
+	unsigned short flags = 0;
+	size_t i;
+
+	for (i = 0; i < NFLAGS; i++)
+		if (x->flags & flag_names[i].kqx)
+			flags |= flag_names[i].ev;
+	EV_SET(kev, (uintptr_t)x->fd, x->filter == KQX_WRITE ? EVFILT_WRITE : EVFILT_READ, flags, 0,
+	       0, udata);
+}
+
+/* The translation's view of a returned struct kevent. */
+static void kqx_from_kev(struct kqx_kev *x, const struct kevent *kev)
+{
+	size_t i;
+
+	x->fd = (int)kev->ident;
+	x->filter = kev->filter == EVFILT_WRITE ? KQX_WRITE : KQX_READ;
+	x->flags = 0;
+	for (i = 0; i < NFLAGS; i++)
+		if (kev->flags & flag_names[i].ev)
+			x->flags |= flag_names[i].kqx;
+	x->fflags = kev->fflags;
+	x->data = kev->data;
+}
+
+/* Applies the change list of op in one kevent() call. Every change is
+ * answered in place (EV_RECEIPT), so none is skipped after a failure and
+ * no pending event is taken. 0 or -errno. */
+static int kqueue_apply(struct poller *p, enum poller_op op, int fd, uint32_t events, void *udata)
+{
+	static const struct timespec zero = {0, 0};
+	struct kqx_kev ch[KQX_MAX_CHANGES], rc[KQX_MAX_CHANGES];
+	struct kevent kev[KQX_MAX_CHANGES];
+	int n = kqx_changes(op, fd, events, ch), nr, i;
+
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		kev_from_kqx(&kev[i], &ch[i], udata);
+	nr = kevent(p->kqfd, kev, n, kev, n, &zero);
+	if (nr == -1)
+		return poller_syscall_error(errno);
+	for (i = 0; i < nr; i++)
+		kqx_from_kev(&rc[i], &kev[i]);
+	return kqx_receipts(ch, n, rc, nr);
 }
 
 static int set_nonblock_cloexec(int fd)
@@ -32,31 +98,33 @@ static int set_nonblock_cloexec(int fd)
 
 	if (fl == -1 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1 ||
 	    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
-		return -errno;
+		return poller_syscall_error(errno);
 	return 0;
 }
 
 int poller_create(struct poller **pp)
 {
 	struct poller *p = calloc(1, sizeof(*p));
-	struct kevent kev;
 	int err;
 
 	if (p == NULL)
 		return -ENOMEM;
 	p->wakefd[0] = p->wakefd[1] = -1;
 	p->kqfd = kqueue();
-	if (p->kqfd == -1 || fcntl(p->kqfd, F_SETFD, FD_CLOEXEC) == -1 || pipe(p->wakefd) == -1)
+	if (p->kqfd == -1 || fcntl(p->kqfd, F_SETFD, FD_CLOEXEC) == -1 || pipe(p->wakefd) == -1) {
+		err = poller_syscall_error(errno);
 		goto fail;
-	if (set_nonblock_cloexec(p->wakefd[0]) < 0 || set_nonblock_cloexec(p->wakefd[1]) < 0)
-		goto fail;
-	EV_SET(&kev, p->wakefd[0], EVFILT_READ, EV_ADD, 0, 0, WAKE_TAG);
-	if (kevent(p->kqfd, &kev, 1, NULL, 0, NULL) == -1)
+	}
+	err = set_nonblock_cloexec(p->wakefd[0]);
+	if (err == 0)
+		err = set_nonblock_cloexec(p->wakefd[1]);
+	if (err == 0)
+		err = kqueue_apply(p, POLLER_OP_ADD, p->wakefd[0], POLLER_IN, WAKE_TAG);
+	if (err < 0)
 		goto fail;
 	*pp = p;
 	return 0;
 fail:
-	err = errno ? -errno : -EINVAL;
 	poller_destroy(p);
 	return err;
 }
@@ -76,36 +144,23 @@ void poller_destroy(struct poller *p)
 
 int poller_set(struct poller *p, int fd, uint32_t events, void *udata)
 {
-	struct kevent kev[2];
-	unsigned short clear = (events & POLLER_ET) ? EV_CLEAR : 0;
-
-	EV_SET(&kev[0], fd, EVFILT_READ,
-	       EV_ADD | clear | ((events & POLLER_IN) ? EV_ENABLE : EV_DISABLE), 0, 0, udata);
-	EV_SET(&kev[1], fd, EVFILT_WRITE,
-	       EV_ADD | clear | ((events & POLLER_OUT) ? EV_ENABLE : EV_DISABLE), 0, 0, udata);
-	return kevent(p->kqfd, kev, 2, NULL, 0, NULL) == -1 ? -errno : 0;
+	return kqueue_apply(p, POLLER_OP_SET, fd, events, udata);
 }
 
 int poller_add(struct poller *p, int fd, uint32_t events, void *udata)
 {
-	/* EV_ADD registers or updates: the same call as poller_set */
-	return poller_set(p, fd, events, udata);
+	return kqueue_apply(p, POLLER_OP_ADD, fd, events, udata);
 }
 
 int poller_del(struct poller *p, int fd)
 {
-	struct kevent kev[2];
-
-	EV_SET(&kev[0], fd, EVFILT_READ, EV_DELETE, 0, 0, NULL);
-	EV_SET(&kev[1], fd, EVFILT_WRITE, EV_DELETE, 0, 0, NULL);
-	if (kevent(p->kqfd, kev, 2, NULL, 0, NULL) == -1 && errno != ENOENT)
-		return -errno;
-	return 0;
+	return kqueue_apply(p, POLLER_OP_DEL, fd, 0, NULL);
 }
 
 int poller_wait(struct poller *p, struct poller_event *ev, int max, int timeout_ms)
 {
 	struct timespec ts, *tsp = NULL;
+	struct kqx_kev x;
 	int n, i, j, out = 0;
 	char junk[64];
 
@@ -118,26 +173,21 @@ int poller_wait(struct poller *p, struct poller_event *ev, int max, int timeout_
 	}
 	n = kevent(p->kqfd, NULL, 0, p->evs, max, tsp);
 	if (n == -1)
-		return -errno;
+		return poller_syscall_error(errno);
 	for (i = 0; i < n; i++) {
 		void *udata = (void *)p->evs[i].udata;
-		uint32_t e = 0;
+		uint32_t e;
 
 		if (udata == WAKE_TAG) {
+			/* acknowledge now: a wake-up after these reads is a new one */
 			while (read(p->wakefd[0], junk, sizeof(junk)) > 0)
 				;
 			ev[out].udata = NULL;
 			ev[out++].events = 0;
 			continue;
 		}
-		if (p->evs[i].filter == EVFILT_READ)
-			e |= POLLER_IN;
-		if (p->evs[i].filter == EVFILT_READ && (p->evs[i].flags & EV_EOF))
-			e |= POLLER_HUP;
-		if (p->evs[i].filter == EVFILT_WRITE)
-			e |= POLLER_OUT;
-		if (p->evs[i].flags & (EV_EOF | EV_ERROR))
-			e |= (p->evs[i].flags & EV_ERROR) ? POLLER_IN | POLLER_OUT | POLLER_ERR : 0;
+		kqx_from_kev(&x, &p->evs[i]);
+		e = kqx_events(&x);
 		/* merge the second filter of an fd into its first event */
 		for (j = 0; j < out; j++)
 			if (ev[j].udata == udata)
@@ -157,6 +207,6 @@ int poller_wake(struct poller *p)
 	char one = 1;
 
 	if (write(p->wakefd[1], &one, 1) == -1 && errno != EAGAIN)
-		return -errno;
+		return poller_syscall_error(errno);
 	return 0;
 }

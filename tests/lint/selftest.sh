@@ -1,10 +1,12 @@
 #!/bin/sh
-# selftest.sh LINT_DIR — the lint checks must catch what they claim to: each
-# runs against fixtures (LINT_DIR/fixtures) that pass and that fail.
+# selftest.sh LINT_DIR [CC...] — the lint checks must catch what they claim
+# to: each runs against fixtures (LINT_DIR/fixtures) that pass and that fail.
+# CC (the C compiler's command) enables the bsd_compile.sh checks.
 # Exit: 0 all as expected, 1 otherwise, 77 when clang-format is missing
 # (after the other checks passed).
 set -u
-dir=${1:?usage: selftest.sh LINT_DIR}
+dir=${1:?usage: selftest.sh LINT_DIR [CC...]}
+shift
 fx=$dir/fixtures
 fail=0
 skip=0
@@ -58,6 +60,19 @@ expect 0 "clang-format: formatted file passes" sh "$dir/clang_format.sh" "$fx/fo
 expect 1 "clang-format: unformatted file fails" sh "$dir/clang_format.sh" "$fx/format-bad"
 expect 0 "clang-format: baseline excuses a listed file" \
 	sh "$dir/clang_format.sh" "$fx/format-bad" "$fx/format-bad/baseline.txt"
+
+# bsd compile: declared names pass in both flavours; a Linux-only name fails;
+# an OpenBSD-only name fails (the FreeBSD flavour runs too).
+if [ $# -gt 0 ]; then
+	bsd() { # FIXTURE CC...
+		f=$1
+		shift
+		sh "$dir/bsd_compile.sh" -f "src/$f.c" "$dir/bsd-headers" "$fx/bsd" "$fx/bsd" "$@"
+	}
+	expect 0 "bsd compile: portable code passes" bsd portable "$@"
+	expect 1 "bsd compile: a Linux-only name fails" bsd linuxism "$@"
+	expect 1 "bsd compile: an OpenBSD-only name fails the FreeBSD flavour" bsd openbsd_only "$@"
+fi
 
 [ "$fail" = 0 ] && [ "$skip" = 1 ] && exit 77
 exit $fail
