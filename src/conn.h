@@ -68,7 +68,7 @@ enum conn_state { CONN_STATES(CONN_ST_ENUM) CONN_ST_MAX };
 	X(UPSTREAM_CONNECT_FAILED, "upstream-connect-failed", LOG_INFO, "upstream connect failed") \
 	X(CONNECT_TIMEOUT, "connect-timeout", LOG_INFO, "upstream connect timed out")              \
 	X(RESPONSE_TIMEOUT, "response-timeout", LOG_INFO,                                          \
-	  "upstream sent no response head in time")                                                \
+	  "the response did not start or move on in time")                                         \
 	X(UPSTREAM_RESET, "upstream-reset", LOG_INFO, "upstream connection reset")                 \
 	X(UPSTREAM_EOF, "upstream-eof", LOG_INFO,                                                  \
 	  "upstream closed before the response was complete")                                      \

@@ -70,6 +70,7 @@ static int sniff_client(struct conn *c)
 
 enum conn_next conn_st_first_bytes(struct conn *c)
 {
+	uint32_t before = c->c2u != NULL ? buf_len(c->c2u) : 0;
 	int v = sniff_client(c);
 
 	if (v < 0)
@@ -92,6 +93,8 @@ enum conn_next conn_st_first_bytes(struct conn *c)
 	if (c->c2u != NULL && c->c2u->start == c->c2u->end) {
 		buf_put(&c->w->bufs, c->c2u); /* nothing yet: hold no memory while waiting */
 		c->c2u = NULL;
+	} else if (c->c2u != NULL && buf_len(c->c2u) > before) {
+		conn_timer_arm(c, CONN_TIMER_FIRST); /* quiet is measured from the last byte */
 	}
 	return CONN_NEXT_WAIT;
 }

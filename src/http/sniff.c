@@ -28,10 +28,19 @@ static enum http_first decide(struct http_sniff *s, enum http_first v)
 	return v;
 }
 
+/* Longest method token (and CR/LF noise before it) still undecided: a
+ * longer run is handed to the HTTP parser, which refuses it, so a client
+ * cannot stay undecided (and out of the header timeout) by trickling bytes. */
+#define SNIFF_MAX_RUN 64
+
 /* A byte before the method: CR/LF noise, or the method's first byte. */
 static enum http_first step_start(struct http_sniff *s, unsigned char ch)
 {
 	if (ch == '\r' || ch == '\n') {
+		if (s->phase == SN_NOISE && ++s->n >= SNIFF_MAX_RUN)
+			return decide(s, HTTP_FIRST_HTTP);
+		if (s->phase == SN_START)
+			s->n = 1;
 		s->phase = SN_NOISE;
 		return HTTP_FIRST_MORE;
 	}
@@ -68,8 +77,8 @@ static enum http_first step(struct http_sniff *s, unsigned char ch)
 			return decide(s, HTTP_FIRST_HTTP); /* method SP: a request line */
 		if (!http_is_tchar(ch))
 			return decide(s, HTTP_FIRST_OTHER);
-		if (s->n < UINT16_MAX)
-			s->n++;
+		if (++s->n >= SNIFF_MAX_RUN)
+			return decide(s, HTTP_FIRST_HTTP);
 		return HTTP_FIRST_MORE;
 	case SN_H2:
 		if (ch != (unsigned char)h2_preface[s->n])

@@ -15,7 +15,7 @@ keep-alive; the behaviour is chosen by the request path (before '?'), and
   /stall-head        never answers (holds the connection until EOF, 60 s at most)
   /stall-in-head     "HTTP/1.1 200 OK\\r\\nContent-Le", then as /stall-head
   /stall-body        200 announcing 1000 bytes, 100 of them, then as /stall-head
-  /garbage           binary garbage that is not a status line, then close
+  /garbage           an HTTP/1.1 status line whose code is garbage, then close
   /chunk-overflow    a chunked head; 0.2 s later a chunk-size of 20 hex digits
   /chunk-negative    a chunked head; 0.2 s later the chunk-size line "-1"
   /big               200 with Content-Length n (default 1 GiB) of zeros, sent
@@ -181,7 +181,7 @@ def respond(c, path, n, fields, close):
         c.sent = 100
         c.hold()
     if path == "/garbage":
-        c.send(b"\x00\xff\xfe garbage \x01\x02\r\n\r\n" * 20)
+        c.send(b"HTTP/1.1 2000 garbage \x01\x02\r\n\r\n" * 20)
         return False
     if path in ("/chunk-overflow", "/chunk-negative"):
         c.send(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")

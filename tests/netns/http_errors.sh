@@ -163,10 +163,10 @@ ht_error "response head with two differing Content-Length" 502 "$O" \
 	"$RELAY: bad-response: invalid response from upstream [502] (differing Content-Length values)" \
 	--data 'GET /rsp-cl-cl HTTP/1.1\r\nHost: s\r\n\r\n'
 ht_error "origin never answers (response = 1s)" 504 "$O" \
-	"$RELAY: response-timeout: upstream sent no response head in time [504]" \
+	"$RELAY: response-timeout: the response did not start or move on in time [504]" \
 	--min-elapsed 0.9 --data 'GET /stall HTTP/1.1\r\nHost: s\r\n\r\n'
 ht_error "HEAD, origin never answers" 504 "$O" \
-	"$RELAY: response-timeout: upstream sent no response head in time [504]" \
+	"$RELAY: response-timeout: the response did not start or move on in time [504]" \
 	--head --min-elapsed 0.9 --data 'HEAD /stall HTTP/1.1\r\nHost: s\r\n\r\n'
 ht_error "connect timeout (connect = 1s)" 504 198.18.2.9:80 \
 	"$CONNECTING: connect-timeout: upstream connect timed out [504]" \

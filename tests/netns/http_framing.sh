@@ -22,6 +22,10 @@ workers = 1
 listen = 0.0.0.0:3129
 mode = tproxy
 spoof = client-ip
+[http]
+# the origin-form rewrite (RFC 9112 3.2.2) is what the absolute-form cases check;
+# the default, passing the target as sent, is checked by edges.sh
+absolute_form = rewrite
 CONF
 )
 rt_start "$conf" 3129

@@ -60,11 +60,20 @@ raw_echo()
 raw_echo "TLS-like ClientHello tunnelled" \
 	--data '\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03\x00\x01\x02\x03 not http\r\n\r\n'
 raw_echo "binary with NUL tunnelled" --data '\x00\x01\x02\xff\r\n\r\nGET / HTTP/1.1\r\n\r\n'
-raw_echo "line protocol tunnelled" --data 'HELLO world\r\n' --data 'QUIT\r\n'
-raw_echo "line protocol, half-closed right after sending" --data 'HELLO world\r\n' --shut-early
+raw_echo "line protocol tunnelled" --data 'HELLO\r\n' --data 'QUIT\r\n'
+raw_echo "line protocol, half-closed right after sending" --data 'QUIT\r\n' --shut-early
 raw_echo "line protocol whose first word arrives alone" \
-	--data 'HEL' --pause 0.1 --data 'LO world\r\n'
-raw_echo "HTTP/0.9-style request line tunnelled" --data 'GET /\r\n'
+	--data 'HEL' --pause 0.1 --data 'LO:world\r\n'
+raw_echo "a word and a pause longer than first_bytes, then a line end" \
+	--data 'HELLO' --pause 0.5 --data '\r\nQUIT\r\n'
+# a token and a space start a request line: parsed or refused, never a tunnel
+ht_error "HTTP/0.9-style request line" 400 "$E" \
+	'reading request head: bad-request: invalid request (answered with its status) [400]' \
+	--data 'GET /\r\n'
+ht_error "a line protocol that reads like a request line" 400 "$E" \
+	'reading request head: bad-request: invalid request (answered with its status) [400]' \
+	--data 'HELLO world\r\n'
+ht_origin_lacks 'HELLO world'
 raw_echo "h2c prior-knowledge preface tunnelled" --data 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00'
 ht_check "1 MiB of non-HTTP bytes both ways at once" ht_cl bulk --to "$E" --size 1048576
 rt_stop
@@ -83,9 +92,9 @@ CONF
 )
 rt_start "$conf" 3129
 before=$(grep -c ' port=8083 ' "$HT_OLOG" || true)
-for data in 'HELLO world\r\n' '\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03'; do
+for data in 'HELLO\r\n' '\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03'; do
 	if port=$(ht_cl raw --to "$E" --expect-empty --data "$data") &&
-		ht_close_log "$port" "$E" 'reading request head: non-http-rejected: not HTTP and non_http = reject'; then
+		ht_close_log "$port" "$E" 'waiting for the first bytes (HTTP, TLS or other): non-http-rejected: not HTTP and non_http = reject'; then
 		echo "ok: non_http = reject closes '$data', logged"
 	else
 		ht_fail "non_http = reject: '$data'"

@@ -63,6 +63,11 @@ static const struct sniff_case cases[] = {
 	C("PRIX ", HTTP),
 	C("PR ", HTTP),
 	C("\r\nPRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", HTTP), /* the preface has no noise */
+	/* a run too long for a method (or noise) is the parser's to refuse */
+	C("ABCDEFGHIJABCDEFGHIJABCDEFGHIJABCDEFGHIJABCDEFGHIJABCDEFGHIJABC", MORE),
+	C("ABCDEFGHIJABCDEFGHIJABCDEFGHIJABCDEFGHIJABCDEFGHIJABCDEFGHIJABCD", HTTP),
+	C("\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n"
+	  "\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n", HTTP),
 };
 /* clang-format on */
 #define N_CASES (sizeof(cases) / sizeof(cases[0]))
