@@ -71,7 +71,7 @@ CHUNKED_RESPONSE = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
 CANNED = {
     "/close-now": b"",
     "/close-head": b"HTTP/1.1 200 OK\r\nContent-",
-    "/garbage": b"HTTP/1.1 2OO OK\r\nContent-Length: 0\r\n\r\n",
+    "/garbage": b"HTTP/1.1 2000 OK\r\nContent-Length: 0\r\n\r\n",
     "/rsp-cl-te": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
                   b"0\r\n\r\n",
     "/rsp-cl-cl": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
