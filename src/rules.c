@@ -55,19 +55,19 @@ static void print_ports(FILE *o, const uint16_t *p, size_t n, const char *sep)
 		fprintf(o, "%s%u", i ? sep : "", p[i]);
 }
 
-/* nft: 'iifname { "a", "b" } ' (nothing for "" = any interface). */
+/* nft: 'iifname "a" ', 'iifname { "a", "b" } ' (nothing for "" = any). */
 static void nft_ifaces(FILE *o, const char *kw, const char *list)
 {
 	char buf[256], *save = NULL, *t;
-	int first = 1;
+	int first = 1, set = strpbrk(list, ", \t") != NULL;
 
 	if (list[0] == '\0')
 		return;
 	snprintf(buf, sizeof(buf), "%s", list);
-	fprintf(o, "%s { ", kw);
+	fprintf(o, "%s %s", kw, set ? "{ " : "");
 	for (t = strtok_r(buf, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save), first = 0)
 		fprintf(o, "%s\"%s\"", first ? "" : ", ", t);
-	fprintf(o, " } ");
+	fprintf(o, "%s ", set ? " }" : "");
 }
 
 /* The listener's own ports, when they are not the whole intercept_ports set. */

@@ -157,6 +157,22 @@ include=$( (echo systemd; echo logrotate; dpkg-deb -f "$deb" Depends | tr ',' '\
 	sed -E 's/\(.*\)//; s/\|.*//; s/[[:space:]]//g' | grep -v '^$' | sort -u | paste -sd,)
 key=$(echo "$suite $mirror $include" | md5sum | cut -c1-12)
 base=$CACHE/debootstrap-$suite-$key
+older=$(ls -d "$CACHE/debootstrap-$suite-"* 2>/dev/null | grep -v '\.new$' | head -1) || true
+if [ ! -x "$base/usr/bin/dpkg" ] && [ -n "$older" ]; then
+	# the dependencies changed: extend an older base with apt
+	echo "making the base root from $older: apt-get install ${include//,/ }"
+	rm -rf "$base.new"
+	cp -a "$older" "$base.new"
+	if chroot "$base.new" sh -c "apt-get -q update && DEBIAN_FRONTEND=noninteractive \
+		apt-get -q install -y --no-install-recommends ${include//,/ } && apt-get clean" \
+		>"$tmp/apt.log" 2>&1; then
+		rm -rf "$base" "$older"
+		mv "$base.new" "$base"
+	else
+		tail -5 "$tmp/apt.log" >&2
+		rm -rf "$base.new"
+	fi
+fi
 if [ ! -x "$base/usr/bin/dpkg" ]; then
 	echo "making the base root: debootstrap --variant=minbase --include=$include $suite $mirror"
 	mkdir -p "$CACHE"
@@ -184,6 +200,12 @@ run_in()
 	else
 		chroot "$root" "$@"
 	fi
+}
+
+# running: prints the pids of remora processes in the throw-away root
+running()
+{
+	run_in sh -c 'for p in /proc/[0-9]*; do [ "$(cat $p/comm 2>/dev/null)" = remora ] && echo "${p#/proc/}"; done; true'
 }
 
 if [ "$HOST_INSTALL" = 0 ]; then
@@ -246,7 +268,7 @@ if [ -n "$SD_INIT" ]; then
 	[ "$st" = disabled ] || fail "remora.service after installation: is-enabled=$st, want disabled"
 	st=$(run_in systemctl is-active remora.service 2>&1) || true
 	[ "$st" = inactive ] || fail "remora.service started on installation ($st)"
-	[ -z "$(run_in pgrep -x remora || true)" ] || fail "a remora process runs after installation"
+	[ -z "$(running)" ] || fail "a remora process runs after installation"
 	echo "ok: installed disabled, nothing started"
 	run_in systemctl enable --now remora.service >/dev/null 2>&1 || {
 		run_in journalctl -u remora --no-pager -o cat | tail -20 >&2
@@ -255,11 +277,14 @@ if [ -n "$SD_INIT" ]; then
 	st=$(run_in systemctl show -p StatusText --value remora.service)
 	case $st in "serving: "*) echo "ok: started under systemd: $st" ;; *) fail "StatusText '$st'" ;; esac
 	run_in systemctl is-active remora.service >/dev/null || fail "remora.service is not active"
-	run_in systemctl reload remora.service || fail "systemctl reload remora"
+	run_in systemctl reload remora.service || {
+		run_in journalctl -u remora --no-pager -o cat | tail -10 >&2
+		fail "systemctl reload remora"
+	}
 	run_in dpkg -r remora >"$tmp/remove.log" 2>&1 || { cat "$tmp/remove.log" >&2; die "dpkg -r failed"; }
 	st=$(run_in systemctl is-active remora.service 2>&1) || true
 	case $st in inactive | unknown) ;; *) fail "remora.service after dpkg -r: $st" ;; esac
-	[ -z "$(run_in pgrep -x remora || true)" ] || fail "a remora process survived dpkg -r"
+	[ -z "$(running)" ] || fail "a remora process survived dpkg -r"
 	echo "ok: dpkg -r stopped the service"
 else
 	# No systemd: start it by hand in a private network namespace.
