@@ -29,7 +29,8 @@ struct parse_ctx {
 	char section[128];
 	struct listener_conf *cur; /* current [listener NAME], or NULL */
 	int workers_auto;
-	int single_line[6]; /* line of [global], [timeouts], [http], [admin], [acl], [limits] */
+	int single_line
+		[7]; /* line of [global], [timeouts], [http], [admin], [acl], [limits], [router] */
 };
 
 /* A bit need only be unique within its section (the mask is reset per
@@ -74,6 +75,12 @@ enum key_bit {
 	K_CONNECT_METHOD = K_SPOOF,
 	K_UPSTREAM_ERRORS = K_BACKLOG,
 	K_MAX_RSP_HEAD = K_LOG_LEVEL,
+	K_INTERCEPT_PORTS = 1u << 31,
+	/* [router] keys: bits are only compared within one section */
+	K_MARK = 1u << 0,
+	K_TABLE = 1u << 1,
+	K_SUBSCRIBERS = 1u << 2,
+	K_UPSTREAM = 1u << 3,
 };
 
 int config_parse_duration(const char *s, uint32_t *ms)
@@ -426,19 +433,29 @@ static int acl_client(struct parse_ctx *x, const char *name, const char *item)
 	return 1;
 }
 
-static int acl_port(struct parse_ctx *x, const char *name, const char *item)
+/* One port number (1..65535) from a list; 0 or -1. */
+static int parse_port(const char *item, uint16_t *out)
 {
-	struct config *cfg = x->cfg;
 	char *end;
 	unsigned long v;
 
-	if (cfg->n_allow_ports == CONFIG_MAX_ACL)
-		return fail(x, -1, "[acl] %s: more than %d ports", name, CONFIG_MAX_ACL);
 	errno = 0;
 	v = strtoul(item, &end, 10);
 	if (errno || *end || item[0] < '0' || item[0] > '9' || v < 1 || v > 65535)
+		return -1;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+static int acl_port(struct parse_ctx *x, const char *name, const char *item)
+{
+	struct config *cfg = x->cfg;
+
+	if (cfg->n_allow_ports == CONFIG_MAX_ACL)
+		return fail(x, -1, "[acl] %s: more than %d ports", name, CONFIG_MAX_ACL);
+	if (parse_port(item, &cfg->allow_ports[cfg->n_allow_ports]) < 0)
 		return BAD_VALUE(x, name, item, "port numbers from 1 to 65535");
-	cfg->allow_ports[cfg->n_allow_ports++] = (uint16_t)v;
+	cfg->n_allow_ports++;
 	return 1;
 }
 
@@ -476,6 +493,74 @@ int config_acl_allows(const struct config *cfg, const union ic_addr *client,
 	return ok;
 }
 
+static int listener_port(struct parse_ctx *x, const char *name, const char *item)
+{
+	struct listener_conf *l = x->cur;
+	size_t i;
+
+	if (l->n_ports == CONFIG_MAX_PORTS)
+		return fail(x, -1, "[%s] %s: more than %d ports", x->section, name,
+			    CONFIG_MAX_PORTS);
+	if (parse_port(item, &l->ports[l->n_ports]) < 0)
+		return BAD_VALUE(x, name, item, "port numbers from 1 to 65535");
+	for (i = 0; i < l->n_ports; i++)
+		if (l->ports[i] == l->ports[l->n_ports])
+			return fail(x, -1, "[%s] %s: port %s given twice", x->section, name, item);
+	l->n_ports++;
+	return 1;
+}
+
+/* "eth0, vlan*": interface names for nft (a trailing * is a wildcard). */
+static int router_ifaces(struct parse_ctx *x, const char *name, const char *value, char *out,
+			 size_t outlen)
+{
+	const char *p = value;
+	size_t n;
+
+	if (strlen(value) >= outlen)
+		return fail(x, -1, "[router] %s: list too long", name);
+	while (*p) {
+		n = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-@");
+		if (p[n] == '*')
+			n++;
+		if (n == 0 || n > 15 || (p[n] && p[n] != ',' && p[n] != ' ' && p[n] != '\t'))
+			return BAD_VALUE(x, name, value,
+					 "interface names like eth0, vlan100, ppp*");
+		p += n;
+		p += strspn(p, ", \t");
+	}
+	snprintf(out, outlen, "%s", value);
+	return 1;
+}
+
+static int router_key(struct parse_ctx *x, const char *name, const char *value)
+{
+	struct config *cfg = x->cfg;
+	unsigned long long v;
+	char *end;
+	int mark = strcmp(name, "mark") == 0;
+
+	if (strcmp(name, "subscribers") == 0)
+		return once(x, K_SUBSCRIBERS, name) &&
+		       router_ifaces(x, name, value, cfg->subscribers, sizeof(cfg->subscribers));
+	if (strcmp(name, "upstream") == 0)
+		return once(x, K_UPSTREAM, name) &&
+		       router_ifaces(x, name, value, cfg->upstream, sizeof(cfg->upstream));
+	if (!mark && strcmp(name, "table") != 0)
+		return fail(x, -1, "[router] %s: unknown key", name);
+	if (!once(x, mark ? K_MARK : K_TABLE, name))
+		return 0;
+	errno = 0;
+	v = strtoull(value, &end, 0);
+	if (errno || *end || value[0] < '0' || value[0] > '9' || v < 1 || v > 0xffffffffull ||
+	    (!mark && (v >= 253 && v <= 255)))
+		return BAD_VALUE(x, name, value,
+				 mark ? "a mark from 1 to 0xffffffff"
+				      : "a table number other than 253-255 (default, main, local)");
+	*(mark ? &cfg->fw_mark : &cfg->route_table) = (uint32_t)v;
+	return 1;
+}
+
 static int listener_key(struct parse_ctx *x, const char *name, const char *value)
 {
 	struct listener_conf *l = x->cur;
@@ -505,6 +590,10 @@ static int listener_key(struct parse_ctx *x, const char *name, const char *value
 		if (errno || *end || value[0] < '0' || value[0] > '9' || v < 1 || v > 65535)
 			return BAD_VALUE(x, name, value, "a number from 1 to 65535");
 		l->backlog = (int)v;
+	} else if (strcmp(name, "intercept_ports") == 0) {
+		l->n_ports = 0;
+		return once(x, K_INTERCEPT_PORTS, name) &&
+		       for_each_item(x, name, value, listener_port);
 	} else {
 		return fail(x, -1, "[%s] %s: unknown key", x->section, name);
 	}
@@ -517,8 +606,8 @@ static int add_section(struct parse_ctx *x, const char *section, int line)
 	const char *name;
 	size_t i;
 
-	static const char *const singles[] = {"global", "timeouts", "http",
-					      "admin",	"acl",	    "limits"};
+	static const char *const singles[] = {"global", "timeouts", "http",  "admin",
+					      "acl",	"limits",   "router"};
 	size_t k;
 
 	for (k = 0; k < ARRAY_SIZE(singles); k++) {
@@ -534,7 +623,7 @@ static int add_section(struct parse_ctx *x, const char *section, int line)
 		return fail(
 			x, line,
 			"[%s]: unknown section (expected [global], [timeouts], [http], [admin], "
-			"[acl], [limits] or [listener NAME])",
+			"[acl], [limits], [router] or [listener NAME])",
 			section);
 	name = section + 8;
 	while (*name == ' ' || *name == '\t')
@@ -554,6 +643,8 @@ static int add_section(struct parse_ctx *x, const char *section, int line)
 	x->cur->mode = IC_MODE_TPROXY;
 	x->cur->spoof = IC_SPOOF_CLIENT_IP;
 	x->cur->backlog = 4096;
+	x->cur->n_ports = 1;
+	x->cur->ports[0] = 80;
 	return 1;
 }
 
@@ -631,6 +722,8 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 		return acl_key(x, name, value);
 	if (strcmp(section, "limits") == 0)
 		return limits_key(x, name, value);
+	if (strcmp(section, "router") == 0)
+		return router_key(x, name, value);
 	if (x->cur == NULL) /* scan_sections() made every listener it accepted */
 		return fail(x, -1, "[%s]: unknown listener section", section);
 	return listener_key(x, name, value);
@@ -662,6 +755,8 @@ static void set_defaults(struct config *cfg)
 	cfg->max_response_head = 64 * 1024;
 	cfg->max_fields = 100;
 	cfg->http_lenient = 0;
+	cfg->fw_mark = 1;
+	cfg->route_table = 100;
 }
 
 /* Line of "key =" inside the section whose header is on line sec (0 if absent). */

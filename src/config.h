@@ -20,6 +20,7 @@
 #define CONFIG_NAME_MAX		 64
 /* inih keeps section names under 50 bytes: "listener " + 40 */
 #define CONFIG_LISTENER_NAME_MAX 40
+#define CONFIG_MAX_PORTS	 32
 
 enum balance { BALANCE_P2C, BALANCE_ROUND_ROBIN };
 enum non_http { NON_HTTP_TUNNEL, NON_HTTP_REJECT };
@@ -34,6 +35,10 @@ struct listener_conf {
 	enum ic_spoof spoof;
 	int backlog;
 	int line; /* line of the [listener NAME] header, for messages */
+	/* intercept_ports: the destination ports the router steers here
+	 * (--print-rules); default 80 */
+	size_t n_ports;
+	uint16_t ports[CONFIG_MAX_PORTS];
 };
 
 struct config {
@@ -76,6 +81,12 @@ struct config {
 	/* [limits]: 0 = unlimited */
 	uint32_t max_connections;
 	uint32_t max_connections_per_client;
+	/* [router]: what --print-rules writes and the start-up self-check
+	 * looks for */
+	uint32_t fw_mark;      /* mark of intercepted and spoofed-reply packets */
+	uint32_t route_table;  /* policy-routing table with the local route */
+	char subscribers[256]; /* interfaces facing the subscribers ("" = any) */
+	char upstream[256];    /* interfaces facing the origins ("" = no notrack) */
 	size_t n_listeners;
 	struct listener_conf listeners[CONFIG_MAX_LISTENERS];
 	/* derived at load time */

@@ -13,6 +13,8 @@
 #include "config.h"
 #include "log.h"
 #include "poller/poller.h"
+#include "rules.h"
+#include "selfcheck.h"
 #include "server.h"
 #include "util.h"
 #include <systemd/sd-daemon.h>
@@ -21,6 +23,8 @@
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: remora [-t] -c FILE    run (or with -t: check) the configuration\n"
+		     "       remora --print-rules[=nft|iptables] -c FILE\n"
+		     "                              print the router rules for its listeners\n"
 		     "       remora -V              print version, poller and build features\n"
 		     "       remora -h              this help\n");
 }
@@ -32,6 +36,16 @@ static void print_version(void)
 }
 
 int server_count_fds(void);
+
+static void selfcheck_log(void *arg, const char *what, const char *fix)
+{
+	log_warn("self-check: %s; fix: %s", what, fix);
+}
+
+static void selfcheck_print(void *arg, const char *what, const char *fix)
+{
+	fprintf(stderr, "remora: warning: %s\n    fix: %s\n", what, fix);
+}
 
 /* Waits for one of sigs; with a timeout (usec > 0) returns 0 when it passed
  * with no signal. Returns 1 with *sig set otherwise. */
@@ -105,13 +119,27 @@ static int run(const char *path, struct config *cfg, int fds_at_start)
 
 int main(int argc, char **argv)
 {
-	const char *path = NULL;
+	static const struct option longopts[] = {
+		{"print-rules", optional_argument, NULL, 'R'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *path = NULL, *rules = NULL;
+	enum rules_flavour flavour = RULES_NFT;
 	struct config *cfg;
 	char err[768];
 	int opt, check = 0, fds_at_start = server_count_fds();
 
-	while ((opt = getopt(argc, argv, "c:tVh")) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:tVh", longopts, NULL)) != -1) {
 		switch (opt) {
+		case 'R':
+			rules = optarg ? optarg : "nft";
+			if (rules_flavour_parse(rules, &flavour) < 0) {
+				fprintf(stderr,
+					"remora: --print-rules=%s: expected nft or iptables\n",
+					rules);
+				return 2;
+			}
+			break;
 		case 'c':
 			path = optarg;
 			break;
@@ -142,12 +170,21 @@ int main(int argc, char **argv)
 		config_put(cfg);
 		return 1;
 	}
+	if (rules != NULL) {
+		opt = rules_print(stdout, cfg, path, flavour) < 0;
+		config_free(cfg);
+		return opt;
+	}
 	if (check) {
+		if (geteuid() == 0 && selfcheck_run(cfg, selfcheck_print, NULL) > 0)
+			fprintf(stderr, "remora: the self-check found problems (warnings only)\n");
 		printf("remora: %s: configuration OK (%zu listeners, %u workers)\n", path,
 		       cfg->n_listeners, cfg->workers);
 		config_free(cfg);
 		return 0;
 	}
 	log_set_level(cfg->log_level);
+	if (selfcheck_run(cfg, selfcheck_log, NULL) == 0)
+		log_info("self-check: IP_TRANSPARENT, policy routing and forwarding are in place");
 	return run(path, cfg, fds_at_start);
 }

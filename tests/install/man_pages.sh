@@ -45,11 +45,15 @@ done
 echo "ok: pages render without warnings (mandoc=$have_mandoc groff=$have_groff man=$have_man)"
 
 # 2. remora(8): every getopt option and every signal main.c handles.
-opts=$(sed -nE 's/.*getopt\(argc, argv, "([^"]*)"\).*/\1/p' "$src/src/main.c" | tr -d ':')
+opts=$(sed -nE 's/.*getopt(_long)?\(argc, argv, "([^"]*)".*/\2/p' "$src/src/main.c" | tr -d ':')
 [ -n "$opts" ] || fail "cannot find the getopt string in src/main.c"
 for ((i = 0; i < ${#opts}; i++)); do
 	o=${opts:$i:1}
 	grep -qE "^\.B[IR]? \\\\-$o( |$)" "$m8" || fail "remora.8 does not document option -$o"
+done
+for lo in $(grep -oE '^[[:space:]]*\{"[a-z-]+", (no|required|optional)_argument' "$src/src/main.c" |
+	sed -E 's/.*"(.*)".*/\1/'); do
+	grep -qE "^\.B[IR]? \\\\-\\\\-${lo//-/\\\\-}( |\$|\[)" "$m8" || fail "remora.8 does not document option --$lo"
 done
 for sig in $(grep -oE 'sigaddset\(&sigs, SIG[A-Z0-9]+\)' "$src/src/main.c" | grep -oE 'SIG[A-Z0-9]+'); do
 	grep -qE "^\.B[R]? .*\\b$sig\\b" "$m8" || fail "remora.8 does not document $sig"

@@ -44,6 +44,18 @@ doc_block remora.nft >"$TB_WORKDIR/remora.nft"
 tb_exec_r nft -f "$TB_WORKDIR/remora.nft"
 tb_exec_r nft -f "$TB_WORKDIR/remora.nft" # loading it again must work
 tb_exec_r sh -e <<<"$(doc_block policy-routing)"
+# The guide's rule set is what remora --print-rules makes of the guide's
+# configuration (plus [router] interfaces): loaded, both list the same.
+doc_rules=$(tb_exec_r nft list table inet remora)
+{ doc_block remora.conf; printf '[router]\nsubscribers = %s\nupstream = %s\n' "$TB_IF_RC" "$TB_IF_RO"; } >"$TB_WORKDIR/gen.conf"
+"$REMORA" --print-rules -c "$TB_WORKDIR/gen.conf" >"$TB_WORKDIR/gen-rules.sh"
+tb_exec_r sh -e "$TB_WORKDIR/gen-rules.sh"
+gen_rules=$(tb_exec_r nft list table inet remora)
+if [ "$doc_rules" != "$gen_rules" ]; then
+	diff <(echo "$doc_rules") <(echo "$gen_rules") >&2 || true
+	tb_die "remora --print-rules differs from the guide's remora.nft"
+fi
+echo "ok: remora --print-rules makes the guide's rule set (now loaded)"
 # Counters (not part of the guide): were the intercepted legs tracked?
 tb_exec_r nft -f - <<'EOF'
 table inet bpcheck {

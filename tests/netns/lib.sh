@@ -309,35 +309,71 @@ tb_forward_drop_rules()
 EOF
 }
 
+# tb_rules MODE PORT [PORTS...]
+# Router rules made by Remora itself: a configuration with a wildcard IPv4 and
+# IPv6 listener on PORT in MODE (tproxy: spoof = client-ip; redirect: spoof =
+# none), intercept_ports = PORTS (default 80), [router] subscribers = the
+# client-side veth and the testbed's mark and table; `remora --print-rules=nft`
+# of it runs in the router (table inet remora, plus the ip rule/route lines
+# for tproxy).  So every test that intercepts tests the generator.  Needs
+# REMORA (the binary under test).
+tb_rules()
+{
+	local mode=$1 port=$2 ports spoof=client-ip conf
+	shift 2
+	ports=$(tb_port_set "$@")
+	[ "$mode" = redirect ] && spoof=none
+	conf="$TB_WORKDIR/tb-rules-$mode.conf"
+	cat >"$conf" <<EOF
+[router]
+mark = $TB_MARK
+table = $TB_TABLE
+subscribers = $TB_IF_RC
+[listener tb4]
+listen = 0.0.0.0:$port
+mode = $mode
+spoof = $spoof
+intercept_ports = $ports
+[listener tb6]
+listen = [::]:$port
+mode = $mode
+spoof = $spoof
+intercept_ports = $ports
+EOF
+	"${REMORA:?tb_rules needs REMORA}" --print-rules=nft -c "$conf" >"$TB_WORKDIR/tb-rules-$mode.sh" ||
+		tb_die "remora --print-rules=nft -c $conf failed"
+	tb_exec_r sh -e "$TB_WORKDIR/tb-rules-$mode.sh" || {
+		cat "$TB_WORKDIR/tb-rules-$mode.sh" >&2
+		tb_die "the rules of remora --print-rules=nft do not load"
+	}
+}
+
 # tb_intercept_tproxy PORT [PORTS...]
 # TPROXY interception in the router: TCP from the client-side veth to PORTS
 # (default 80) is delivered to a local IP_TRANSPARENT listener on PORT, IPv4
 # and IPv6.  Packets of the proxy's own spoofed upstream sockets are marked
 # by the "socket transparent" rule so their replies are delivered locally.
-# Table: inet remora_tb.
+# The rules are Remora's (tb_rules, table inet remora); the forward drop is
+# the testbed's own policy (table inet remora_tb).
 tb_intercept_tproxy()
 {
-	local port=${1:?tb_intercept_tproxy PORT [PORTS...]} ports
+	local port=${1:?tb_intercept_tproxy PORT [PORTS...]} ports rs
 	shift
 	ports=$(tb_port_set "$@")
+	tb_rules tproxy "$port" "$@"
 	# The tproxy rule must come BEFORE the socket rule: otherwise a SYN
 	# reusing a client port matches the old TIME_WAIT socket and is never
-	# redirected to the listener.
+	# redirected to the listener.  Checked on what the generator made.
+	rs=$(tb_exec_r nft list chain inet remora prerouting)
+	awk '/ tproxy ip to / { t4 = NR } / tproxy ip6 to / { t6 = NR }
+		/socket transparent 1/ { s = NR }
+		END { exit !(t4 && t6 && s && t4 < s && t6 < s) }' <<<"$rs" ||
+		{ echo "$rs" >&2; tb_die "generated rules: tproxy must come before socket transparent"; }
 	tb_exec_r nft -f - <<EOF
 table inet remora_tb {
-	chain prerouting {
-		type filter hook prerouting priority mangle; policy accept;
-		iifname "$TB_IF_RC" meta nfproto ipv4 tcp dport { $ports } tproxy ip to :$port meta mark set $TB_MARK accept
-		iifname "$TB_IF_RC" meta nfproto ipv6 tcp dport { $ports } tproxy ip6 to :$port meta mark set $TB_MARK accept
-		meta l4proto tcp socket transparent 1 meta mark set $TB_MARK accept
-	}
 $(tb_forward_drop_rules "$ports")
 }
 EOF
-	tb_exec_r ip rule add fwmark "$TB_MARK" lookup "$TB_TABLE"
-	tb_exec_r ip route add local 0.0.0.0/0 dev lo table "$TB_TABLE"
-	tb_exec_r ip -6 rule add fwmark "$TB_MARK" lookup "$TB_TABLE"
-	tb_exec_r ip -6 route add local ::/0 dev lo table "$TB_TABLE"
 	tb_log "tproxy: tcp dport { $ports } from $TB_IF_RC -> :$port"
 }
 
@@ -345,19 +381,15 @@ EOF
 # NAT REDIRECT interception: TCP from the client-side veth to PORTS (default
 # 80) is rewritten to the router's own address, port PORT (IPv4 and IPv6; the
 # proxy recovers the original destination with SO_ORIGINAL_DST).
-# Tables: inet remora_tb (forward drop) and inet remora_tb_nat.
+# Tables: inet remora (Remora's rules, tb_rules) and inet remora_tb (the
+# testbed's forward drop).
 tb_intercept_redirect()
 {
 	local port=${1:?tb_intercept_redirect PORT [PORTS...]} ports
 	shift
 	ports=$(tb_port_set "$@")
+	tb_rules redirect "$port" "$@"
 	tb_exec_r nft -f - <<EOF
-table inet remora_tb_nat {
-	chain prerouting {
-		type nat hook prerouting priority dstnat; policy accept;
-		iifname "$TB_IF_RC" meta l4proto tcp tcp dport { $ports } redirect to :$port
-	}
-}
 table inet remora_tb {
 $(tb_forward_drop_rules "$ports")
 }
@@ -370,7 +402,7 @@ EOF
 tb_intercept_clear()
 {
 	tb_exec_r nft delete table inet remora_tb 2>/dev/null || true
-	tb_exec_r nft delete table inet remora_tb_nat 2>/dev/null || true
+	tb_exec_r nft delete table inet remora 2>/dev/null || true
 	tb_exec_r ip rule del fwmark "$TB_MARK" lookup "$TB_TABLE" 2>/dev/null || true
 	tb_exec_r ip -6 rule del fwmark "$TB_MARK" lookup "$TB_TABLE" 2>/dev/null || true
 	tb_exec_r ip route flush table "$TB_TABLE" 2>/dev/null || true
