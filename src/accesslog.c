@@ -43,6 +43,7 @@ int alog_open(struct alog *al, const char *path, enum alog_format fmt, unsigned 
 			 strerror(errno));
 		return -1;
 	}
+	al->on = 1;
 	al->rings = calloc(n_workers, sizeof(*al->rings));
 	if (al->rings == NULL)
 		goto nomem;
@@ -108,12 +109,32 @@ static void drain(struct alog *al, char *chunk, size_t cap)
 	}
 }
 
+/* Reopens the log (SIGUSR1 or a new path): writer thread only. Everything
+ * queued before was drained to the old file. */
+static void writer_reopen(struct alog *al, char *path, size_t cap)
+{
+	int fd;
+
+	/* a reload may rewrite the path at any time: work on a copy */
+	pthread_mutex_lock(&al->lock);
+	snprintf(path, cap, "%s", al->path);
+	pthread_mutex_unlock(&al->lock);
+	fd = open_path(path);
+	if (fd < 0) {
+		log_error("access_log: cannot reopen %s (%d: %s); keeping the old file",
+			  path[0] ? path : "stderr", errno, strerror(errno));
+		return;
+	}
+	close(al->fd);
+	al->fd = fd;
+	log_info("access_log: reopened %s", path[0] ? path : "stderr");
+}
+
 static void *alog_main(void *arg)
 {
 	struct alog *al = arg;
 	struct timespec ts = {0, DRAIN_MS * 1000000L};
-	char *chunk = malloc(RING_SIZE);
-	int fd;
+	char *chunk = malloc(RING_SIZE + sizeof(al->path)), *path = chunk + RING_SIZE;
 
 	if (chunk == NULL) {
 		log_error("access_log: out of memory: writer stopped");
@@ -123,22 +144,8 @@ static void *alog_main(void *arg)
 		int stop = ATOMIC_GET(al->stop);
 
 		drain(al, chunk, RING_SIZE);
-		if (ATOMIC_XCHG(al->reopen, 0)) {
-			/* everything queued so far went to the old file */
-			pthread_mutex_lock(&al->lock);
-			fd = open_path(al->path);
-			pthread_mutex_unlock(&al->lock);
-			if (fd < 0) {
-				log_error("access_log: cannot reopen %s (%d: %s); keeping the old "
-					  "file",
-					  al->path, errno, strerror(errno));
-			} else {
-				close(al->fd);
-				al->fd = fd;
-				log_info("access_log: reopened %s",
-					 al->path[0] ? al->path : "stderr");
-			}
-		}
+		if (ATOMIC_XCHG(al->reopen, 0))
+			writer_reopen(al, path, sizeof(al->path));
 		if (stop)
 			break;
 		nanosleep(&ts, NULL);
@@ -172,6 +179,7 @@ void alog_stop(struct alog *al)
 	if (al->fd >= 0)
 		close(al->fd);
 	al->fd = -1;
+	al->on = 0;
 	for (i = 0; i < al->n_rings; i++)
 		free(al->rings[i].buf);
 	free(al->rings);

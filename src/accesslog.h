@@ -8,7 +8,12 @@
  * SIGUSR1 (alog_reopen) makes the writer reopen the path (logrotate).
  *
  * Thread use: alog_open/start/stop/reopen from the main thread;
- * alog_line from the owning worker only (ring w); alog_dropped from anyone.
+ * alog_line from the owning worker only (ring w); alog_enabled from anyone.
+ *
+ * Shared fields: on is written by alog_open only, before any other thread
+ * starts; fd belongs to the writer thread while it runs (the main thread
+ * touches it only before alog_start and after alog_stop); path is read and
+ * written under lock only (the writer copies it before using it).
  */
 #ifndef REMORA_ACCESSLOG_H
 #define REMORA_ACCESSLOG_H
@@ -31,8 +36,9 @@ struct alog_ring {
 struct alog {
 	pthread_t thread;
 	int started;
-	int fd;		 /* -1: off */
-	char path[4096]; /* "" for stderr ("-") */
+	int on;		 /* the log is on (fixed at alog_open) */
+	int fd;		 /* -1: not open; the writer's while it runs */
+	char path[4096]; /* "" for stderr ("-"); under lock */
 	enum alog_format format;
 	struct alog_ring *rings;
 	unsigned n_rings;
@@ -76,7 +82,7 @@ void alog_reopen(struct alog *al);
 void alog_line(struct alog *al, unsigned w, const struct alog_entry *e);
 static inline int alog_enabled(const struct alog *al)
 {
-	return al != NULL && al->fd >= 0;
+	return al != NULL && al->on;
 }
 
 #endif
