@@ -78,6 +78,12 @@ void alog_stop(struct alog *al);
 void alog_configure(struct alog *al, const char *path, enum alog_format fmt);
 /* Asks the writer to reopen the file (any thread). */
 void alog_reopen(struct alog *al);
+/* Formats entry e, at time t (epoch seconds), as one line ending in '\n'
+ * into buf (cap bytes, at least 64); every byte of the line is printable
+ * ASCII (see accesslog.c for the escaping). Returns the line's length, which
+ * is less than cap (a line too long is cut). Any thread. */
+size_t alog_format_line(char *buf, size_t cap, enum alog_format fmt, double t,
+			const struct alog_entry *e);
 /* Formats and queues one line into ring w (owning worker only). */
 void alog_line(struct alog *al, unsigned w, const struct alog_entry *e);
 static inline int alog_enabled(const struct alog *al)
