@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <urcu/uatomic.h>
@@ -22,11 +23,70 @@
  * bytes before escaping: 16 KiB holds any line whole. */
 #define LINE_MAX_B 16384
 
-static int open_path(const char *path)
+/*
+ * Root may only write a log in a directory that no one else can write to:
+ * there, another user could plant a link (or rename a directory) and have
+ * root create or append to a file anywhere. Returns 0, or -EPERM with the
+ * reason in err. Not needed once privileges are dropped: the user can reach
+ * only what it could already write.
+ */
+static int check_dir(const char *path, char *err, size_t errlen)
 {
+	char dir[sizeof(((struct alog *)0)->path)];
+	const char *slash = strrchr(path, '/');
+	char who[64];
+	struct stat st;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	if (stat(dir, &st) == -1) {
+		snprintf(err, errlen, "access_log: cannot open %s: directory %s (%d: %s)", path,
+			 dir, errno, strerror(errno));
+		return -errno;
+	}
+	if (st.st_uid == 0 && !(st.st_mode & S_IWOTH) &&
+	    !((st.st_mode & S_IWGRP) && st.st_gid != 0))
+		return 0;
+	if (st.st_uid != 0)
+		snprintf(who, sizeof(who), "its owner, uid %u", (unsigned)st.st_uid);
+	else if (st.st_mode & S_IWOTH)
+		snprintf(who, sizeof(who), "everyone (mode %04o)", (unsigned)(st.st_mode & 07777));
+	else
+		snprintf(who, sizeof(who), "group gid %u (mode %04o)", (unsigned)st.st_gid,
+			 (unsigned)(st.st_mode & 07777));
+	snprintf(err, errlen,
+		 "access_log: refusing to open %s as root: its directory %s is writable by %s, "
+		 "not only by root (a link planted there would make root write elsewhere); make "
+		 "the directory root's and not group/world-writable, or set [global] user so "
+		 "that the log is opened as that user",
+		 path, dir, who);
+	return -EPERM;
+}
+
+/* Opens the log for appending, never through a symbolic link; as root only
+ * in a directory that only root can write to. Used for the first open and
+ * every reopen alike. Returns the fd, or -errno with the reason in err. */
+static int open_path(const char *path, char *err, size_t errlen)
+{
+	int fd, rc;
+
 	if (path[0] == '\0')
-		return dup(STDERR_FILENO);
-	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+		fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+	else if (geteuid() == 0 && (rc = check_dir(path, err, errlen)) < 0)
+		return rc;
+	else
+		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY,
+			  0640);
+	if (fd == -1) {
+		rc = -errno;
+		snprintf(err, errlen, "access_log: cannot open %s (%d: %s)%s",
+			 path[0] ? path : "stderr", -rc, strerror(-rc),
+			 rc == -ELOOP ? ": it is a symbolic link, which is refused" : "");
+		return rc;
+	}
+	return fd;
 }
 
 int alog_open(struct alog *al, const char *path, enum alog_format fmt, unsigned n_workers,
@@ -41,12 +101,6 @@ int alog_open(struct alog *al, const char *path, enum alog_format fmt, unsigned 
 	if (path == NULL || strcmp(path, "off") == 0)
 		return 0;
 	snprintf(al->path, sizeof(al->path), "%s", strcmp(path, "-") == 0 ? "" : path);
-	al->fd = open_path(al->path);
-	if (al->fd < 0) {
-		snprintf(err, errlen, "access_log: cannot open %s (%d: %s)", path, errno,
-			 strerror(errno));
-		return -1;
-	}
 	al->on = 1;
 	al->rings = calloc(n_workers, sizeof(*al->rings));
 	if (al->rings == NULL)
@@ -117,16 +171,16 @@ static void drain(struct alog *al, char *chunk, size_t cap)
  * queued before was drained to the old file. */
 static void writer_reopen(struct alog *al, char *path, size_t cap)
 {
+	char err[sizeof(al->path) + 512];
 	int fd;
 
 	/* a reload may rewrite the path at any time: work on a copy */
 	pthread_mutex_lock(&al->lock);
 	snprintf(path, cap, "%s", al->path);
 	pthread_mutex_unlock(&al->lock);
-	fd = open_path(path);
+	fd = open_path(path, err, sizeof(err));
 	if (fd < 0) {
-		log_error("access_log: cannot reopen %s (%d: %s); keeping the old file",
-			  path[0] ? path : "stderr", errno, strerror(errno));
+		log_error("%s; keeping the old file", err);
 		return;
 	}
 	close(al->fd);
@@ -158,15 +212,21 @@ static void *alog_main(void *arg)
 	return NULL;
 }
 
-int alog_start(struct alog *al)
+int alog_start(struct alog *al, char *err, size_t errlen)
 {
 	int rc;
 
-	if (al->fd < 0)
+	if (!al->on)
 		return 0;
+	al->fd = open_path(al->path, err, errlen);
+	if (al->fd < 0)
+		return -1;
 	rc = pthread_create(&al->thread, NULL, alog_main, al);
-	if (rc != 0)
-		return -rc;
+	if (rc != 0) {
+		snprintf(err, errlen, "access_log: cannot start the writer (%d: %s)", rc,
+			 strerror(rc));
+		return -1;
+	}
 	al->started = 1;
 	return 0;
 }

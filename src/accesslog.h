@@ -66,11 +66,18 @@ struct alog_entry {
 	unsigned worker;
 };
 
-/* path: NULL or "off" = off, "-" = stderr, else a file opened for appending.
- * Returns 0, or -1 with a message in err. */
+/* path: NULL or "off" = off, "-" = stderr, else a file to append to. Sets
+ * the log up; the file is opened by alog_start. Returns 0, or -1 with a
+ * message in err. */
 int alog_open(struct alog *al, const char *path, enum alog_format fmt, unsigned n_workers,
 	      char *err, size_t errlen);
-int alog_start(struct alog *al);
+/* Opens the file and starts the writer (a no-op when the log is off). Call
+ * it after the privilege drop: the file is opened, and later reopened, by
+ * the same user. The file is never opened through a symbolic link
+ * (O_NOFOLLOW), and, while the process is root, only in a directory that no
+ * one but root can write to. Returns 0, or -1 with a message naming the path
+ * and the reason in err. */
+int alog_start(struct alog *al, char *err, size_t errlen);
 /* Drains every ring, stops the writer, closes the file. */
 void alog_stop(struct alog *al);
 /* Switches to another path or format (reload; main thread). The log must be

@@ -75,7 +75,7 @@ static int open_admin(struct server *s, const struct config *cfg)
 
 int server_start(struct server *s, const char *path, struct config *cfg, int fds_at_start)
 {
-	char err[512];
+	char err[1024];
 	unsigned i;
 	int rc;
 
@@ -97,7 +97,7 @@ int server_start(struct server *s, const char *path, struct config *cfg, int fds
 		log_error("%s", err);
 		goto fail;
 	}
-	/* every socket and file is open: drop privileges before any thread starts */
+	/* every socket is open: drop privileges before any thread starts */
 	if (privs_drop(cfg->user, err, sizeof(err)) < 0 ||
 	    privs_probe_transparent(err, sizeof(err)) < 0) {
 		log_error("%s", err);
@@ -107,9 +107,9 @@ int server_start(struct server *s, const char *path, struct config *cfg, int fds
 		privs_describe(err, sizeof(err));
 		log_info("running as user %s: %s", cfg->user, err);
 	}
-	rc = alog_start(&s->alog);
-	if (rc < 0) {
-		log_error("access_log: cannot start the writer (%d: %s)", -rc, strerror(-rc));
+	/* after the drop: the same user opens and reopens (SIGUSR1) the log */
+	if (alog_start(&s->alog, err, sizeof(err)) < 0) {
+		log_error("%s", err);
 		goto fail;
 	}
 	s->workers = calloc(cfg->workers, sizeof(*s->workers));
