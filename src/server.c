@@ -51,6 +51,17 @@ static void log_listeners(const struct listen_set *set)
 			 spoof_name(set->l[i].conf->spoof));
 }
 
+/* A listener or the admin port below 1024 (needs CAP_NET_BIND_SERVICE). */
+static int has_low_port(const struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_listeners; i++)
+		if (ic_addr_port(&cfg->listeners[i].addr) < 1024)
+			return 1;
+	return cfg->admin_on && ic_addr_port(&cfg->admin_addr) < 1024;
+}
+
 static int open_admin(struct server *s, const struct config *cfg)
 {
 	char err[256], addr[IC_ADDR_STRLEN];
@@ -98,7 +109,7 @@ int server_start(struct server *s, const char *path, struct config *cfg, int fds
 		goto fail;
 	}
 	/* every socket is open: drop privileges before any thread starts */
-	if (privs_drop(cfg->user, err, sizeof(err)) < 0 ||
+	if (privs_drop(cfg->user, has_low_port(cfg), err, sizeof(err)) < 0 ||
 	    privs_probe_transparent(err, sizeof(err)) < 0) {
 		log_error("%s", err);
 		goto fail;
