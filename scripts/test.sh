@@ -46,7 +46,7 @@ if [ $quick -eq 0 ]; then
 	CK_TIMEOUT_MULTIPLIER=10 meson test -C build-tsan --print-errorlogs --num-processes 2 \
 		--suite unit --logbase tsan-unit || rc=1
 	meson test -C build-tsan --print-errorlogs --num-processes 2 --logbase tsan-netns \
-		workers sigterm reload concurrency limits_acl || rc=1
+		workers sigterm reload concurrency limits_acl alog_reopen admin_dos || rc=1
 	unset TSAN_OPTIONS
 	logs+=(build-tsan/meson-logs/tsan-unit.json build-tsan/meson-logs/tsan-netns.json)
 fi

@@ -84,8 +84,12 @@ struct listen_set *listen_set_build(struct config *cfg, const struct listen_set 
 			snprintf(err, errlen, "[listener %s] cannot listen on %s%s (%d: %s)%s",
 				 lc->name, addr, lc->mode == IC_MODE_TPROXY ? " (transparent)" : "",
 				 -fd, strerror(-fd),
-				 fd == -EPERM ? ": IP_TRANSPARENT needs CAP_NET_ADMIN (or "
-						"CAP_NET_RAW); run as root or grant the capability"
+				 fd == -EPERM ? ": IP_TRANSPARENT needs CAP_NET_RAW; run as root "
+						"or grant the capability"
+				 : fd == -EACCES
+					 ? ": a port below 1024 needs CAP_NET_BIND_SERVICE, kept "
+					   "after the switch to [global] user only when the "
+					   "configuration at start has such a port (restart)"
 				 : fd == -EADDRINUSE && prev_has_addr(prev, &lc->addr)
 					 ? ": Remora itself listens there in the other mode; a "
 					   "listener's mode changes only with a restart"

@@ -3,9 +3,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <urcu/uatomic.h>
@@ -16,13 +18,75 @@
 
 #define RING_SIZE  (512 * 1024) /* per worker: ~2,500 lines of 200 bytes */
 #define DRAIN_MS   50
-#define LINE_MAX_B 8192
+/* Longest line: JSON escapes a byte in at most 6; the URL (CONN_LOG_URL_MAX
+ * path + a 127-byte host), the host again and a 63-byte type are ~2,400
+ * bytes before escaping: 16 KiB holds any line whole. */
+#define LINE_MAX_B 16384
 
-static int open_path(const char *path)
+/*
+ * Root may only write a log in a directory that no one else can write to:
+ * there, another user could plant a link (or rename a directory) and have
+ * root create or append to a file anywhere. Returns 0, or -EPERM with the
+ * reason in err. Not needed once privileges are dropped: the user can reach
+ * only what it could already write.
+ */
+static int check_dir(const char *path, char *err, size_t errlen)
 {
+	char dir[sizeof(((struct alog *)0)->path)];
+	const char *slash = strrchr(path, '/');
+	char who[64];
+	struct stat st;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	if (stat(dir, &st) == -1) {
+		snprintf(err, errlen, "access_log: cannot open %s: directory %s (%d: %s)", path,
+			 dir, errno, strerror(errno));
+		return -errno;
+	}
+	if (st.st_uid == 0 && !(st.st_mode & S_IWOTH) &&
+	    !((st.st_mode & S_IWGRP) && st.st_gid != 0))
+		return 0;
+	if (st.st_uid != 0)
+		snprintf(who, sizeof(who), "its owner, uid %u", (unsigned)st.st_uid);
+	else if (st.st_mode & S_IWOTH)
+		snprintf(who, sizeof(who), "everyone (mode %04o)", (unsigned)(st.st_mode & 07777));
+	else
+		snprintf(who, sizeof(who), "group gid %u (mode %04o)", (unsigned)st.st_gid,
+			 (unsigned)(st.st_mode & 07777));
+	snprintf(err, errlen,
+		 "access_log: refusing to open %s as root: its directory %s is writable by %s, "
+		 "not only by root (a link planted there would make root write elsewhere); make "
+		 "the directory root's and not group/world-writable, or set [global] user so "
+		 "that the log is opened as that user",
+		 path, dir, who);
+	return -EPERM;
+}
+
+/* Opens the log for appending, never through a symbolic link; as root only
+ * in a directory that only root can write to. Used for the first open and
+ * every reopen alike. Returns the fd, or -errno with the reason in err. */
+static int open_path(const char *path, char *err, size_t errlen)
+{
+	int fd, rc;
+
 	if (path[0] == '\0')
-		return dup(STDERR_FILENO);
-	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+		fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+	else if (geteuid() == 0 && (rc = check_dir(path, err, errlen)) < 0)
+		return rc;
+	else
+		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY,
+			  0640);
+	if (fd == -1) {
+		rc = -errno;
+		snprintf(err, errlen, "access_log: cannot open %s (%d: %s)%s",
+			 path[0] ? path : "stderr", -rc, strerror(-rc),
+			 rc == -ELOOP ? ": it is a symbolic link, which is refused" : "");
+		return rc;
+	}
+	return fd;
 }
 
 int alog_open(struct alog *al, const char *path, enum alog_format fmt, unsigned n_workers,
@@ -37,12 +101,7 @@ int alog_open(struct alog *al, const char *path, enum alog_format fmt, unsigned 
 	if (path == NULL || strcmp(path, "off") == 0)
 		return 0;
 	snprintf(al->path, sizeof(al->path), "%s", strcmp(path, "-") == 0 ? "" : path);
-	al->fd = open_path(al->path);
-	if (al->fd < 0) {
-		snprintf(err, errlen, "access_log: cannot open %s (%d: %s)", path, errno,
-			 strerror(errno));
-		return -1;
-	}
+	al->on = 1;
 	al->rings = calloc(n_workers, sizeof(*al->rings));
 	if (al->rings == NULL)
 		goto nomem;
@@ -108,12 +167,32 @@ static void drain(struct alog *al, char *chunk, size_t cap)
 	}
 }
 
+/* Reopens the log (SIGUSR1 or a new path): writer thread only. Everything
+ * queued before was drained to the old file. */
+static void writer_reopen(struct alog *al, char *path, size_t cap)
+{
+	char err[sizeof(al->path) + 512];
+	int fd;
+
+	/* a reload may rewrite the path at any time: work on a copy */
+	pthread_mutex_lock(&al->lock);
+	snprintf(path, cap, "%s", al->path);
+	pthread_mutex_unlock(&al->lock);
+	fd = open_path(path, err, sizeof(err));
+	if (fd < 0) {
+		log_error("%s; keeping the old file", err);
+		return;
+	}
+	close(al->fd);
+	al->fd = fd;
+	log_info("access_log: reopened %s", path[0] ? path : "stderr");
+}
+
 static void *alog_main(void *arg)
 {
 	struct alog *al = arg;
 	struct timespec ts = {0, DRAIN_MS * 1000000L};
-	char *chunk = malloc(RING_SIZE);
-	int fd;
+	char *chunk = malloc(RING_SIZE + sizeof(al->path)), *path = chunk + RING_SIZE;
 
 	if (chunk == NULL) {
 		log_error("access_log: out of memory: writer stopped");
@@ -123,22 +202,8 @@ static void *alog_main(void *arg)
 		int stop = ATOMIC_GET(al->stop);
 
 		drain(al, chunk, RING_SIZE);
-		if (ATOMIC_XCHG(al->reopen, 0)) {
-			/* everything queued so far went to the old file */
-			pthread_mutex_lock(&al->lock);
-			fd = open_path(al->path);
-			pthread_mutex_unlock(&al->lock);
-			if (fd < 0) {
-				log_error("access_log: cannot reopen %s (%d: %s); keeping the old "
-					  "file",
-					  al->path, errno, strerror(errno));
-			} else {
-				close(al->fd);
-				al->fd = fd;
-				log_info("access_log: reopened %s",
-					 al->path[0] ? al->path : "stderr");
-			}
-		}
+		if (ATOMIC_XCHG(al->reopen, 0))
+			writer_reopen(al, path, sizeof(al->path));
 		if (stop)
 			break;
 		nanosleep(&ts, NULL);
@@ -147,15 +212,21 @@ static void *alog_main(void *arg)
 	return NULL;
 }
 
-int alog_start(struct alog *al)
+int alog_start(struct alog *al, char *err, size_t errlen)
 {
 	int rc;
 
-	if (al->fd < 0)
+	if (!al->on)
 		return 0;
+	al->fd = open_path(al->path, err, errlen);
+	if (al->fd < 0)
+		return -1;
 	rc = pthread_create(&al->thread, NULL, alog_main, al);
-	if (rc != 0)
-		return -rc;
+	if (rc != 0) {
+		snprintf(err, errlen, "access_log: cannot start the writer (%d: %s)", rc,
+			 strerror(rc));
+		return -1;
+	}
 	al->started = 1;
 	return 0;
 }
@@ -172,6 +243,7 @@ void alog_stop(struct alog *al)
 	if (al->fd >= 0)
 		close(al->fd);
 	al->fd = -1;
+	al->on = 0;
 	for (i = 0; i < al->n_rings; i++)
 		free(al->rings[i].buf);
 	free(al->rings);
@@ -193,89 +265,139 @@ void alog_reopen(struct alog *al)
 	ATOMIC_SET(al->reopen, 1);
 }
 
-/* Appends s to a JSON string body, escaped. */
-static size_t json_str(char *out, size_t cap, const char *s)
+/* A log line being built; it never overflows: what does not fit is cut, and
+ * room for the line's last two bytes ('}' and '\n' in JSON) stays free. */
+struct line {
+	char *p;
+	size_t n, cap;
+};
+
+static void line_raw(struct line *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void line_raw(struct line *l, const char *fmt, ...)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t n = 0;
+	va_list ap;
+	int k;
 
-	for (; *s && n + 7 < cap; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\') {
-			out[n++] = '\\';
-			out[n++] = (char)ch;
-		} else if (ch < 0x20 || ch == 0x7f) {
-			memcpy(out + n, "\\u00", 4);
-			out[n + 4] = hex[ch >> 4];
-			out[n + 5] = hex[ch & 15];
-			n += 6;
-		} else {
-			out[n++] = (char)ch;
-		}
-	}
-	return n;
+	if (l->n + 2 >= l->cap)
+		return;
+	va_start(ap, fmt);
+	k = vsnprintf(l->p + l->n, l->cap - 2 - l->n, fmt, ap);
+	va_end(ap);
+	if (k > 0)
+		l->n = l->n + (size_t)k < l->cap - 3 ? l->n + (size_t)k : l->cap - 3;
 }
 
-static int format_json(char *line, size_t cap, double t, const struct alog_entry *e)
+/*
+ * Appends s escaped for the format, so that every byte of a line is printable
+ * ASCII whatever the client or the origin sent:
+ *   JSON   '"' and '\' with a backslash; bytes < 0x20, 0x7f and >= 0x80 as
+ *          \u00XX (each byte one code point: a line is always valid JSON);
+ *   Squid  bytes <= 0x20 (space included: fields are space-separated), 0x7f
+ *          and >= 0x80 (C1 controls among them) as %XX, as Squid does.
+ * An empty s is written as "-" in the Squid format.
+ */
+static void line_str(struct line *l, const char *s, int json)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	if (!json && *s == '\0')
+		s = "-";
+	for (; *s && l->n + 8 < l->cap; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (json && (ch == '"' || ch == '\\')) {
+			l->p[l->n++] = '\\';
+			l->p[l->n++] = (char)ch;
+		} else if (ch > 0x20 && ch < 0x7f) {
+			l->p[l->n++] = (char)ch;
+		} else if (json && ch == ' ') {
+			l->p[l->n++] = ' ';
+		} else {
+			if (json) {
+				memcpy(l->p + l->n, "\\u00", 4);
+				l->n += 4;
+			} else {
+				l->p[l->n++] = '%';
+			}
+			l->p[l->n++] = hex[ch >> 4];
+			l->p[l->n++] = hex[ch & 15];
+		}
+	}
+}
+
+static void format_json(struct line *l, double t, const struct alog_entry *e)
 {
 	const char *keys[] = {"client", "code",	    "method", "url",	     "peer",
 			      "type",	"orig_dst", "host",   "close_reason"};
 	const char *vals[] = {e->client, e->code,     e->method, e->url,	 e->peer,
 			      e->type,	 e->orig_dst, e->host,	 e->close_reason};
-	size_t n, i;
+	size_t i;
 
-	n = (size_t)snprintf(line, cap,
-			     "{\"time\":%.3f,\"elapsed_ms\":%llu,\"status\":%u,\"bytes\":%llu,"
-			     "\"worker\":%u",
-			     t, (unsigned long long)e->elapsed_ms, e->status,
-			     (unsigned long long)e->bytes, e->worker);
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]) && n + 32 < cap; i++) {
-		n += (size_t)snprintf(line + n, cap - n, ",\"%s\":\"", keys[i]);
-		n += json_str(line + n, cap - n - 3, vals[i]);
-		line[n++] = '"';
+	line_raw(l, "{\"time\":%.3f,\"elapsed_ms\":%llu,\"status\":%u,\"bytes\":%llu,\"worker\":%u",
+		 t, (unsigned long long)e->elapsed_ms, e->status, (unsigned long long)e->bytes,
+		 e->worker);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		line_raw(l, ",\"%s\":\"", keys[i]);
+		line_str(l, vals[i], 1);
+		line_raw(l, "\"");
 	}
-	line[n++] = '}';
-	line[n++] = '\n';
-	return (int)n;
+	l->p[l->n++] = '}';
+	l->p[l->n++] = '\n';
+}
+
+/* Squid's native format:
+ * time.ms elapsed client code/status bytes method URL user hierarchy/peer type */
+static void format_squid(struct line *l, double t, const struct alog_entry *e)
+{
+	/* Squid logs the media type only: one field, no parameters */
+	size_t tl = strcspn(e->type, "; \t");
+	char mtype[64];
+
+	if (tl >= sizeof(mtype))
+		tl = 0; /* written as "-" */
+	memcpy(mtype, e->type, tl);
+	mtype[tl] = '\0';
+	line_raw(l, "%.3f %6llu ", t, (unsigned long long)e->elapsed_ms);
+	line_str(l, e->client, 0);
+	line_raw(l, " ");
+	line_str(l, e->code, 0);
+	line_raw(l, "/%03u %llu ", e->status, (unsigned long long)e->bytes);
+	line_str(l, e->method, 0);
+	line_raw(l, " ");
+	line_str(l, e->url, 0);
+	line_raw(l, " - %s/", strcmp(e->peer, "-") == 0 ? "HIER_NONE" : "ORIGINAL_DST");
+	line_str(l, e->peer, 0);
+	line_raw(l, " ");
+	line_str(l, mtype, 0);
+	l->p[l->n++] = '\n';
+}
+
+size_t alog_format_line(char *buf, size_t cap, enum alog_format fmt, double t,
+			const struct alog_entry *e)
+{
+	struct line l = {buf, 0, cap};
+
+	if (fmt == ALOG_JSON)
+		format_json(&l, t, e);
+	else
+		format_squid(&l, t, e);
+	return l.n;
 }
 
 void alog_line(struct alog *al, unsigned w, const struct alog_entry *e)
 {
 	struct alog_ring *r = &al->rings[w];
-	char line[LINE_MAX_B], mtype[64];
+	char line[LINE_MAX_B];
 	struct timespec ts;
 	uint64_t head, free_b;
-	size_t off, first;
+	size_t off, first, n;
 	double t;
-	int n;
 
 	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
 	t = (double)ts.tv_sec + (double)(ts.tv_nsec / 1000000) / 1000.0;
-	if (__atomic_load_n(&al->format, __ATOMIC_RELAXED) == ALOG_JSON) {
-		n = format_json(line, sizeof(line), t, e);
-	} else {
-		/* Squid logs the media type only: one field, no parameters */
-		size_t tl = strcspn(e->type, "; \t");
-
-		if (tl == 0 || tl >= sizeof(mtype))
-			tl = snprintf(mtype, sizeof(mtype), "-") > 0 ? 1 : 0;
-		else
-			memcpy(mtype, e->type, tl);
-		mtype[tl] = '\0';
-		/* time.ms elapsed client code/status bytes method URL user hierarchy/peer type */
-		n = snprintf(line, sizeof(line), "%.3f %6llu %s %s/%03u %llu %s %s - %s/%s %s\n", t,
-			     (unsigned long long)e->elapsed_ms, e->client, e->code, e->status,
-			     (unsigned long long)e->bytes, e->method, e->url,
-			     strcmp(e->peer, "-") == 0 ? "HIER_NONE" : "ORIGINAL_DST", e->peer,
-			     mtype);
-	}
-	if (n <= 0)
-		return;
-	if ((size_t)n >= sizeof(line)) {
-		n = sizeof(line) - 1; /* an over-long URL: keep the line, cut it */
-		line[n - 1] = '\n';
-	}
+	n = alog_format_line(line, sizeof(line), __atomic_load_n(&al->format, __ATOMIC_RELAXED), t,
+			     e);
 	head = r->head;
 	free_b = r->size - (head - __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE));
 	if ((uint64_t)n > free_b) {

@@ -8,7 +8,12 @@
  * SIGUSR1 (alog_reopen) makes the writer reopen the path (logrotate).
  *
  * Thread use: alog_open/start/stop/reopen from the main thread;
- * alog_line from the owning worker only (ring w); alog_dropped from anyone.
+ * alog_line from the owning worker only (ring w); alog_enabled from anyone.
+ *
+ * Shared fields: on is written by alog_open only, before any other thread
+ * starts; fd belongs to the writer thread while it runs (the main thread
+ * touches it only before alog_start and after alog_stop); path is read and
+ * written under lock only (the writer copies it before using it).
  */
 #ifndef REMORA_ACCESSLOG_H
 #define REMORA_ACCESSLOG_H
@@ -31,8 +36,9 @@ struct alog_ring {
 struct alog {
 	pthread_t thread;
 	int started;
-	int fd;		 /* -1: off */
-	char path[4096]; /* "" for stderr ("-") */
+	int on;		 /* the log is on (fixed at alog_open) */
+	int fd;		 /* -1: not open; the writer's while it runs */
+	char path[4096]; /* "" for stderr ("-"); under lock */
 	enum alog_format format;
 	struct alog_ring *rings;
 	unsigned n_rings;
@@ -60,11 +66,18 @@ struct alog_entry {
 	unsigned worker;
 };
 
-/* path: NULL or "off" = off, "-" = stderr, else a file opened for appending.
- * Returns 0, or -1 with a message in err. */
+/* path: NULL or "off" = off, "-" = stderr, else a file to append to. Sets
+ * the log up; the file is opened by alog_start. Returns 0, or -1 with a
+ * message in err. */
 int alog_open(struct alog *al, const char *path, enum alog_format fmt, unsigned n_workers,
 	      char *err, size_t errlen);
-int alog_start(struct alog *al);
+/* Opens the file and starts the writer (a no-op when the log is off). Call
+ * it after the privilege drop: the file is opened, and later reopened, by
+ * the same user. The file is never opened through a symbolic link
+ * (O_NOFOLLOW), and, while the process is root, only in a directory that no
+ * one but root can write to. Returns 0, or -1 with a message naming the path
+ * and the reason in err. */
+int alog_start(struct alog *al, char *err, size_t errlen);
 /* Drains every ring, stops the writer, closes the file. */
 void alog_stop(struct alog *al);
 /* Switches to another path or format (reload; main thread). The log must be
@@ -72,11 +85,17 @@ void alog_stop(struct alog *al);
 void alog_configure(struct alog *al, const char *path, enum alog_format fmt);
 /* Asks the writer to reopen the file (any thread). */
 void alog_reopen(struct alog *al);
+/* Formats entry e, at time t (epoch seconds), as one line ending in '\n'
+ * into buf (cap bytes, at least 64); every byte of the line is printable
+ * ASCII (see accesslog.c for the escaping). Returns the line's length, which
+ * is less than cap (a line too long is cut). Any thread. */
+size_t alog_format_line(char *buf, size_t cap, enum alog_format fmt, double t,
+			const struct alog_entry *e);
 /* Formats and queues one line into ring w (owning worker only). */
 void alog_line(struct alog *al, unsigned w, const struct alog_entry *e);
 static inline int alog_enabled(const struct alog *al)
 {
-	return al != NULL && al->fd >= 0;
+	return al != NULL && al->on;
 }
 
 #endif

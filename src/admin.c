@@ -5,24 +5,28 @@
 #if HAVE_JEMALLOC
 #include <jemalloc/jemalloc.h>
 #endif
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 #include <urcu/uatomic.h>
 
 #include "admin.h"
 #include "http/http.h"
 #include "log.h"
+#include "poller/poller.h"
 #include "stats.h"
 #include "util.h"
 
 /* A worker whose loop has not run for this long is not alive. */
-#define HEALTH_MAX_AGE_MS  5000
-#define ADMIN_IO_TIMEOUT_S 2
+#define HEALTH_MAX_AGE_MS     5000
+#define ADMIN_DEADLINE_MS     2000 /* a whole exchange: head in, response out */
+#define ADMIN_MAX_CONNS	      16
+#define ADMIN_EMFILE_PAUSE_MS 100
+#define ADMIN_REQ_MAX	      4096
+#define ADMIN_METRICS_MAX     (128 * 1024)
 
 int admin_open(struct admin *ad, const union ic_addr *addr, char *err, size_t errlen)
 {
@@ -261,97 +265,227 @@ size_t admin_metrics(const struct admin *ad, char *buf, size_t len)
 	return o.len;
 }
 
-static void send_all(int fd, const char *p, size_t n)
-{
-	ssize_t k;
-
-	while (n > 0) {
-		k = send(fd, p, n, MSG_NOSIGNAL);
-		if (k <= 0)
-			return;
-		p += k;
-		n -= (size_t)k;
-	}
-}
-
-static void respond(int fd, int status, const char *type, const char *body, size_t blen)
-{
-	char head[256];
-	int n = snprintf(head, sizeof(head),
-			 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-			 "Connection: close\r\n\r\n",
-			 status, http_reason(status), type, blen);
-
-	send_all(fd, head, (size_t)n);
-	send_all(fd, body, blen);
-}
-
-/* One admin request on a blocking socket with I/O timeouts. */
-static void serve(struct admin *ad, int fd)
-{
-	static const struct http_limits lim = {1024, 4096, 50, 0};
-	struct timeval tv = {ADMIN_IO_TIMEOUT_S, 0};
-	static char body[128 * 1024];
-	char req[4096];
+/*
+ * The admin server: one thread, its own poller, non-blocking sockets. A slow
+ * or silent client cannot hold the port: each connection has ADMIN_DEADLINE_MS
+ * in all (not per read) to send its head and take its response, at most
+ * ADMIN_MAX_CONNS are open (a new one closes the oldest), and when accept()
+ * runs out of descriptors the listener rests ADMIN_EMFILE_PAUSE_MS instead of
+ * spinning on a ready listener that cannot be accepted from.
+ */
+struct admin_conn {
+	int fd; /* -1: free slot */
+	uint64_t deadline_ms;
+	uint64_t since_ms; /* accepted: the oldest is evicted first */
+	size_t got;	   /* request bytes read */
+	char *out;	   /* the response once the head is in; malloc'd */
+	size_t out_len, out_off;
 	struct http_msg m;
-	size_t got = 0, blen;
-	ssize_t n;
-	int r = HTTP_NEED_MORE;
+	char req[ADMIN_REQ_MAX];
+};
 
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	http_msg_init_request(&m, NULL, 0);
-	while (r == HTTP_NEED_MORE && got < sizeof(req)) {
-		n = recv(fd, req + got, sizeof(req) - got, 0);
-		if (n <= 0)
-			return;
-		got += (size_t)n;
-		r = http_parse(&m, req, got, &lim);
-	}
-	if (r < 0) {
-		respond(fd, 400, "text/plain", "bad request\n", 12);
-		return;
-	}
-	if (!(m.method.len == 3 && memcmp(req + m.method.off, "GET", 3) == 0) &&
-	    !(m.flags & HTTP_F_METHOD_HEAD)) {
-		respond(fd, 405, "text/plain", "GET only\n", 9);
-		return;
-	}
-	if (m.target.len == 8 && memcmp(req + m.target.off, "/metrics", 8) == 0) {
-		blen = admin_metrics(ad, body, sizeof(body));
-		respond(fd, 200, "text/plain; version=0.0.4", body, blen);
-	} else if (m.target.len == 8 && memcmp(req + m.target.off, "/healthz", 8) == 0) {
+/* Makes c's response (status line, fields, body), to be sent from now on. */
+static void respond(struct admin *ad, struct admin_conn *c, int status, const char *type,
+		    const char *body, size_t blen)
+{
+	size_t cap = blen + 256;
+	int n;
+
+	c->out = malloc(cap);
+	if (c->out == NULL)
+		return; /* closed by the caller */
+	n = snprintf(c->out, cap,
+		     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+		     "Connection: close\r\n\r\n",
+		     status, http_reason(status), type, blen);
+	memcpy(c->out + n, body, blen);
+	c->out_len = (size_t)n + blen;
+	c->out_off = 0;
+	(void)poller_set(ad->poller, c->fd, POLLER_OUT, c);
+}
+
+/* Answers the complete request head in c->req (r: http_parse's result). */
+static void route(struct admin *ad, struct admin_conn *c, int r)
+{
+	const struct http_msg *m = &c->m;
+	size_t blen;
+
+	if (r < 0 || r == HTTP_NEED_MORE) {
+		respond(ad, c, 400, "text/plain", "bad request\n", 12);
+	} else if (!(m->method.len == 3 && memcmp(c->req + m->method.off, "GET", 3) == 0) &&
+		   !(m->flags & HTTP_F_METHOD_HEAD)) {
+		respond(ad, c, 405, "text/plain", "GET only\n", 9);
+	} else if (m->target.len == 8 && memcmp(c->req + m->target.off, "/metrics", 8) == 0) {
+		blen = admin_metrics(ad, ad->scratch, ADMIN_METRICS_MAX);
+		respond(ad, c, 200, "text/plain; version=0.0.4", ad->scratch, blen);
+	} else if (m->target.len == 8 && memcmp(c->req + m->target.off, "/healthz", 8) == 0) {
 		if (admin_workers_alive(ad->workers, ad->n_workers, HEALTH_MAX_AGE_MS))
-			respond(fd, 200, "text/plain", "ok\n", 3);
+			respond(ad, c, 200, "text/plain", "ok\n", 3);
 		else
-			respond(fd, 503, "text/plain", "worker stalled\n", 15);
+			respond(ad, c, 503, "text/plain", "worker stalled\n", 15);
 	} else {
-		respond(fd, 404, "text/plain", "try /metrics or /healthz\n", 25);
+		respond(ad, c, 404, "text/plain", "try /metrics or /healthz\n", 25);
 	}
+}
+
+static void aconn_close(struct admin_conn *c)
+{
+	close(c->fd); /* also leaves the poller */
+	c->fd = -1;
+	free(c->out);
+	c->out = NULL;
+}
+
+/* Reads what c's client sent, or sends what is left of the response; closes
+ * c when the exchange is over or failed. */
+static void aconn_io(struct admin *ad, struct admin_conn *c)
+{
+	static const struct http_limits lim = {1024, ADMIN_REQ_MAX, 50, 0};
+	ssize_t n;
+	int r;
+
+	if (c->out != NULL) {
+		n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+		if (n > 0)
+			c->out_off += (size_t)n;
+		if ((n == -1 && errno != EAGAIN && errno != EINTR) || c->out_off == c->out_len)
+			aconn_close(c);
+		return;
+	}
+	n = recv(c->fd, c->req + c->got, sizeof(c->req) - c->got, 0);
+	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
+		aconn_close(c);
+		return;
+	}
+	if (n < 0)
+		return;
+	c->got += (size_t)n;
+	r = http_parse(&c->m, c->req, c->got, &lim);
+	if (r == HTTP_NEED_MORE && c->got < sizeof(c->req))
+		return;
+	route(ad, c, r);
+	if (c->out == NULL)
+		aconn_close(c); /* no memory for the response */
+}
+
+/* A slot for a new connection: a free one, else the oldest is closed. */
+static struct admin_conn *aconn_slot(struct admin *ad)
+{
+	struct admin_conn *oldest = &ad->conns[0];
+	unsigned i;
+
+	for (i = 0; i < ADMIN_MAX_CONNS; i++) {
+		if (ad->conns[i].fd == -1)
+			return &ad->conns[i];
+		if (ad->conns[i].since_ms < oldest->since_ms)
+			oldest = &ad->conns[i];
+	}
+	aconn_close(oldest);
+	return oldest;
+}
+
+/* Accepts what the listener holds (a bounded batch). On EMFILE/ENFILE (or no
+ * memory) the listener is taken out of the poller for a pause: it stays
+ * readable, and polling it would spin without ever accepting. */
+static void admin_accept(struct admin *ad, uint64_t now)
+{
+	struct admin_conn *c;
+	unsigned k;
+	int fd;
+
+	for (k = 0; k < ADMIN_MAX_CONNS; k++) {
+		fd = accept4(ad->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
+				(void)poller_set(ad->poller, ad->fd, 0, &ad->fd);
+				ad->listen_resume_ms = now + ADMIN_EMFILE_PAUSE_MS;
+				ATOMIC_ADD(ad->accept_pauses, 1);
+			}
+			return; /* EAGAIN, or a connection that went away */
+		}
+		c = aconn_slot(ad);
+		c->fd = fd;
+		c->since_ms = now;
+		c->deadline_ms = now + ADMIN_DEADLINE_MS;
+		c->got = 0;
+		http_msg_init_request(&c->m, NULL, 0);
+		if (poller_add(ad->poller, fd, POLLER_IN, c) < 0)
+			aconn_close(c);
+	}
+}
+
+/* Closes the connections past their deadline; returns the ms until the
+ * next deadline or the listener's resumption (at most 250). */
+static int admin_timers(struct admin *ad, uint64_t now)
+{
+	uint64_t next = now + 250;
+	unsigned i;
+
+	if (ad->listen_resume_ms != 0 && now >= ad->listen_resume_ms) {
+		ad->listen_resume_ms = 0;
+		(void)poller_set(ad->poller, ad->fd, POLLER_IN, &ad->fd);
+	}
+	if (ad->listen_resume_ms != 0 && ad->listen_resume_ms < next)
+		next = ad->listen_resume_ms;
+	for (i = 0; i < ADMIN_MAX_CONNS; i++) {
+		struct admin_conn *c = &ad->conns[i];
+
+		if (c->fd == -1)
+			continue;
+		if (now >= c->deadline_ms)
+			aconn_close(c);
+		else if (c->deadline_ms < next)
+			next = c->deadline_ms;
+	}
+	return (int)(next - now);
 }
 
 static void *admin_main(void *arg)
 {
 	struct admin *ad = arg;
-	struct pollfd pfd = {.fd = ad->fd, .events = POLLIN};
-	int fd;
+	struct poller_event ev[ADMIN_MAX_CONNS + 2];
+	int n, i, listener, timeout = 250;
 
 	while (!ATOMIC_GET(ad->stop)) {
-		if (poll(&pfd, 1, 250) <= 0)
-			continue;
-		fd = accept4(ad->fd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd == -1)
-			continue;
-		/* the listener is non-blocking; the admin socket need not be */
-		serve(ad, fd);
-		close(fd);
+		n = poller_wait(ad->poller, ev, ADMIN_MAX_CONNS + 2, timeout);
+		listener = 0;
+		for (i = 0; i < n; i++) {
+			if (ev[i].udata == &ad->fd)
+				listener = 1;
+			else if (ev[i].udata != NULL &&
+				 ((struct admin_conn *)ev[i].udata)->fd != -1)
+				aconn_io(ad, ev[i].udata);
+		}
+		/* accepts last: a slot reused now cannot meet a stale event */
+		if (listener)
+			admin_accept(ad, now_ms());
+		timeout = admin_timers(ad, now_ms());
 	}
 	return NULL;
+}
+
+/* Frees the server's state (admin thread stopped or never started). */
+static void admin_free(struct admin *ad)
+{
+	unsigned i;
+
+	if (ad->conns != NULL)
+		for (i = 0; i < ADMIN_MAX_CONNS; i++)
+			if (ad->conns[i].fd != -1)
+				aconn_close(&ad->conns[i]);
+	free(ad->conns);
+	ad->conns = NULL;
+	free(ad->scratch);
+	ad->scratch = NULL;
+	poller_destroy(ad->poller);
+	ad->poller = NULL;
 }
 
 int admin_start(struct admin *ad, struct worker *workers, unsigned n_workers,
 		const struct acceptor *a)
 {
+	unsigned i;
 	int rc;
 
 	ad->workers = workers;
@@ -359,9 +493,21 @@ int admin_start(struct admin *ad, struct worker *workers, unsigned n_workers,
 	ad->acceptor = a;
 	if (ad->fd < 0)
 		return 0;
-	rc = pthread_create(&ad->thread, NULL, admin_main, ad);
-	if (rc != 0)
-		return -rc;
+	ad->conns = calloc(ADMIN_MAX_CONNS, sizeof(*ad->conns));
+	ad->scratch = malloc(ADMIN_METRICS_MAX);
+	rc = ad->conns == NULL || ad->scratch == NULL ? -ENOMEM : poller_create(&ad->poller);
+	if (rc == 0)
+		rc = poller_add(ad->poller, ad->fd, POLLER_IN, &ad->fd);
+	if (rc == 0) {
+		for (i = 0; i < ADMIN_MAX_CONNS; i++)
+			ad->conns[i].fd = -1;
+		/* the thread owns the poller and the connections from here on */
+		rc = -pthread_create(&ad->thread, NULL, admin_main, ad);
+	}
+	if (rc != 0) {
+		admin_free(ad);
+		return rc;
+	}
 	ad->started = 1;
 	return 0;
 }
@@ -370,9 +516,11 @@ void admin_stop(struct admin *ad)
 {
 	if (ad->started) {
 		ATOMIC_SET(ad->stop, 1);
+		(void)poller_wake(ad->poller);
 		pthread_join(ad->thread, NULL);
 		ad->started = 0;
 	}
+	admin_free(ad);
 	if (ad->fd >= 0)
 		close(ad->fd);
 	ad->fd = -1;

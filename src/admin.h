@@ -1,7 +1,10 @@
 /*
  * admin.h — the admin listener: GET /metrics (Prometheus text format) and
- * GET /healthz, served by one small thread of its own, off the data path.
- * It only reads the workers' and the acceptor's counters (relaxed loads).
+ * GET /healthz, served by one small thread of its own with its own poller,
+ * off the data path. It only reads the workers' and the acceptor's counters
+ * (relaxed loads). Slow clients cannot hold it: each exchange has 2 s in all,
+ * at most 16 connections are open (a new one closes the oldest), and accept()
+ * failing for want of descriptors pauses the listener for 100 ms.
  *
  * Thread use: admin_open/start/stop from the main thread.
  */
@@ -16,9 +19,18 @@
 #include "intercept/intercept.h"
 #include "worker.h"
 
+struct admin_conn;
+struct poller;
+
 struct admin {
 	pthread_t thread;
 	int fd; /* listening socket, -1 when off */
+	/* the admin thread's own (from admin_start to admin_stop) */
+	struct poller *poller;
+	struct admin_conn *conns;  /* ADMIN_MAX_CONNS slots */
+	char *scratch;		   /* the metrics text being made */
+	uint64_t listen_resume_ms; /* 0, or when accepting resumes (EMFILE pause) */
+	uint64_t accept_pauses;	   /* EMFILE/ENFILE pauses (any thread reads) */
 	int stop;
 	int started;
 	union ic_addr addr;

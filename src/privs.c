@@ -15,9 +15,12 @@
 #include "intercept/intercept.h"
 #include "privs.h"
 
-static const cap_value_t kept[] = {CAP_NET_ADMIN, CAP_NET_BIND_SERVICE};
+/* IP_TRANSPARENT (listeners and spoofed upstream sockets) needs CAP_NET_RAW
+ * or CAP_NET_ADMIN: the narrower one is kept. CAP_NET_BIND_SERVICE (second)
+ * only when a port below 1024 is configured. */
+static const cap_value_t kept[] = {CAP_NET_RAW, CAP_NET_BIND_SERVICE};
 
-static int set_caps(char *err, size_t errlen)
+static int set_caps(int n, char *err, size_t errlen)
 {
 	cap_t caps = cap_init(); /* all clear */
 	int rc;
@@ -26,8 +29,8 @@ static int set_caps(char *err, size_t errlen)
 		snprintf(err, errlen, "cap_init failed (%d: %s)", errno, strerror(errno));
 		return -1;
 	}
-	rc = cap_set_flag(caps, CAP_PERMITTED, 2, kept, CAP_SET) == 0 &&
-			     cap_set_flag(caps, CAP_EFFECTIVE, 2, kept, CAP_SET) == 0 &&
+	rc = cap_set_flag(caps, CAP_PERMITTED, n, kept, CAP_SET) == 0 &&
+			     cap_set_flag(caps, CAP_EFFECTIVE, n, kept, CAP_SET) == 0 &&
 			     cap_set_proc(caps) == 0
 		     ? 0
 		     : -1;
@@ -37,8 +40,9 @@ static int set_caps(char *err, size_t errlen)
 	return rc;
 }
 
-int privs_drop(const char *user, char *err, size_t errlen)
+int privs_drop(const char *user, int low_ports, char *err, size_t errlen)
 {
+	int n = low_ports ? 2 : 1;
 	struct passwd *pw;
 
 	if (user == NULL || user[0] == '\0')
@@ -55,8 +59,8 @@ int privs_drop(const char *user, char *err, size_t errlen)
 	}
 	/* nothing outside the kept set can ever come back (bounding set) */
 	for (cap_value_t v = 0; v <= CAP_LAST_CAP; v++)
-		if (v != kept[0] && v != kept[1] && prctl(PR_CAPBSET_DROP, v, 0, 0, 0) == -1 &&
-		    errno != EINVAL) {
+		if (v != kept[0] && (n < 2 || v != kept[1]) &&
+		    prctl(PR_CAPBSET_DROP, v, 0, 0, 0) == -1 && errno != EINVAL) {
 			snprintf(err, errlen,
 				 "cannot drop capability %d from the bounding set "
 				 "(%d: %s)",
@@ -70,7 +74,7 @@ int privs_drop(const char *user, char *err, size_t errlen)
 			 strerror(errno));
 		return -1;
 	}
-	if (set_caps(err, errlen) < 0)
+	if (set_caps(n, err, errlen) < 0)
 		return -1;
 	(void)prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
 	(void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
@@ -91,8 +95,8 @@ int privs_probe_transparent(char *err, size_t errlen)
 		return 0;
 	snprintf(err, errlen,
 		 "a transparent socket cannot be made (%d: %s): IP_TRANSPARENT needs "
-		 "CAP_NET_ADMIN (or CAP_NET_RAW): run as root, or grant it "
-		 "(systemd: AmbientCapabilities=CAP_NET_ADMIN; or setcap cap_net_admin+ep)",
+		 "CAP_NET_RAW: run as root, or grant it (systemd: "
+		 "AmbientCapabilities=CAP_NET_RAW; or setcap cap_net_raw+ep)",
 		 -rc, strerror(-rc));
 	return -1;
 }

@@ -51,6 +51,17 @@ static void log_listeners(const struct listen_set *set)
 			 spoof_name(set->l[i].conf->spoof));
 }
 
+/* A listener or the admin port below 1024 (needs CAP_NET_BIND_SERVICE). */
+static int has_low_port(const struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_listeners; i++)
+		if (ic_addr_port(&cfg->listeners[i].addr) < 1024)
+			return 1;
+	return cfg->admin_on && ic_addr_port(&cfg->admin_addr) < 1024;
+}
+
 static int open_admin(struct server *s, const struct config *cfg)
 {
 	char err[256], addr[IC_ADDR_STRLEN];
@@ -75,7 +86,7 @@ static int open_admin(struct server *s, const struct config *cfg)
 
 int server_start(struct server *s, const char *path, struct config *cfg, int fds_at_start)
 {
-	char err[512];
+	char err[1024];
 	unsigned i;
 	int rc;
 
@@ -97,8 +108,8 @@ int server_start(struct server *s, const char *path, struct config *cfg, int fds
 		log_error("%s", err);
 		goto fail;
 	}
-	/* every socket and file is open: drop privileges before any thread starts */
-	if (privs_drop(cfg->user, err, sizeof(err)) < 0 ||
+	/* every socket is open: drop privileges before any thread starts */
+	if (privs_drop(cfg->user, has_low_port(cfg), err, sizeof(err)) < 0 ||
 	    privs_probe_transparent(err, sizeof(err)) < 0) {
 		log_error("%s", err);
 		goto fail;
@@ -107,9 +118,9 @@ int server_start(struct server *s, const char *path, struct config *cfg, int fds
 		privs_describe(err, sizeof(err));
 		log_info("running as user %s: %s", cfg->user, err);
 	}
-	rc = alog_start(&s->alog);
-	if (rc < 0) {
-		log_error("access_log: cannot start the writer (%d: %s)", -rc, strerror(-rc));
+	/* after the drop: the same user opens and reopens (SIGUSR1) the log */
+	if (alog_start(&s->alog, err, sizeof(err)) < 0) {
+		log_error("%s", err);
 		goto fail;
 	}
 	s->workers = calloc(cfg->workers, sizeof(*s->workers));

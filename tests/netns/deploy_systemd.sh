@@ -4,7 +4,7 @@
 # copy of /etc, the user from conf/remora.sysusers) boots systemd, and the
 # unit runs Remora in the testbed's router namespace (a drop-in adds only
 # NetworkNamespacePath=). Checks Type=notify start-up through ExecStartPre,
-# the process credentials (user remora, exactly CAP_NET_ADMIN and
+# the process credentials (user remora, exactly CAP_NET_RAW and
 # CAP_NET_BIND_SERVICE, no_new_privs, seccomp), transparent requests (IPv4,
 # IPv6) through the full sandbox, the access log in LogsDirectory, reload
 # with a new listener, SIGUSR1, the watchdog (a SIGSTOPped Remora is killed and
@@ -123,11 +123,11 @@ rt_assert_eq "WatchdogUSec" "$(show WatchdogUSec)" "30s"
 journal_has 'configuration OK \(2 listeners, 2 workers\)' || tb_die "ExecStartPre did not run"
 pid=$(host_pid) || tb_die "no remora in $TB_R"
 st=$(cat "/proc/$pid/status")
-for want in "Uid:\t$ruid\t$ruid\t$ruid\t$ruid" "CapEff:\t0000000000001400" "CapPrm:\t0000000000001400" \
-	"CapAmb:\t0000000000001400" "CapBnd:\t0000000000001400" "NoNewPrivs:\t1" "Seccomp:\t2"; do
+for want in "Uid:\t$ruid\t$ruid\t$ruid\t$ruid" "CapEff:\t0000000000002400" "CapPrm:\t0000000000002400" \
+	"CapAmb:\t0000000000002400" "CapBnd:\t0000000000002400" "NoNewPrivs:\t1" "Seccomp:\t2"; do
 	grep -qxP "$want" <<<"$st" || tb_die "remora.service process: want '$want': $(grep "^${want%%:*}" <<<"$st")"
 done
-echo "ok: remora.service runs as remora ($ruid) with CAP_NET_ADMIN+CAP_NET_BIND_SERVICE only, no_new_privs, seccomp"
+echo "ok: remora.service runs as remora ($ruid) with CAP_NET_RAW+CAP_NET_BIND_SERVICE only, no_new_privs, seccomp"
 
 body=$(rt_curl http://198.18.2.2/)
 case $body in

@@ -1,11 +1,15 @@
 #!/bin/bash
 # Privilege drop ([global] user): started as root, Remora runs every thread as
-# the user with exactly CAP_NET_ADMIN and CAP_NET_BIND_SERVICE (permitted and
-# effective; nothing inheritable or ambient) and no_new_privs, and still does
-# its job: a transparent request reaches the origin from the client's address;
-# a SIGHUP reload that adds IPv4 and IPv6 transparent listeners on port 90
-# (IP_TRANSPARENT needs CAP_NET_ADMIN, a port < 1024 CAP_NET_BIND_SERVICE)
-# works and serves; SIGUSR1 reopens the access log as the user.
+# the user with exactly CAP_NET_RAW, plus CAP_NET_BIND_SERVICE only when a
+# listener or the admin port is below 1024 (permitted and effective, and the
+# bounding set; nothing inheritable or ambient), never CAP_NET_ADMIN, and
+# no_new_privs, and still does its job: a transparent request reaches the
+# origin from the client's address (IP_TRANSPARENT works with CAP_NET_RAW);
+# a SIGHUP reload that adds an IPv6 transparent listener on port 90 works and
+# serves; SIGUSR1 reopens the access log as the user. Started with high ports
+# only, the set is CAP_NET_RAW alone, spoofing still works, and a reload that
+# adds a port below 1024 is refused with a message naming
+# CAP_NET_BIND_SERVICE while the old configuration keeps serving.
 # Refusals: user set but not started as root -> exit 1 with a message; an
 # unknown user -> exit 1, "no such user".
 # Creates the system user remora-test if missing and removes it at the end
@@ -62,32 +66,34 @@ $1
 CONF
 	chmod 644 "$conf"
 }
-write_conf ""
-rt_start "$conf" 3129
+write_conf "[listener low4]
+listen = 0.0.0.0:90"
+rt_start "$conf" 3129 90
 rt_expect_log "running as user $PD_USER: uid $uid, capabilities "
 grep -h 'running as user' "$TB_WORKDIR/remora.log"
 
-# check_creds: every thread of the process has the user's ids and exactly
-# the two capabilities.
+# check_creds WHAT [CAPS]: every thread of the process has the user's ids
+# and exactly the capabilities CAPS (default 0x2400: CAP_NET_RAW and
+# CAP_NET_BIND_SERVICE).
 check_creds()
 {
-	local task n=0 st
+	local task n=0 st caps=${2:-0000000000002400}
 	for task in /proc/"$RT_PID"/task/*; do
 		st=$(cat "$task/status")
 		n=$((n + 1))
 		grep -qxP "Uid:\t$uid\t$uid\t$uid\t$uid" <<<"$st" || tb_die "$task: $(grep ^Uid <<<"$st")"
 		grep -qxP "Gid:\t$gid\t$gid\t$gid\t$gid" <<<"$st" || tb_die "$task: $(grep ^Gid <<<"$st")"
 		grep -qxP "Groups:\t *" <<<"$st" || tb_die "$task: supplementary $(grep ^Groups <<<"$st")"
-		grep -qxP "CapEff:\t0000000000001400" <<<"$st" || tb_die "$task: $(grep ^CapEff <<<"$st")"
-		grep -qxP "CapPrm:\t0000000000001400" <<<"$st" || tb_die "$task: $(grep ^CapPrm <<<"$st")"
-		grep -qxP "CapBnd:\t0000000000001400" <<<"$st" || tb_die "$task: $(grep ^CapBnd <<<"$st")"
+		grep -qxP "CapEff:\t$caps" <<<"$st" || tb_die "$task: $(grep ^CapEff <<<"$st")"
+		grep -qxP "CapPrm:\t$caps" <<<"$st" || tb_die "$task: $(grep ^CapPrm <<<"$st")"
+		grep -qxP "CapBnd:\t$caps" <<<"$st" || tb_die "$task: $(grep ^CapBnd <<<"$st")"
 		grep -qxP "CapInh:\t0000000000000000" <<<"$st" || tb_die "$task: $(grep ^CapInh <<<"$st")"
 		grep -qxP "CapAmb:\t0000000000000000" <<<"$st" || tb_die "$task: $(grep ^CapAmb <<<"$st")"
 		grep -qxP "NoNewPrivs:\t1" <<<"$st" || tb_die "$task: $(grep ^NoNewPrivs <<<"$st")"
 	done
 	# main, acceptor, 2 workers, admin, access-log writer
 	[ "$n" -ge 6 ] || tb_die "only $n threads"
-	echo "ok: $n threads: uid/gid $uid/$gid, no groups, CapEff=CapPrm=CapBnd=0x1400, CapInh=CapAmb=0, NoNewPrivs=1 ($1)"
+	echo "ok: $n threads: uid/gid $uid/$gid, no groups, CapEff=CapPrm=CapBnd=0x${caps##*0000}, CapInh=CapAmb=0, NoNewPrivs=1 ($1)"
 }
 check_creds "after start"
 
@@ -103,7 +109,7 @@ case $body in
 *) tb_die "unexpected IPv6 echo: $body" ;;
 esac
 
-# Reload as the user: two new transparent listeners on a privileged port.
+# Reload as the user: a new transparent listener on a privileged port.
 write_conf "[listener low4]
 listen = 0.0.0.0:90
 [listener low6]
@@ -117,7 +123,7 @@ until grep -q 'info: reloaded ' "$TB_WORKDIR/remora.log"; do
 	}
 	n=$((n + 1)); [ $n -lt 100 ] || tb_die "reload not logged"; sleep 0.05
 done
-rt_expect_log 'reloaded .*: 4 listeners \(2 kept open, 2 new\)'
+rt_expect_log 'reloaded .*: 4 listeners \(3 kept open, 1 new\)'
 tb_wait_listen r 90 5 "$RT_PID" || tb_die "no listener on :90 after the reload"
 tb_intercept_clear
 tb_intercept_tproxy 90 80
@@ -127,7 +133,7 @@ case $body in
 "peer=2001:2:0:1::2 port="*) echo "ok: IPv6 through the reloaded listener :90: $body" ;;
 *) tb_die "unexpected IPv6 echo after the reload: $body" ;;
 esac
-echo "ok: reload as $PD_USER opened transparent listeners on port 90 (v4, v6), and they serve"
+echo "ok: reload as $PD_USER opened a transparent listener on port 90 (v6); v4 and v6 on :90 serve"
 check_creds "after the reload"
 
 # SIGUSR1 as the user: the rotated file keeps the old lines, a new one is made.
@@ -147,6 +153,30 @@ grep -q ' 198.18.1.2 TCP_MISS/200 .* GET http://198.18.2.4/1k ' "$TB_WORKDIR/alo
 	tb_die "access log line missing: $(cat "$TB_WORKDIR/alog/access.log")"
 [ "$(wc -l <"$TB_WORKDIR/alog/access.log.1")" -ge 400 ] || tb_die "rotated log lost lines"
 echo "ok: SIGUSR1 reopened the access log as $PD_USER"
+rt_stop
+
+# High ports only: CAP_NET_RAW alone, and spoofing still works with it.
+tb_intercept_clear
+tb_intercept_tproxy 3129 80
+write_conf ""
+rt_start "$conf" 3129
+check_creds "high ports only" 0000000000002000
+body=$(rt_curl http://198.18.2.2/)
+case $body in
+"peer=198.18.1.2 port="*" dst=198.18.2.2:80") echo "ok: transparent request with CAP_NET_RAW only: $body" ;;
+*) tb_die "unexpected echo with CAP_NET_RAW only: $body" ;;
+esac
+rt_hammer -t 198.18.2.2:80 -n 100 -c 10 -E addr
+write_conf "[listener low4]
+listen = 0.0.0.0:91"
+kill -HUP "$RT_PID"
+n=0
+until grep -q 'reload refused' "$TB_WORKDIR/remora.log"; do
+	n=$((n + 1)); [ $n -lt 100 ] || tb_die "reload adding port 91 not refused"; sleep 0.05
+done
+rt_expect_log 'reload refused: \[listener low4\] cannot listen on 0.0.0.0:91 \(transparent\) \(13: Permission denied\): a port below 1024 needs CAP_NET_BIND_SERVICE'
+rt_hammer -t 198.18.2.2:80 -n 100 -c 10 -E addr
+echo "ok: a reload adding port 91 is refused without CAP_NET_BIND_SERVICE; the old listeners serve"
 rt_stop
 
 # Refusal 1: user set, but not started as root (a redirect listener on a high

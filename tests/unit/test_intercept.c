@@ -1,7 +1,7 @@
 /*
  * test_intercept.c — listeners, original-destination lookup and upstream
  * sockets (intercept/sockets.c + the platform file) on real loopback sockets.
- * Transparent (IP_TRANSPARENT) paths need CAP_NET_ADMIN: they are checked to
+ * Transparent (IP_TRANSPARENT) paths need CAP_NET_RAW: they are checked to
  * work as root and to fail with -EPERM otherwise.
  */
 #include "remora-config.h"
