@@ -53,10 +53,13 @@ void dns_cancel(struct dns_waiter *w);
 int dns_answer_has(const struct dns_answer *a, const union ic_addr *addr);
 
 /* Poller plumbing (owning worker): an event on one of the resolver's
- * sockets (udata starts with POLL_KIND_DNS); and time-based work. */
+ * sockets (udata starts with POLL_KIND_DNS); an event for a socket the
+ * resolver released earlier in the same batch is ignored. */
 void dns_on_event(void *udata, uint32_t events);
 /* Milliseconds until the resolver needs dns_tick (-1: nothing pending). */
 int dns_timeout_ms(struct dns *d);
+/* Time-based work, and frees the sockets released since the last call: call
+ * it once per loop, after every event of the batch was dispatched (NULL-safe). */
 void dns_tick(struct dns *d);
 
 #endif
