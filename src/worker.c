@@ -43,10 +43,11 @@ int worker_init(struct worker *w, unsigned id, const struct config *cfg)
 
 void worker_fini(struct worker *w)
 {
-	poller_destroy(w->poller);
-	w->poller = NULL;
+	/* before the poller: the resolver takes its sockets out of it */
 	dns_free(w->dns);
 	w->dns = NULL;
+	poller_destroy(w->poller);
+	w->poller = NULL;
 	buf_pool_fini(&w->bufs);
 	pipe_pool_fini(&w->pipes);
 	cds_wfcq_destroy(&w->qhead, &w->qtail);

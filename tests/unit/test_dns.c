@@ -20,6 +20,7 @@
 #include "dns.h"
 #include "poller/poller.h"
 #include "unit.h"
+#include "worker.h"
 
 #define T_A	    1
 #define T_AAAA	    28
@@ -179,12 +180,37 @@ START_TEST(test_two_servers_one_batch)
 }
 END_TEST
 
+/* worker_fini with a lookup in flight: the resolver closes its sockets
+ * through the worker's poller, which must still exist then. */
+START_TEST(test_worker_fini_inflight)
+{
+	static struct config cfg = {.buffer_size = 16384};
+	static struct worker wk;
+	struct dns_waiter w = {.done = on_done};
+	const struct dns_answer *a = NULL;
+	struct fake_ns ns;
+	struct query q;
+	char servers[32];
+
+	ns_open(&ns);
+	snprintf(servers, sizeof(servers), "127.0.0.1:%u", ns.port);
+	ck_assert_int_eq(worker_init(&wk, 0, &cfg), 0);
+	ck_assert_int_eq(dns_new(&wk.dns, wk.poller, servers), 0);
+	ck_assert_int_eq(dns_resolve(wk.dns, "never.test", &w, &a), 0);
+	ns_read(&ns, &q); /* never answered */
+	worker_fini(&wk);
+	ck_assert_ptr_null(wk.dns);
+	close(ns.fd);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("dns");
 	TCase *tc = tcase_create("batch");
 
 	tcase_add_test(tc, test_two_servers_one_batch);
+	tcase_add_test(tc, test_worker_fini_inflight);
 	tcase_set_timeout(tc, 20);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
