@@ -43,8 +43,10 @@ int dns_new(struct dns **out, struct poller *p, const char *servers);
 void dns_free(struct dns *d); /* NULL-tolerant; pending waiters are dropped silently */
 
 /* Resolves name (a host name, lower or upper case, no port). Returns 1 with
- * *answer set when a fresh cached answer exists; 0 when w will be called
- * later (never from inside this call); -errno on failure. */
+ * *answer set when a fresh cached answer exists; 0 when w is called with the
+ * answer: later, or already from inside this call when c-ares answers at
+ * once (hosts file, "localhost"), so a caller records that it waits before
+ * the call; -errno on failure. */
 int dns_resolve(struct dns *d, const char *name, struct dns_waiter *w,
 		const struct dns_answer **answer);
 /* Withdraws a waiting w (NULL-safe to call when it is not waiting). */
