@@ -96,11 +96,11 @@ void conn_timer_arm(struct conn *c, enum conn_timer t)
 	uint64_t deadline = w->now + c->cfg->timeout_ms[t];
 
 	if (c->timer == t && c->deadline == deadline)
-		return; /* same tick: already at the tail */
+		return; /* same tick: already in place */
 	cds_list_del(&c->tlink);
 	c->timer = (uint8_t)t;
 	c->deadline = deadline;
-	cds_list_add_tail(&c->tlink, &w->timers[t]);
+	worker_timer_insert(w, c);
 }
 
 void conn_start(struct worker *w, struct conn *c)
@@ -112,7 +112,7 @@ void conn_start(struct worker *w, struct conn *c)
 	c->start_ms = w->now;
 	c->timer = CONN_TIMER_HEADER;
 	c->deadline = w->now + c->cfg->timeout_ms[CONN_TIMER_HEADER];
-	cds_list_add_tail(&c->tlink, &w->timers[CONN_TIMER_HEADER]);
+	worker_timer_insert(w, c);
 	w->nconns++;
 	STAT_INC(w->stats.accepted);
 	err = poller_add(w->poller, c->cli.fd, POLLER_IN | POLLER_OUT | POLLER_ET, &c->cli);

@@ -53,6 +53,19 @@ void worker_fini(struct worker *w)
 	cds_wfcq_destroy(&w->qhead, &w->qtail);
 }
 
+void worker_timer_insert(struct worker *w, struct conn *c)
+{
+	struct cds_list_head *head = &w->timers[c->timer], *pos;
+
+	/* from the tail backwards: one step when deadlines only grow (one
+	 * configuration); a reload that shortens a timeout walks past the
+	 * connections still running under the longer one */
+	for (pos = head->prev; pos != head; pos = pos->prev)
+		if (cds_list_entry(pos, struct conn, tlink)->deadline <= c->deadline)
+			break;
+	cds_list_add(&c->tlink, pos);
+}
+
 void worker_hand_off(struct worker *w, struct conn *c)
 {
 	ATOMIC_ADD(w->load, 1);

@@ -6,7 +6,7 @@
  *   worker_init, worker_start, worker_join, worker_fini   main thread
  *   worker_hand_off, worker_load                          acceptor (any thread)
  *   worker_request_stop                                   any thread
- *   everything else in conn.h                             the worker itself
+ *   worker_timer_insert, everything else in conn.h        the worker itself
  */
 #ifndef REMORA_WORKER_H
 #define REMORA_WORKER_H
@@ -57,7 +57,7 @@ struct worker {
 	struct dns *dns;   /* Host verification resolver, made on first use */
 	struct alog *alog; /* shared access log (its ring w->id is ours), or NULL */
 	int draining;	   /* finishing: no keep-alive, no new requests */
-	struct cds_list_head timers[CONN_TIMER_MAX];
+	struct cds_list_head timers[CONN_TIMER_MAX]; /* by deadline (worker_timer_insert) */
 	struct cds_list_head corked; /* conns holding bytes back, by cork_deadline */
 	uint32_t drain_ms;	     /* set with the stop request */
 	struct conn *dead;
@@ -91,6 +91,11 @@ void __tsan_release(void *addr);
 #define HANDOFF_RELEASE(c) ((void)(c))
 #define HANDOFF_ACQUIRE(c) ((void)(c))
 #endif
+
+/* Queues c on w's list for timer c->timer, kept in c->deadline order (each
+ * connection's deadline comes from its own configuration); c must not be on
+ * a timer list. Owning worker only. */
+void worker_timer_insert(struct worker *w, struct conn *c);
 
 /* Hands an accepted connection to w (c is w's from now on); wakes w only if
  * its queue was empty. Wait-free: never blocks, never fails. */
