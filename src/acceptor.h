@@ -56,6 +56,7 @@ struct acceptor {
 	uint64_t listeners_closed; /* left the configuration on a reload */
 	/* [limits] */
 	uint32_t *per_client;	     /* open connections per client-address hash slot */
+	uint64_t slot_key[2];	     /* per_client's hash key, random per start */
 	int over_limit;		     /* paused: max_connections reached */
 	uint64_t limit_pauses;	     /* times max_connections paused accepting */
 	uint64_t per_client_refused; /* connections closed: a client over its cap */
@@ -65,6 +66,15 @@ struct acceptor {
 /* Slots of the per-client table: addresses hash into it, so two clients may
  * share a slot and count against one cap (conservative, never lenient). */
 #define ACCEPTOR_CLIENT_SLOTS 65536
+
+/* The per-client table slot of peer (IPv4-mapped counts as IPv4): a keyed
+ * hash (SipHash-2-4 under key, random per start, so no one outside can pick
+ * addresses that share a victim's slot) of the IPv4 address, or of the first
+ * prefix6 bits of the IPv6 address (one subscriber holds a whole /64). Any
+ * thread. */
+uint32_t acceptor_client_slot(const uint64_t key[2], const union ic_addr *peer, unsigned prefix6);
+/* SipHash-2-4 of in[0..len) under key (exposed for its test vectors). */
+uint64_t acceptor_siphash(const void *in, size_t len, const uint64_t key[2]);
 
 /* Opens the listeners of cfg, reusing the sockets of prev (may be NULL) whose
  * address and mode are unchanged. Takes a reference to cfg. On failure

@@ -64,6 +64,7 @@ enum key_bit {
 	K_MAX_CONN_CLIENT = 1u << 28,
 	K_HOST_VERIFY = 1u << 29,
 	K_DNS_SERVERS = 1u << 30,
+	K_CLIENT_PREFIX6 = 1u << 31,
 };
 
 int config_parse_duration(const char *s, uint32_t *ms)
@@ -433,6 +434,9 @@ static int limits_key(struct parse_ctx *x, const char *name, const char *value)
 	if (strcmp(name, "max_connections_per_client") == 0)
 		return size_key(x, name, value, K_MAX_CONN_CLIENT, 0, 10000000,
 				&x->cfg->max_connections_per_client);
+	if (strcmp(name, "per_client_ipv6_prefix") == 0)
+		return size_key(x, name, value, K_CLIENT_PREFIX6, 1, 128,
+				&x->cfg->per_client_ipv6_prefix);
 	return fail(x, -1, "[limits] %s: unknown key", name);
 }
 
@@ -634,6 +638,7 @@ static void set_defaults(struct config *cfg)
 	cfg->max_head = 16 * 1024;
 	cfg->max_fields = 100;
 	cfg->http_lenient = 0;
+	cfg->per_client_ipv6_prefix = 64;
 }
 
 /* Line of "key =" inside the section whose header is on line sec (0 if absent). */

@@ -68,6 +68,7 @@ struct config {
 	/* [limits]: 0 = unlimited */
 	uint32_t max_connections;
 	uint32_t max_connections_per_client;
+	uint32_t per_client_ipv6_prefix; /* IPv6 clients count per /N (default 64) */
 	size_t n_listeners;
 	struct listener_conf listeners[CONFIG_MAX_LISTENERS];
 	/* derived at load time */
