@@ -428,6 +428,10 @@ static enum conn_next conn_st_resolve(struct conn *c)
 		conn_close(c, CONN_CLOSE_LOOP_GUARD, 0);
 		return CONN_NEXT_CLOSED;
 	}
+	if (worker_dst_is_forbidden(c->w, &c->dst)) {
+		conn_close(c, CONN_CLOSE_DST_FORBIDDEN, 0);
+		return CONN_NEXT_CLOSED;
+	}
 	if (!config_acl_allows(c->cfg, &c->peer, &c->dst)) {
 		if (c->flags & CONN_F_TUNNEL) {
 			conn_close(c, CONN_CLOSE_ACL_DENIED, 0);

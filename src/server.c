@@ -73,6 +73,38 @@ static int open_admin(struct server *s, const struct config *cfg)
 	return 0;
 }
 
+void server_refresh_local(struct server *s)
+{
+	union ic_addr extra[CONFIG_MAX_LISTENERS + 1];
+	struct ic_ip_set *set, *copy;
+	size_t n = 0, i;
+	int rc;
+
+	for (i = 0; i < s->cfg->n_listeners; i++)
+		if (!ic_addr_is_any(&s->cfg->listeners[i].addr))
+			extra[n++] = s->cfg->listeners[i].addr;
+	if (s->cfg->admin_on && !ic_addr_is_any(&s->cfg->admin_addr))
+		extra[n++] = s->cfg->admin_addr;
+	rc = ic_ip_set_local(&set, extra, n);
+	if (rc < 0) {
+		log_warn("cannot list the local addresses (%d: %s): keeping the previous list", -rc,
+			 strerror(-rc));
+		return;
+	}
+	if (ic_ip_set_equal(set, s->local)) {
+		free(set);
+		return;
+	}
+	free(s->local);
+	s->local = set;
+	for (i = 0; i < s->started; i++) {
+		copy = ic_ip_set_dup(set);
+		if (copy != NULL)
+			worker_set_local(&s->workers[i], copy);
+	}
+	log_debug("%zu local addresses refused as destinations", set->n);
+}
+
 int server_start(struct server *s, const char *path, struct config *cfg, int fds_at_start)
 {
 	char err[512];
@@ -118,8 +150,11 @@ int server_start(struct server *s, const char *path, struct config *cfg, int fds
 		log_error("cannot start (%d: %s)", -rc, strerror(-rc));
 		goto fail;
 	}
+	server_refresh_local(s);
 	for (i = 0; i < cfg->workers; i++) {
 		rc = worker_init(&s->workers[i], i, cfg);
+		if (rc == 0 && s->local != NULL)
+			worker_set_local(&s->workers[i], ic_ip_set_dup(s->local));
 		if (rc == 0) {
 			s->workers[i].alog = alog_enabled(&s->alog) ? &s->alog : NULL;
 			rc = worker_start(&s->workers[i]);
@@ -214,6 +249,7 @@ int server_reload(struct server *s)
 		s->set = set;
 	}
 	s->cfg = cfg;
+	server_refresh_local(s); /* listener and admin addresses may have changed */
 	log_set_level(cfg->log_level);
 	if (strcmp(cfg->access_log, old->access_log) != 0 ||
 	    cfg->access_log_json != old->access_log_json)
@@ -309,4 +345,6 @@ void server_stop(struct server *s)
 	s->started = 0;
 	config_put(s->cfg);
 	s->cfg = NULL;
+	free(s->local);
+	s->local = NULL;
 }

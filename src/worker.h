@@ -6,7 +6,9 @@
  *   worker_init, worker_start, worker_join, worker_fini   main thread
  *   worker_hand_off, worker_load                          acceptor (any thread)
  *   worker_request_stop                                   any thread
- *   worker_timer_insert, everything else in conn.h        the worker itself
+ *   worker_set_local                                      main thread, any time
+ *   worker_timer_insert, worker_dst_is_forbidden,
+ *   everything else in conn.h                             the worker itself
  */
 #ifndef REMORA_WORKER_H
 #define REMORA_WORKER_H
@@ -66,6 +68,10 @@ struct worker {
 	uint64_t next_id;
 	uint64_t nconns;
 	struct worker_stats stats;
+	struct ic_ip_set *local; /* the box's own addresses (our copy), or NULL */
+
+	/* written by the main thread */
+	struct ic_ip_set *local_next; /* newer copy, taken at the next loop (ATOMIC_XCHG) */
 };
 
 /* Prepares w (poller, queue, pool). Returns 0 or -errno. */
@@ -96,6 +102,13 @@ void __tsan_release(void *addr);
  * connection's deadline comes from its own configuration); c must not be on
  * a timer list. Owning worker only. */
 void worker_timer_insert(struct worker *w, struct conn *c);
+
+/* Gives w a newer set of the box's own addresses (w takes ownership of s;
+ * each worker needs its own copy). Main thread. */
+void worker_set_local(struct worker *w, struct ic_ip_set *s);
+/* Must a connection to dst be refused: a special-purpose address
+ * (ic_addr_is_forbidden_dst) or one of the box's own? Owning worker only. */
+bool worker_dst_is_forbidden(const struct worker *w, const union ic_addr *dst);
 
 /* Hands an accepted connection to w (c is w's from now on); wakes w only if
  * its queue was empty. Wait-free: never blocks, never fails. */
