@@ -119,12 +119,17 @@ void listen_set_free(struct listen_set *s, const struct listen_set *keep)
 
 int acceptor_init(struct acceptor *a)
 {
+	const char *test_hook_stall;
+
 	memset(a, 0, sizeof(*a));
 	a->rng = (uint64_t)now_ms() * 0x9E3779B97F4A7C15ull | 1;
 	/* the slot hash key: unknown outside, so nobody can aim a client at
 	 * another's slot (blocks only very early at boot, before the pool is ready) */
 	if (getrandom(a->slot_key, sizeof(a->slot_key), 0) != (ssize_t)sizeof(a->slot_key))
 		return errno != 0 ? -errno : -EIO;
+	test_hook_stall = getenv("REMORA_TEST_ACCEPTOR_STALL_MS");
+	if (test_hook_stall != NULL)
+		a->test_stall_ms = (unsigned)atoi(test_hook_stall);
 	a->per_client = calloc(ACCEPTOR_CLIENT_SLOTS, sizeof(*a->per_client));
 	if (a->per_client == NULL)
 		return -ENOMEM;
@@ -372,6 +377,14 @@ static void *acceptor_main(void *arg)
 
 	rcu_register_thread();
 	while (!ATOMIC_GET(a->stop)) {
+		if (a->test_stall_ms != 0 && ATOMIC_GET(a->pub) != a->cur && a->cur != NULL) {
+			/* test hook: the first hand-over after start is late */
+			struct timespec ts = {(time_t)(a->test_stall_ms / 1000),
+					      (long)(a->test_stall_ms % 1000) * 1000000L};
+
+			a->test_stall_ms = 0;
+			nanosleep(&ts, NULL);
+		}
 		/* rcu_dereference(), as an acquire load TSan can follow */
 		pub = ATOMIC_GET(a->pub);
 		if (pub != a->cur)
@@ -420,19 +433,24 @@ int acceptor_start(struct acceptor *a, struct listen_set *set, struct worker *wo
 	return -pthread_create(&a->thread, NULL, acceptor_main, a);
 }
 
-int acceptor_publish(struct acceptor *a, struct listen_set *set)
+int acceptor_wait_taken(struct acceptor *a, const struct listen_set *set)
 {
 	struct timespec ts = {0, 5 * 1000000L};
-	int waited;
+	uint64_t deadline = now_ms() + PUBLISH_WAIT_MS;
 
-	ATOMIC_SET(a->pub, set); /* rcu_assign_pointer(), as a release store */
-	(void)poller_wake(a->poller);
-	for (waited = 0; ATOMIC_GET(a->ack) != set; waited += 5) {
-		if (waited >= PUBLISH_WAIT_MS)
+	while (ATOMIC_GET(a->ack) != set) {
+		if (now_ms() >= deadline)
 			return -ETIMEDOUT;
 		nanosleep(&ts, NULL);
 	}
 	return 0;
+}
+
+int acceptor_publish(struct acceptor *a, struct listen_set *set)
+{
+	ATOMIC_SET(a->pub, set); /* rcu_assign_pointer(), as a release store */
+	(void)poller_wake(a->poller);
+	return acceptor_wait_taken(a, set);
 }
 
 void acceptor_stop(struct acceptor *a)

@@ -61,6 +61,10 @@ struct acceptor {
 	uint64_t limit_pauses;	     /* times max_connections paused accepting */
 	uint64_t per_client_refused; /* connections closed: a client over its cap */
 	uint64_t per_client_logged;  /* now_ms() of the last such log line */
+	/* test hook (environment REMORA_TEST_ACCEPTOR_STALL_MS, read at start):
+	 * the first hand-over of a reload waits this long (tests/netns
+	 * reload_stalled); 0 in production */
+	unsigned test_stall_ms;
 };
 
 /* Slots of the per-client table: addresses hash into it, so two clients may
@@ -95,6 +99,9 @@ int acceptor_start(struct acceptor *a, struct listen_set *set, struct worker *wo
  * or -ETIMEDOUT. The caller then frees the previous set with
  * listen_set_free(prev, set) — after synchronize_rcu(). */
 int acceptor_publish(struct acceptor *a, struct listen_set *set);
+/* Waits (bounded, as acceptor_publish) until the acceptor uses set, published
+ * earlier. 0 or -ETIMEDOUT. */
+int acceptor_wait_taken(struct acceptor *a, const struct listen_set *set);
 /* Stops accepting: the thread exits; listeners stay open until listen_set_free. */
 void acceptor_stop(struct acceptor *a);
 void acceptor_fini(struct acceptor *a);

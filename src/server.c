@@ -215,6 +215,24 @@ static int check_restart_only(const struct config *old, const struct config *new
 	return -1;
 }
 
+/* A reload whose hand-over timed out left s->untaken_prev: wait (bounded)
+ * until the acceptor takes s->set, then retire the old set as a reload does.
+ * Publishing another set first would let the acceptor switch from the old
+ * set straight to the newest and close a socket that s->set also holds,
+ * which listen_set_free(s->set, ...) then closed a second time. 0, or -1
+ * when the acceptor still has not taken it. */
+static int settle_hand_over(struct server *s)
+{
+	if (s->untaken_prev == NULL)
+		return 0;
+	if (acceptor_wait_taken(&s->acc, s->set) < 0)
+		return -1;
+	synchronize_rcu();
+	listen_set_free(s->untaken_prev, s->set); /* the acceptor closed the leaving ones */
+	s->untaken_prev = NULL;
+	return 0;
+}
+
 int server_reload(struct server *s)
 {
 	struct config *cfg, *old = s->cfg;
@@ -228,6 +246,13 @@ int server_reload(struct server *s)
 		ATOMIC_ADD(s->admin.reload_failures, 1);
 		return -1;
 	}
+	if (settle_hand_over(s) < 0) {
+		log_error("reload refused: the acceptor has still not taken the previous "
+			  "listeners; still running the previous configuration");
+		config_put(cfg);
+		ATOMIC_ADD(s->admin.reload_failures, 1);
+		return -1;
+	}
 	set = listen_set_build(cfg, prev, err, sizeof(err));
 	if (set == NULL) {
 		log_error("reload refused: %s; still running the previous configuration", err);
@@ -236,8 +261,9 @@ int server_reload(struct server *s)
 		return -1;
 	}
 	if (acceptor_publish(&s->acc, set) < 0) {
-		/* the acceptor may still use prev: keep it (a leak, not a crash) */
+		/* the acceptor may still use prev: retired by the next reload or stop */
 		log_error("reload: the acceptor did not take the new listeners in time");
+		s->untaken_prev = prev;
 		s->set = set;
 	} else {
 		/* after a grace period no reader can hold prev any more */
@@ -326,6 +352,9 @@ void server_stop(struct server *s)
 		acceptor_stop(&s->acc);
 		s->acceptor_running = 0;
 	}
+	/* the acceptor has stopped: what it did not close of the untaken set */
+	listen_set_free(s->untaken_prev, s->set);
+	s->untaken_prev = NULL;
 	listen_set_free(s->set, NULL); /* every listener closes: no new SYN is taken */
 	s->set = NULL;
 	for (i = 0; i < s->started; i++)

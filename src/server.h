@@ -16,6 +16,9 @@ struct server {
 	const char *path;
 	struct config *cfg;	/* current configuration (our reference) */
 	struct listen_set *set; /* current listeners, as published */
+	/* the set before s->set when the acceptor did not take s->set in time: it
+	 * may still poll it (and closes its leaving sockets when it switches) */
+	struct listen_set *untaken_prev;
 	struct acceptor acc;
 	struct worker *workers;
 	unsigned n_workers; /* fixed for the life of the process */
