@@ -442,12 +442,17 @@ static const struct {
 	{"[2001:db8::127.0.0.1]:80", 0},
 };
 
+/* one test over the whole table: a fork per row is slow under ASan */
 START_TEST(dst_forbidden_table)
 {
-	union ic_addr a = addr(dst_table[_i].addr);
+	union ic_addr a;
+	size_t i;
 
-	ck_assert_msg(ic_addr_is_forbidden_dst(&a) == (dst_table[_i].forbidden != 0), "%s: want %d",
-		      dst_table[_i].addr, dst_table[_i].forbidden);
+	for (i = 0; i < sizeof(dst_table) / sizeof(dst_table[0]); i++) {
+		a = addr(dst_table[i].addr);
+		ck_assert_msg(ic_addr_is_forbidden_dst(&a) == (dst_table[i].forbidden != 0),
+			      "%s: want %d", dst_table[i].addr, dst_table[i].forbidden);
+	}
 }
 END_TEST
 
@@ -539,8 +544,7 @@ static Suite *addr_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("dst_guard");
-	tcase_add_loop_test(tc, dst_forbidden_table, 0,
-			    (int)(sizeof(dst_table) / sizeof(dst_table[0])));
+	tcase_add_test(tc, dst_forbidden_table);
 	tcase_add_test(tc, ip_set);
 	tcase_add_test(tc, ip_set_local);
 	suite_add_tcase(s, tc);
