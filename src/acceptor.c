@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -122,8 +123,17 @@ void listen_set_free(struct listen_set *s, const struct listen_set *keep)
 
 int acceptor_init(struct acceptor *a)
 {
+	const char *test_hook_stall;
+
 	memset(a, 0, sizeof(*a));
 	a->rng = (uint64_t)now_ms() * 0x9E3779B97F4A7C15ull | 1;
+	/* the slot hash key: unknown outside, so nobody can aim a client at
+	 * another's slot (blocks only very early at boot, before the pool is ready) */
+	if (getrandom(a->slot_key, sizeof(a->slot_key), 0) != (ssize_t)sizeof(a->slot_key))
+		return errno != 0 ? -errno : -EIO;
+	test_hook_stall = getenv("REMORA_TEST_ACCEPTOR_STALL_MS");
+	if (test_hook_stall != NULL)
+		a->test_stall_ms = (unsigned)atoi(test_hook_stall);
 	a->per_client = calloc(ACCEPTOR_CLIENT_SLOTS, sizeof(*a->per_client));
 	if (a->per_client == NULL)
 		return -ENOMEM;
@@ -138,25 +148,72 @@ void acceptor_fini(struct acceptor *a)
 	a->per_client = NULL;
 }
 
-/* FNV-1a over the client's IP, folded to a table slot. */
-static uint32_t client_slot(const union ic_addr *peer)
+#define ROTL64(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
+
+static void sip_round(uint64_t v[4])
+{
+	v[0] += v[1];
+	v[1] = ROTL64(v[1], 13) ^ v[0];
+	v[0] = ROTL64(v[0], 32);
+	v[2] += v[3];
+	v[3] = ROTL64(v[3], 16) ^ v[2];
+	v[0] += v[3];
+	v[3] = ROTL64(v[3], 21) ^ v[0];
+	v[2] += v[1];
+	v[1] = ROTL64(v[1], 17) ^ v[2];
+	v[2] = ROTL64(v[2], 32);
+}
+
+uint64_t acceptor_siphash(const void *data, size_t len, const uint64_t k[2])
+{
+	const uint8_t *in = data;
+	uint64_t v[4] = {k[0] ^ 0x736f6d6570736575ull, k[1] ^ 0x646f72616e646f6dull,
+			 k[0] ^ 0x6c7967656e657261ull, k[1] ^ 0x7465646279746573ull};
+	uint64_t m, last = (uint64_t)len << 56;
+	size_t i, j;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		for (m = 0, j = 0; j < 8; j++)
+			m |= (uint64_t)in[i + j] << (8 * j);
+		v[3] ^= m;
+		sip_round(v);
+		sip_round(v);
+		v[0] ^= m;
+	}
+	for (j = 0; i + j < len; j++)
+		last |= (uint64_t)in[i + j] << (8 * j);
+	v[3] ^= last;
+	sip_round(v);
+	sip_round(v);
+	v[0] ^= last;
+	v[2] ^= 0xff;
+	for (j = 0; j < 4; j++)
+		sip_round(v);
+	return v[0] ^ v[1] ^ v[2] ^ v[3];
+}
+
+uint32_t acceptor_client_slot(const uint64_t key[2], const union ic_addr *peer, unsigned prefix6)
 {
 	union ic_addr u = *peer;
-	const uint8_t *p;
-	uint32_t h = 2166136261u;
-	size_t n, i;
+	uint8_t in[18] = {0};
+	size_t n;
+	unsigned i;
 
 	ic_addr_unmap(&u);
 	if (u.sa.sa_family == AF_INET6) {
-		p = (const uint8_t *)&u.in6.sin6_addr;
-		n = 16;
+		/* family tag, prefix length, the first prefix6 bits of the address */
+		in[0] = 6;
+		in[1] = (uint8_t)(prefix6 > 128 ? 128 : prefix6);
+		memcpy(in + 2, &u.in6.sin6_addr, 16);
+		for (i = in[1]; i < 128; i++)
+			in[2 + i / 8] &= (uint8_t) ~(0x80u >> (i % 8));
+		n = 18;
 	} else {
-		p = (const uint8_t *)&u.in4.sin_addr;
-		n = 4;
+		in[0] = 4;
+		memcpy(in + 1, &u.in4.sin_addr, 4);
+		n = 5;
 	}
-	for (i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h & (ACCEPTOR_CLIENT_SLOTS - 1);
+	return (uint32_t)acceptor_siphash(in, n, key) & (ACCEPTOR_CLIENT_SLOTS - 1);
 }
 
 static unsigned long open_connections(const struct acceptor *a)
@@ -207,7 +264,8 @@ static void set_paused(struct acceptor *a, int paused)
 /* Counts c against its client's cap; false (c not taken) when over it. */
 static int take_client_slot(struct acceptor *a, struct conn *c, const struct config *cfg)
 {
-	uint32_t *slot = &a->per_client[client_slot(&c->peer)];
+	uint32_t *slot = &a->per_client[acceptor_client_slot(a->slot_key, &c->peer,
+							     cfg->per_client_ipv6_prefix)];
 	char ip[INET6_ADDRSTRLEN];
 	uint64_t now;
 
@@ -323,6 +381,14 @@ static void *acceptor_main(void *arg)
 
 	rcu_register_thread();
 	while (!ATOMIC_GET(a->stop)) {
+		if (a->test_stall_ms != 0 && ATOMIC_GET(a->pub) != a->cur && a->cur != NULL) {
+			/* test hook: the first hand-over after start is late */
+			struct timespec ts = {(time_t)(a->test_stall_ms / 1000),
+					      (long)(a->test_stall_ms % 1000) * 1000000L};
+
+			a->test_stall_ms = 0;
+			nanosleep(&ts, NULL);
+		}
 		/* rcu_dereference(), as an acquire load TSan can follow */
 		pub = ATOMIC_GET(a->pub);
 		if (pub != a->cur)
@@ -371,19 +437,24 @@ int acceptor_start(struct acceptor *a, struct listen_set *set, struct worker *wo
 	return -pthread_create(&a->thread, NULL, acceptor_main, a);
 }
 
-int acceptor_publish(struct acceptor *a, struct listen_set *set)
+int acceptor_wait_taken(struct acceptor *a, const struct listen_set *set)
 {
 	struct timespec ts = {0, 5 * 1000000L};
-	int waited;
+	uint64_t deadline = now_ms() + PUBLISH_WAIT_MS;
 
-	ATOMIC_SET(a->pub, set); /* rcu_assign_pointer(), as a release store */
-	(void)poller_wake(a->poller);
-	for (waited = 0; ATOMIC_GET(a->ack) != set; waited += 5) {
-		if (waited >= PUBLISH_WAIT_MS)
+	while (ATOMIC_GET(a->ack) != set) {
+		if (now_ms() >= deadline)
 			return -ETIMEDOUT;
 		nanosleep(&ts, NULL);
 	}
 	return 0;
+}
+
+int acceptor_publish(struct acceptor *a, struct listen_set *set)
+{
+	ATOMIC_SET(a->pub, set); /* rcu_assign_pointer(), as a release store */
+	(void)poller_wake(a->poller);
+	return acceptor_wait_taken(a, set);
 }
 
 void acceptor_stop(struct acceptor *a)

@@ -56,15 +56,29 @@ struct acceptor {
 	uint64_t listeners_closed; /* left the configuration on a reload */
 	/* [limits] */
 	uint32_t *per_client;	     /* open connections per client-address hash slot */
+	uint64_t slot_key[2];	     /* per_client's hash key, random per start */
 	int over_limit;		     /* paused: max_connections reached */
 	uint64_t limit_pauses;	     /* times max_connections paused accepting */
 	uint64_t per_client_refused; /* connections closed: a client over its cap */
 	uint64_t per_client_logged;  /* now_ms() of the last such log line */
+	/* test hook (environment REMORA_TEST_ACCEPTOR_STALL_MS, read at start):
+	 * the first hand-over of a reload waits this long (tests/netns
+	 * reload_stalled); 0 in production */
+	unsigned test_stall_ms;
 };
 
 /* Slots of the per-client table: addresses hash into it, so two clients may
  * share a slot and count against one cap (conservative, never lenient). */
 #define ACCEPTOR_CLIENT_SLOTS 65536
+
+/* The per-client table slot of peer (IPv4-mapped counts as IPv4): a keyed
+ * hash (SipHash-2-4 under key, random per start, so no one outside can pick
+ * addresses that share a victim's slot) of the IPv4 address, or of the first
+ * prefix6 bits of the IPv6 address (one subscriber holds a whole /64). Any
+ * thread. */
+uint32_t acceptor_client_slot(const uint64_t key[2], const union ic_addr *peer, unsigned prefix6);
+/* SipHash-2-4 of in[0..len) under key (exposed for its test vectors). */
+uint64_t acceptor_siphash(const void *in, size_t len, const uint64_t key[2]);
 
 /* Opens the listeners of cfg, reusing the sockets of prev (may be NULL) whose
  * address and mode are unchanged. Takes a reference to cfg. On failure
@@ -85,6 +99,9 @@ int acceptor_start(struct acceptor *a, struct listen_set *set, struct worker *wo
  * or -ETIMEDOUT. The caller then frees the previous set with
  * listen_set_free(prev, set) — after synchronize_rcu(). */
 int acceptor_publish(struct acceptor *a, struct listen_set *set);
+/* Waits (bounded, as acceptor_publish) until the acceptor uses set, published
+ * earlier. 0 or -ETIMEDOUT. */
+int acceptor_wait_taken(struct acceptor *a, const struct listen_set *set);
 /* Stops accepting: the thread exits; listeners stay open until listen_set_free. */
 void acceptor_stop(struct acceptor *a);
 void acceptor_fini(struct acceptor *a);

@@ -81,6 +81,7 @@ enum key_bit {
 	K_TABLE = 1u << 1,
 	K_SUBSCRIBERS = 1u << 2,
 	K_UPSTREAM = 1u << 3,
+	K_CLIENT_PREFIX6 = 1u << 31,
 };
 
 int config_parse_duration(const char *s, uint32_t *ms)
@@ -475,6 +476,9 @@ static int limits_key(struct parse_ctx *x, const char *name, const char *value)
 	if (strcmp(name, "max_connections_per_client") == 0)
 		return size_key(x, name, value, K_MAX_CONN_CLIENT, 0, 10000000,
 				&x->cfg->max_connections_per_client);
+	if (strcmp(name, "per_client_ipv6_prefix") == 0)
+		return size_key(x, name, value, K_CLIENT_PREFIX6, 1, 128,
+				&x->cfg->per_client_ipv6_prefix);
 	return fail(x, -1, "[limits] %s: unknown key", name);
 }
 
@@ -757,6 +761,7 @@ static void set_defaults(struct config *cfg)
 	cfg->http_lenient = 0;
 	cfg->fw_mark = 1;
 	cfg->route_table = 100;
+	cfg->per_client_ipv6_prefix = 64;
 }
 
 /* Line of "key =" inside the section whose header is on line sec (0 if absent). */

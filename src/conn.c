@@ -97,11 +97,11 @@ void conn_timer_arm(struct conn *c, enum conn_timer t)
 	uint64_t deadline = w->now + c->cfg->timeout_ms[t];
 
 	if (c->timer == t && c->deadline == deadline)
-		return; /* same tick: already at the tail */
+		return; /* same tick: already in place */
 	cds_list_del(&c->tlink);
 	c->timer = (uint8_t)t;
 	c->deadline = deadline;
-	cds_list_add_tail(&c->tlink, &w->timers[t]);
+	worker_timer_insert(w, c);
 }
 
 void conn_start(struct worker *w, struct conn *c)
@@ -113,7 +113,7 @@ void conn_start(struct worker *w, struct conn *c)
 	c->start_ms = w->now;
 	c->timer = CONN_TIMER_FIRST;
 	c->deadline = w->now + c->cfg->timeout_ms[CONN_TIMER_FIRST];
-	cds_list_add_tail(&c->tlink, &w->timers[CONN_TIMER_FIRST]);
+	worker_timer_insert(w, c);
 	w->nconns++;
 	STAT_INC(w->stats.accepted);
 	err = poller_add(w->poller, c->cli.fd, POLLER_IN | POLLER_OUT | POLLER_ET, &c->cli);
@@ -469,6 +469,10 @@ static enum conn_next conn_st_resolve(struct conn *c)
 	}
 	if (dst_is_own_listener(c)) {
 		conn_close(c, CONN_CLOSE_LOOP_GUARD, 0);
+		return CONN_NEXT_CLOSED;
+	}
+	if (worker_dst_is_forbidden(c->w, &c->dst)) {
+		conn_close(c, CONN_CLOSE_DST_FORBIDDEN, 0);
 		return CONN_NEXT_CLOSED;
 	}
 	if (!config_acl_allows(c->cfg, &c->peer, &c->dst)) {

@@ -61,6 +61,8 @@ enum conn_state { CONN_STATES(CONN_ST_ENUM) CONN_ST_MAX };
 	X(ORIG_DST_FAILED, "orig-dst-failed", LOG_WARN, "original destination lookup failed")      \
 	X(LOOP_GUARD, "loop-guard", LOG_WARN,                                                      \
 	  "original destination is one of Remora's own listeners (loop guard)")                    \
+	X(DST_FORBIDDEN, "dst-forbidden", LOG_WARN,                                                \
+	  "original destination is the box itself, loopback, link-local or multicast")             \
 	X(UPSTREAM_SOCKET, "upstream-socket", LOG_WARN,                                            \
 	  "cannot create or bind the transparent upstream socket")                                 \
 	X(UPSTREAM_REFUSED, "upstream-refused", LOG_INFO, "upstream refused the connection")       \

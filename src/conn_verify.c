@@ -108,15 +108,17 @@ enum conn_next conn_st_verify(struct conn *c)
 				h->verify = 2; /* a failed lookup */
 			} else {
 				h->waiter.done = verify_done;
+				h->verify = 1; /* an answer inside the call (hosts file) sets 2 */
 				r = dns_resolve(c->w->dns, h->vhost, &h->waiter, &a);
-				if (r == 0) {
-					h->verify = 1;
+				if (r == 0 && h->verify == 1) {
 					conn_timer_arm(c, CONN_TIMER_CONNECT);
 					return CONN_NEXT_WAIT;
 				}
-				h->verify = 2;
-				h->answer = r > 0 && a->status == 0 ? a : NULL;
-				h->vmatch = h->answer != NULL && dns_answer_has(a, &c->dst);
+				if (r != 0) {
+					h->verify = 2;
+					h->answer = r > 0 && a->status == 0 ? a : NULL;
+					h->vmatch = h->answer != NULL && dns_answer_has(a, &c->dst);
+				}
 			}
 		}
 	}

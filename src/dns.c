@@ -32,6 +32,7 @@ struct dns_entry {
 
 struct dns_sock {
 	uint8_t kind; /* POLL_KIND_DNS: must be first */
+	uint8_t dead; /* c-ares closed it: events still queued for it are stale */
 	int fd;
 	struct dns *d;
 	struct dns_sock *next;
@@ -41,6 +42,7 @@ struct dns {
 	ares_channel chan;
 	struct poller *poller;
 	struct dns_sock *socks;
+	struct dns_sock *dead; /* released sockets, freed by dns_tick (end of the batch) */
 	size_t n_entries;
 	unsigned pending;
 	struct dns_entry *buckets[DNS_BUCKETS];
@@ -55,7 +57,10 @@ static uint32_t hash_name(const char *s)
 	return h & (DNS_BUCKETS - 1);
 }
 
-/* c-ares tells which of its sockets to watch, and for what. */
+/* c-ares tells which of its sockets to watch, and for what. A socket it
+ * closes may still have an event later in the worker's batch (c-ares closes
+ * all of them when its last query ends): it is only marked dead here and
+ * freed at the end of the batch (stale-event rule, poller.h). */
 static void sock_state(void *data, ares_socket_t fd, int readable, int writable)
 {
 	struct dns *d = data;
@@ -68,7 +73,10 @@ static void sock_state(void *data, ares_socket_t fd, int readable, int writable)
 		if (s != NULL) {
 			(void)poller_del(d->poller, fd);
 			*pp = s->next;
-			free(s);
+			s->dead = 1;
+			s->fd = -1;
+			s->next = d->dead;
+			d->dead = s;
 		}
 		return;
 	}
@@ -122,6 +130,17 @@ int dns_new(struct dns **out, struct poller *p, const char *servers)
 	return 0;
 }
 
+/* Frees the sockets c-ares released (no event of the batch still names them). */
+static void free_dead_socks(struct dns *d)
+{
+	struct dns_sock *s;
+
+	while ((s = d->dead) != NULL) {
+		d->dead = s->next;
+		free(s);
+	}
+}
+
 void dns_free(struct dns *d)
 {
 	struct dns_entry *e, *n;
@@ -136,6 +155,7 @@ void dns_free(struct dns *d)
 			CDS_INIT_LIST_HEAD(&e->waiters);
 		}
 	ares_destroy(d->chan); /* runs the pending callbacks with ARES_EDESTRUCTION */
+	free_dead_socks(d);    /* ares_destroy closed every socket */
 	for (i = 0; i < DNS_BUCKETS; i++)
 		for (e = d->buckets[i]; e != NULL; e = n) {
 			n = e->next;
@@ -267,6 +287,8 @@ void dns_on_event(void *udata, uint32_t events)
 {
 	struct dns_sock *s = udata;
 
+	if (s->dead)
+		return; /* released earlier in this batch */
 	ares_process_fd(s->d->chan, (events & (POLLER_IN | POLLER_ERR)) ? s->fd : ARES_SOCKET_BAD,
 			(events & (POLLER_OUT | POLLER_ERR)) ? s->fd : ARES_SOCKET_BAD);
 }
@@ -285,6 +307,9 @@ int dns_timeout_ms(struct dns *d)
 
 void dns_tick(struct dns *d)
 {
-	if (d != NULL && d->pending != 0)
+	if (d == NULL)
+		return;
+	if (d->pending != 0)
 		ares_process_fd(d->chan, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+	free_dead_socks(d);
 }

@@ -43,8 +43,10 @@ int dns_new(struct dns **out, struct poller *p, const char *servers);
 void dns_free(struct dns *d); /* NULL-tolerant; pending waiters are dropped silently */
 
 /* Resolves name (a host name, lower or upper case, no port). Returns 1 with
- * *answer set when a fresh cached answer exists; 0 when w will be called
- * later (never from inside this call); -errno on failure. */
+ * *answer set when a fresh cached answer exists; 0 when w is called with the
+ * answer: later, or already from inside this call when c-ares answers at
+ * once (hosts file, "localhost"), so a caller records that it waits before
+ * the call; -errno on failure. */
 int dns_resolve(struct dns *d, const char *name, struct dns_waiter *w,
 		const struct dns_answer **answer);
 /* Withdraws a waiting w (NULL-safe to call when it is not waiting). */
@@ -53,10 +55,13 @@ void dns_cancel(struct dns_waiter *w);
 int dns_answer_has(const struct dns_answer *a, const union ic_addr *addr);
 
 /* Poller plumbing (owning worker): an event on one of the resolver's
- * sockets (udata starts with POLL_KIND_DNS); and time-based work. */
+ * sockets (udata starts with POLL_KIND_DNS); an event for a socket the
+ * resolver released earlier in the same batch is ignored. */
 void dns_on_event(void *udata, uint32_t events);
 /* Milliseconds until the resolver needs dns_tick (-1: nothing pending). */
 int dns_timeout_ms(struct dns *d);
+/* Time-based work, and frees the sockets released since the last call: call
+ * it once per loop, after every event of the batch was dispatched (NULL-safe). */
 void dns_tick(struct dns *d);
 
 #endif

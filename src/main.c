@@ -62,6 +62,15 @@ static int wait_signal(const sigset_t *sigs, uint64_t usec, int *sig)
 	}
 }
 
+/* How often the main thread re-reads the box's addresses (and feeds the
+ * watchdog, at least twice per its period). */
+#define LOCAL_REFRESH_US (1000 * 1000)
+
+static uint64_t tick_usec(uint64_t wd_usec)
+{
+	return wd_usec != 0 && wd_usec / 2 < LOCAL_REFRESH_US ? wd_usec / 2 : LOCAL_REFRESH_US;
+}
+
 /* Runs until SIGTERM/SIGINT; SIGHUP reloads, SIGUSR1 reopens the access log.
  * Returns the exit status. */
 static int run(const char *path, struct config *cfg, int fds_at_start)
@@ -91,8 +100,10 @@ static int run(const char *path, struct config *cfg, int fds_at_start)
 	sd_notifyf(0, "READY=1\nSTATUS=serving: %u workers\nMAINPID=%lu", srv.n_workers,
 		   (unsigned long)getpid());
 	for (;;) {
-		if (wait_signal(&sigs, wd_usec / 2, &sig) == 0) {
-			if (admin_workers_alive(srv.workers, srv.n_workers, wd_usec / 1000))
+		if (wait_signal(&sigs, tick_usec(wd_usec), &sig) == 0) {
+			server_refresh_local(&srv); /* an address added to the box */
+			if (wd_usec != 0 &&
+			    admin_workers_alive(srv.workers, srv.n_workers, wd_usec / 1000))
 				sd_notify(0, "WATCHDOG=1");
 			continue;
 		}

@@ -84,6 +84,38 @@ static int open_admin(struct server *s, const struct config *cfg)
 	return 0;
 }
 
+void server_refresh_local(struct server *s)
+{
+	union ic_addr extra[CONFIG_MAX_LISTENERS + 1];
+	struct ic_ip_set *set, *copy;
+	size_t n = 0, i;
+	int rc;
+
+	for (i = 0; i < s->cfg->n_listeners; i++)
+		if (!ic_addr_is_any(&s->cfg->listeners[i].addr))
+			extra[n++] = s->cfg->listeners[i].addr;
+	if (s->cfg->admin_on && !ic_addr_is_any(&s->cfg->admin_addr))
+		extra[n++] = s->cfg->admin_addr;
+	rc = ic_ip_set_local(&set, extra, n);
+	if (rc < 0) {
+		log_warn("cannot list the local addresses (%d: %s): keeping the previous list", -rc,
+			 strerror(-rc));
+		return;
+	}
+	if (ic_ip_set_equal(set, s->local)) {
+		free(set);
+		return;
+	}
+	free(s->local);
+	s->local = set;
+	for (i = 0; i < s->started; i++) {
+		copy = ic_ip_set_dup(set);
+		if (copy != NULL)
+			worker_set_local(&s->workers[i], copy);
+	}
+	log_debug("%zu local addresses refused as destinations", set->n);
+}
+
 int server_start(struct server *s, const char *path, struct config *cfg, int fds_at_start)
 {
 	char err[1024];
@@ -129,8 +161,11 @@ int server_start(struct server *s, const char *path, struct config *cfg, int fds
 		log_error("cannot start (%d: %s)", -rc, strerror(-rc));
 		goto fail;
 	}
+	server_refresh_local(s);
 	for (i = 0; i < cfg->workers; i++) {
 		rc = worker_init(&s->workers[i], i, cfg);
+		if (rc == 0 && s->local != NULL)
+			worker_set_local(&s->workers[i], ic_ip_set_dup(s->local));
 		if (rc == 0) {
 			s->workers[i].alog = alog_enabled(&s->alog) ? &s->alog : NULL;
 			rc = worker_start(&s->workers[i]);
@@ -191,6 +226,24 @@ static int check_restart_only(const struct config *old, const struct config *new
 	return -1;
 }
 
+/* A reload whose hand-over timed out left s->untaken_prev: wait (bounded)
+ * until the acceptor takes s->set, then retire the old set as a reload does.
+ * Publishing another set first would let the acceptor switch from the old
+ * set straight to the newest and close a socket that s->set also holds,
+ * which listen_set_free(s->set, ...) then closed a second time. 0, or -1
+ * when the acceptor still has not taken it. */
+static int settle_hand_over(struct server *s)
+{
+	if (s->untaken_prev == NULL)
+		return 0;
+	if (acceptor_wait_taken(&s->acc, s->set) < 0)
+		return -1;
+	synchronize_rcu();
+	listen_set_free(s->untaken_prev, s->set); /* the acceptor closed the leaving ones */
+	s->untaken_prev = NULL;
+	return 0;
+}
+
 int server_reload(struct server *s)
 {
 	struct config *cfg, *old = s->cfg;
@@ -204,6 +257,13 @@ int server_reload(struct server *s)
 		ATOMIC_ADD(s->admin.reload_failures, 1);
 		return -1;
 	}
+	if (settle_hand_over(s) < 0) {
+		log_error("reload refused: the acceptor has still not taken the previous "
+			  "listeners; still running the previous configuration");
+		config_put(cfg);
+		ATOMIC_ADD(s->admin.reload_failures, 1);
+		return -1;
+	}
 	set = listen_set_build(cfg, prev, err, sizeof(err));
 	if (set == NULL) {
 		log_error("reload refused: %s; still running the previous configuration", err);
@@ -212,8 +272,9 @@ int server_reload(struct server *s)
 		return -1;
 	}
 	if (acceptor_publish(&s->acc, set) < 0) {
-		/* the acceptor may still use prev: keep it (a leak, not a crash) */
+		/* the acceptor may still use prev: retired by the next reload or stop */
 		log_error("reload: the acceptor did not take the new listeners in time");
+		s->untaken_prev = prev;
 		s->set = set;
 	} else {
 		/* after a grace period no reader can hold prev any more */
@@ -225,6 +286,7 @@ int server_reload(struct server *s)
 		s->set = set;
 	}
 	s->cfg = cfg;
+	server_refresh_local(s); /* listener and admin addresses may have changed */
 	log_set_level(cfg->log_level);
 	if (strcmp(cfg->access_log, old->access_log) != 0 ||
 	    cfg->access_log_json != old->access_log_json)
@@ -301,6 +363,9 @@ void server_stop(struct server *s)
 		acceptor_stop(&s->acc);
 		s->acceptor_running = 0;
 	}
+	/* the acceptor has stopped: what it did not close of the untaken set */
+	listen_set_free(s->untaken_prev, s->set);
+	s->untaken_prev = NULL;
 	listen_set_free(s->set, NULL); /* every listener closes: no new SYN is taken */
 	s->set = NULL;
 	for (i = 0; i < s->started; i++)
@@ -320,4 +385,6 @@ void server_stop(struct server *s)
 	s->started = 0;
 	config_put(s->cfg);
 	s->cfg = NULL;
+	free(s->local);
+	s->local = NULL;
 }

@@ -43,13 +43,52 @@ int worker_init(struct worker *w, unsigned id, const struct config *cfg)
 
 void worker_fini(struct worker *w)
 {
-	poller_destroy(w->poller);
-	w->poller = NULL;
+	/* before the poller: the resolver takes its sockets out of it */
 	dns_free(w->dns);
 	w->dns = NULL;
+	poller_destroy(w->poller);
+	w->poller = NULL;
+	free(w->local);
+	w->local = NULL;
+	free(ATOMIC_XCHG(w->local_next, NULL));
 	buf_pool_fini(&w->bufs);
 	pipe_pool_fini(&w->pipes);
 	cds_wfcq_destroy(&w->qhead, &w->qtail);
+}
+
+void worker_timer_insert(struct worker *w, struct conn *c)
+{
+	struct cds_list_head *head = &w->timers[c->timer], *pos;
+
+	/* from the tail backwards: one step when deadlines only grow (one
+	 * configuration); a reload that shortens a timeout walks past the
+	 * connections still running under the longer one */
+	for (pos = head->prev; pos != head; pos = pos->prev)
+		if (cds_list_entry(pos, struct conn, tlink)->deadline <= c->deadline)
+			break;
+	cds_list_add(&c->tlink, pos);
+}
+
+void worker_set_local(struct worker *w, struct ic_ip_set *s)
+{
+	/* a copy the worker has not taken yet comes back to us: ours to free */
+	free(ATOMIC_XCHG(w->local_next, s));
+}
+
+/* Takes the newest set of own addresses the main thread published. */
+static void take_local(struct worker *w)
+{
+	struct ic_ip_set *s = ATOMIC_XCHG(w->local_next, NULL);
+
+	if (s != NULL) {
+		free(w->local);
+		w->local = s;
+	}
+}
+
+bool worker_dst_is_forbidden(const struct worker *w, const union ic_addr *dst)
+{
+	return ic_addr_is_forbidden_dst(dst) || (w->local != NULL && ic_ip_set_has(w->local, dst));
 }
 
 void worker_hand_off(struct worker *w, struct conn *c)
@@ -222,6 +261,7 @@ static void *worker_main(void *arg)
 	int n, i, timeout;
 
 	for (;;) {
+		take_local(w);
 		timeout = next_timeout(w);
 		if (drain_deadline != 0 && (timeout < 0 || timeout > 100))
 			timeout = 100;

@@ -6,6 +6,8 @@
  *   worker_init, worker_start, worker_join, worker_fini   main thread
  *   worker_hand_off, worker_load                          acceptor (any thread)
  *   worker_request_stop                                   any thread
+ *   worker_set_local                                      main thread, any time
+ *   worker_timer_insert, worker_dst_is_forbidden,
  *   everything else in conn.h                             the worker itself
  */
 #ifndef REMORA_WORKER_H
@@ -61,7 +63,7 @@ struct worker {
 	struct dns *dns;   /* Host verification resolver, made on first use */
 	struct alog *alog; /* shared access log (its ring w->id is ours), or NULL */
 	int draining;	   /* finishing: no keep-alive, no new requests */
-	struct cds_list_head timers[CONN_TIMER_MAX];
+	struct cds_list_head timers[CONN_TIMER_MAX]; /* by deadline (worker_timer_insert) */
 	struct cds_list_head corked; /* conns holding bytes back, by cork_deadline */
 	uint32_t drain_ms;	     /* set with the stop request */
 	struct conn *dead;
@@ -70,6 +72,10 @@ struct worker {
 	uint64_t next_id;
 	uint64_t nconns;
 	struct worker_stats stats;
+	struct ic_ip_set *local; /* the box's own addresses (our copy), or NULL */
+
+	/* written by the main thread */
+	struct ic_ip_set *local_next; /* newer copy, taken at the next loop (ATOMIC_XCHG) */
 };
 
 /* Prepares w (poller, queue, pool). Returns 0 or -errno. */
@@ -95,6 +101,18 @@ void __tsan_release(void *addr);
 #define HANDOFF_RELEASE(c) ((void)(c))
 #define HANDOFF_ACQUIRE(c) ((void)(c))
 #endif
+
+/* Queues c on w's list for timer c->timer, kept in c->deadline order (each
+ * connection's deadline comes from its own configuration); c must not be on
+ * a timer list. Owning worker only. */
+void worker_timer_insert(struct worker *w, struct conn *c);
+
+/* Gives w a newer set of the box's own addresses (w takes ownership of s;
+ * each worker needs its own copy). Main thread. */
+void worker_set_local(struct worker *w, struct ic_ip_set *s);
+/* Must a connection to dst be refused: a special-purpose address
+ * (ic_addr_is_forbidden_dst) or one of the box's own? Owning worker only. */
+bool worker_dst_is_forbidden(const struct worker *w, const union ic_addr *dst);
 
 /* Hands an accepted connection to w (c is w's from now on); wakes w only if
  * its queue was empty. Wait-free: never blocks, never fails. */

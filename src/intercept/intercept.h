@@ -56,6 +56,30 @@ bool ic_addr_is_listener(const union ic_addr *dst, const union ic_addr *listener
 /* Rewrites a v4-mapped IPv6 address (::ffff:a.b.c.d) as plain IPv4, in place. */
 void ic_addr_unmap(union ic_addr *a);
 
+/* Destinations Remora never connects to, whatever the interception says
+ * (REDIRECT rewrites before routing: a SYN to 127.0.0.1 reaches us): loopback,
+ * 0.0.0.0/8 and ::, link-local (169.254/16, fe80::/10), multicast, 240/4 and
+ * broadcast, ff00::/8; IPv4-mapped IPv6 as its IPv4 address. (dstguard.c) */
+bool ic_addr_is_forbidden_dst(const union ic_addr *dst);
+
+/* A sorted, read-only set of IP addresses (ports ignored; IPv4 and its
+ * v4-mapped form are one entry). malloc'd as one block: free() it. */
+struct ic_ip_set {
+	size_t n;
+	struct in6_addr ip[]; /* IPv4 as ::ffff:a.b.c.d */
+};
+/* The set of a[0..n)'s IPs, or NULL (out of memory). */
+struct ic_ip_set *ic_ip_set_new(const union ic_addr *a, size_t n);
+/* A copy of s, or NULL (out of memory). */
+struct ic_ip_set *ic_ip_set_dup(const struct ic_ip_set *s);
+/* True when a's IP is in s. */
+bool ic_ip_set_has(const struct ic_ip_set *s, const union ic_addr *a);
+/* True when both exist and hold the same IPs. */
+bool ic_ip_set_equal(const struct ic_ip_set *a, const struct ic_ip_set *b);
+/* The box's own addresses: every IPv4/IPv6 address of its interfaces
+ * (getifaddrs) plus extra[0..n_extra). 0 with *out set, or -errno. */
+int ic_ip_set_local(struct ic_ip_set **out, const union ic_addr *extra, size_t n_extra);
+
 /* An address prefix (CIDR): family, address bytes, prefix length. */
 struct ic_cidr {
 	int family;

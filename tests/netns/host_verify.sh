@@ -2,7 +2,8 @@
 # Host verification: a real DNS server (dnsmasq) in the origin namespace;
 # host_verify = strict answers 409 when Host does not resolve to the flow's
 # original destination (or does not resolve at all), forwards when it does
-# (names, and address literals compared directly); answers are cached with
+# (names, also those answered from the hosts file, and address literals
+# compared directly); answers are cached with
 # their TTL; host_verify = log only logs and counts, and forwards.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -33,13 +34,17 @@ dns_servers = 198.18.2.2
 listen = 127.0.0.1:9180
 CONF
 rt_start "$conf" 3129 9180
-status() { rt_curl -o /dev/null -w '%{http_code}' -H "Host: $1" http://198.18.2.2/; }
+status() { rt_curl -o /dev/null -w '%{http_code}' -H "Host: $1" "${@:2}" http://198.18.2.2/; }
 rt_assert_eq "Host resolving to the destination" "$(status good.test)" 200
 rt_assert_eq "Host resolving to the destination, with a port" "$(status good.test:80)" 200
 rt_assert_eq "Host resolving elsewhere" "$(status other.test)" 409
 rt_assert_eq "Host that does not resolve" "$(status nx.test)" 409
 rt_assert_eq "Host as the destination's address" "$(status 198.18.2.2)" 200
 rt_assert_eq "Host as another address" "$(status 198.18.2.4)" 409
+# c-ares answers from the hosts file inside the lookup call: that answer must
+# count (it stalled until the 5 s connect timeout, then 504)
+rt_assert_eq "Host answered at once from the hosts file (localhost)" \
+	"$(status localhost --max-time 2)" 409
 rt_expect_log 'closed while verifying Host against the original destination: host-mismatch'
 # cached: 20 more requests for good.test cause no new query
 q1=$(grep -c 'query\[A\] good.test' "$TB_WORKDIR/dnsmasq.log" || true)
@@ -47,7 +52,7 @@ rt_hammer -t 198.18.2.2:80 -H good.test -n 20 -c 2 -E addr
 q2=$(grep -c 'query\[A\] good.test' "$TB_WORKDIR/dnsmasq.log" || true)
 rt_assert_eq "answers cached (queries for good.test)" "$q2" "$q1"
 m=$(tb_exec_r curl -s http://127.0.0.1:9180/metrics)
-grep -q '^remora_host_verify_total{result="mismatch"} 2$' <<<"$m" || tb_die "mismatch count: $(echo "$m" | grep host_verify)"
+grep -q '^remora_host_verify_total{result="mismatch"} 3$' <<<"$m" || tb_die "mismatch count: $(echo "$m" | grep host_verify)"
 grep -q '^remora_host_verify_total{result="failed"} 1$' <<<"$m" || tb_die "failed count: $(grep host_verify <<<"$m")"
 # log mode: forwarded, logged
 sed -i 's/host_verify = strict/host_verify = log/' "$conf"

@@ -1,12 +1,14 @@
 /*
  * test_addr.c — socket addresses (intercept/addr.c): parsing, printing,
- * comparing, v4-mapped handling and the loop guard.
+ * comparing, v4-mapped handling, the loop guard and the destination guard
+ * (intercept/dstguard.c).
  */
 #include "remora-config.h"
 
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "intercept/intercept.h"
@@ -399,6 +401,107 @@ START_TEST(regression_format_ip_small_buffer)
 }
 END_TEST
 
+/* ---- destination guard (dstguard.c) ------------------------------------- */
+static const struct {
+	const char *addr;
+	int forbidden;
+} dst_table[] = {
+	{"127.0.0.1:80", 1},
+	{"127.255.255.254:80", 1},
+	{"0.0.0.0:80", 1},
+	{"0.1.2.3:80", 1},
+	{"169.254.169.254:80", 1},
+	{"224.0.0.1:80", 1},
+	{"239.255.255.250:80", 1},
+	{"240.0.0.1:80", 1},
+	{"255.255.255.255:80", 1},
+	{"[::1]:80", 1},
+	{"[::]:80", 1},
+	{"[::ffff:127.0.0.1]:80", 1},
+	{"[::ffff:0.0.0.0]:80", 1},
+	{"[::ffff:169.254.1.1]:80", 1},
+	{"[::ffff:224.0.0.1]:80", 1},
+	{"[fe80::1]:80", 1},
+	{"[febf:ffff::1]:80", 1},
+	{"[ff02::1]:80", 1},
+	{"[ff0e::1]:80", 1},
+	/* ordinary destinations */
+	{"198.18.2.2:80", 0},
+	{"1.0.0.1:80", 0},
+	{"126.255.255.255:80", 0},
+	{"128.0.0.1:80", 0},
+	{"169.253.255.255:80", 0},
+	{"169.255.0.1:80", 0},
+	{"223.255.255.255:80", 0},
+	{"10.0.0.1:80", 0},
+	{"[2001:2::1]:80", 0},
+	{"[::ffff:198.18.2.2]:80", 0},
+	{"[fec0::1]:80", 0},
+	{"[fe7f::1]:80", 0},
+	{"[::2]:80", 0},
+	{"[2001:db8::127.0.0.1]:80", 0},
+};
+
+/* one test over the whole table: a fork per row is slow under ASan */
+START_TEST(dst_forbidden_table)
+{
+	union ic_addr a;
+	size_t i;
+
+	for (i = 0; i < sizeof(dst_table) / sizeof(dst_table[0]); i++) {
+		a = addr(dst_table[i].addr);
+		ck_assert_msg(ic_addr_is_forbidden_dst(&a) == (dst_table[i].forbidden != 0),
+			      "%s: want %d", dst_table[i].addr, dst_table[i].forbidden);
+	}
+}
+END_TEST
+
+START_TEST(ip_set)
+{
+	union ic_addr in[] = {addr("198.18.1.1:3129"), addr("[2001:2:0:1::1]:80"),
+			      addr("198.18.1.1:80"), addr("198.18.2.1:1")};
+	union ic_addr probe;
+	struct ic_ip_set *s = ic_ip_set_new(in, 4), *d, *e;
+
+	ck_assert_ptr_nonnull(s);
+	ck_assert_uint_eq(s->n, 3); /* ports ignored: one entry for 198.18.1.1 */
+	probe = addr("198.18.1.1:9999");
+	ck_assert(ic_ip_set_has(s, &probe));
+	probe = addr("[::ffff:198.18.2.1]:80"); /* v4-mapped is the IPv4 entry */
+	ck_assert(ic_ip_set_has(s, &probe));
+	probe = addr("[2001:2:0:1::1]:443");
+	ck_assert(ic_ip_set_has(s, &probe));
+	probe = addr("198.18.2.2:80");
+	ck_assert(!ic_ip_set_has(s, &probe));
+	probe = addr("[2001:2:0:1::2]:80");
+	ck_assert(!ic_ip_set_has(s, &probe));
+	d = ic_ip_set_dup(s);
+	ck_assert(ic_ip_set_equal(s, d));
+	e = ic_ip_set_new(in, 3);
+	ck_assert(ic_ip_set_equal(s, d));
+	ck_assert(!ic_ip_set_equal(s, e));
+	ck_assert(!ic_ip_set_equal(s, NULL));
+	free(s);
+	free(d);
+	free(e);
+}
+END_TEST
+
+/* The box's own addresses include the loopback interface's and the extras. */
+START_TEST(ip_set_local)
+{
+	union ic_addr extra = addr("198.18.99.1:3129"), probe;
+	struct ic_ip_set *s = NULL;
+
+	ck_assert_int_eq(ic_ip_set_local(&s, &extra, 1), 0);
+	ck_assert_ptr_nonnull(s);
+	ck_assert(ic_ip_set_has(s, &extra));
+	probe = addr("127.0.0.1:80");
+	ck_assert(ic_ip_set_has(s, &probe));
+	free(s);
+}
+END_TEST
+
 static Suite *addr_suite(void)
 {
 	Suite *s = suite_create("addr");
@@ -438,6 +541,12 @@ static Suite *addr_suite(void)
 	tcase_add_test(tc, listener_v6_wildcard);
 	tcase_add_test(tc, listener_v4_mapped);
 	tcase_add_test(tc, listener_both_families);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("dst_guard");
+	tcase_add_test(tc, dst_forbidden_table);
+	tcase_add_test(tc, ip_set);
+	tcase_add_test(tc, ip_set_local);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("regression_format_ip_small_buffer");
