@@ -83,10 +83,10 @@ struct config {
 	uint32_t max_connections_per_client;
 	/* [router]: what --print-rules writes and the start-up self-check
 	 * looks for */
-	uint32_t fw_mark;      /* mark of intercepted and spoofed-reply packets */
-	uint32_t route_table;  /* policy-routing table with the local route */
-	char subscribers[256]; /* interfaces facing the subscribers ("" = any) */
-	char upstream[256];    /* interfaces facing the origins ("" = no notrack) */
+	uint32_t fw_mark;		 /* mark of intercepted and spoofed-reply packets */
+	uint32_t route_table;		 /* policy-routing table with the local route */
+	char subscribers[256];		 /* interfaces facing the subscribers ("" = any) */
+	char upstream[256];		 /* interfaces facing the origins ("" = no notrack) */
 	uint32_t per_client_ipv6_prefix; /* IPv6 clients count per /N (default 64) */
 	size_t n_listeners;
 	struct listener_conf listeners[CONFIG_MAX_LISTENERS];
