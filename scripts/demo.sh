@@ -6,7 +6,7 @@
 # shows that (1) the client talks to the origin's address without any proxy
 # setting and (2) the origin sees the client's own address.  Then it removes
 # everything it created.  Nothing touches the host's own network: all traffic
-# stays inside the namespaces rdemo-c, rdemo-r and rdemo-o (RFC 5180
+# stays inside the namespaces rdemo-PID-c, -r and -o (PID: this run's, so two runs cannot collide) (RFC 5180
 # benchmarking addresses 198.18.0.0/15 and 2001:2::/48).
 #
 # usage: sudo bash scripts/demo.sh
@@ -135,4 +135,4 @@ tb_kill "$remora_pid"
 if [ "$bad" -ne 0 ]; then
 	fail "$bad of $((ok + bad)) checks failed (work directory kept: $TB_WORKDIR)"
 fi
-echo "demo: all $ok checks passed; namespaces rdemo-c/-r/-o are being removed"
+echo "demo: all $ok checks passed; namespaces $TB_PREFIX-c/-r/-o are being removed"

@@ -3,7 +3,9 @@
 # Installs what Remora needs to build, test and benchmark, on Debian (and
 # derivatives).  Idempotent: apt is touched only when a package is missing.
 # Services the packages ship (nginx, haproxy, squid) are not left running in
-# the root namespace: the tests start their own copies inside namespaces.
+# the root namespace when this run installed them: the tests start their own
+# copies inside namespaces. A service that was already installed (a
+# production nginx, say) is never stopped or disabled.
 #
 # usage: sudo scripts/deps.sh
 set -euo pipefail
@@ -61,11 +63,16 @@ apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}"
 
 # A real machine may have just started the packaged daemons in the root
-# namespace (policy-rc.d aside): stop and disable them, the tests and
-# benchmarks run their own.  Without systemd nothing was started.
+# namespace (policy-rc.d aside): stop and disable those this run installed
+# (only those), the tests and benchmarks run their own. Without systemd
+# nothing was started.
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
 	for s in "${SERVICES[@]}"; do
-		systemctl disable --now "$s" >/dev/null 2>&1 || true
+		for p in "${missing[@]}"; do
+			if [ "$p" = "$s" ]; then
+				systemctl disable --now "$s" >/dev/null 2>&1 || true
+			fi
+		done
 	done
 fi
 log "done"
