@@ -1,7 +1,9 @@
 /*
  * conn.c — the connection state machine (see conn.h and docs/architecture.md):
  * life cycle, socket I/O, the transport states (RESOLVE, UP_CONNECT, TUNNEL,
- * LINGER) and the driver. The HTTP states live in conn_http.c.
+ * LINGER; FIRST_BYTES in conn_first.c) and the driver. Protocols (HTTP in
+ * conn_http.c, the tunnel) plug in through struct conn_proto: nothing here
+ * names their states or functions.
  *
  * Every state is one function `conn_st_<state>()` returning what to do next;
  * conn_run() is the driver and conn_set_state() the only way to move.
@@ -109,6 +111,7 @@ void conn_start(struct worker *w, struct conn *c)
 	int err;
 
 	c->w = w;
+	c->proto = w->protos[CONN_PROTO_TUNNEL]; /* until the first bytes decide */
 	c->id = ++w->next_id;
 	c->start_ms = w->now;
 	c->timer = CONN_TIMER_FIRST;
@@ -204,32 +207,6 @@ static void linger_upstream(struct conn *c)
 	}
 }
 
-void conn_http_free(struct conn *c)
-{
-	if (c->h != NULL && c->h->verify == 1)
-		dns_cancel(&c->h->waiter); /* closed while a lookup was out */
-	if (c->h != NULL)
-		free(c->h->replay);
-	free(c->h);
-	c->h = NULL;
-}
-
-/* A non-HTTP tunnel gets one access-log line when it ends. */
-static void conn_log_tunnel(struct conn *c, const char *reason)
-{
-	struct conn_http *h = conn_http_new(c);
-
-	if (h == NULL)
-		return;
-	h->start_ms = c->start_ms;
-	h->bytes_start = 0;
-	snprintf(h->method, sizeof(h->method), "NONE");
-	h->url[0] = '\0'; /* the log shows the destination */
-	c->h = h;
-	conn_log_request(c, "TCP_TUNNEL", reason, 0);
-	conn_http_free(c);
-}
-
 /* err: > 0 an errno, < 0 a negated enum http_error, 0 none. */
 void conn_close(struct conn *c, enum conn_close_reason reason, int err)
 {
@@ -239,12 +216,8 @@ void conn_close(struct conn *c, enum conn_close_reason reason, int err)
 		return;
 	if (log_enabled(close_reasons[reason].level))
 		log_close(c, reason, err);
-	/* the log part of c->h exists only when the log is on: test that first */
-	if (alog_enabled(w->alog) && c->h != NULL && c->h->method[0])
-		conn_log_request(c, (c->flags & CONN_F_RESOLVED) ? "TCP_MISS_ABORTED" : "NONE_NONE",
-				 close_reasons[reason].token, 0);
-	else if (alog_enabled(w->alog) && (c->flags & CONN_F_TUNNEL) && c->requests == 0)
-		conn_log_tunnel(c, close_reasons[reason].token);
+	if (alog_enabled(w->alog))
+		c->proto->log_close(c, reason);
 	c->reason = (uint8_t)reason;
 	c->err = err;
 	STAT_INC(w->stats.closed[reason]);
@@ -258,7 +231,7 @@ void conn_close(struct conn *c, enum conn_close_reason reason, int err)
 	c->c2u = c->u2c = c->pre = NULL;
 	pipe_put(&w->pipes, c->pipe);
 	c->pipe = NULL;
-	conn_http_free(c);
+	c->proto->release(c);
 	cds_list_del_init(&c->tlink);
 	conn_uncork(c, 0); /* the fd is closed: the kernel sends what it held */
 	conn_set_state(c, CONN_ST_CLOSED);
@@ -333,7 +306,7 @@ void conn_cork(struct conn *c)
 void conn_cork_expired(struct conn *c)
 {
 	conn_uncork(c, 1);
-	if (c->state == CONN_ST_EXCHANGE)
+	if (c->state != CONN_ST_CLOSED)
 		conn_run(c); /* bytes held in the relay buffer go out now */
 }
 
@@ -422,6 +395,7 @@ static void set_keepalive(int fd)
 
 void conn_enter_tunnel(struct conn *c)
 {
+	conn_set_proto(c, CONN_PROTO_TUNNEL);
 	c->flags |= CONN_F_TUNNEL;
 	set_keepalive(c->cli.fd);
 	set_keepalive(c->up.fd);
@@ -475,16 +449,10 @@ static enum conn_next conn_st_resolve(struct conn *c)
 		conn_close(c, CONN_CLOSE_DST_FORBIDDEN, 0);
 		return CONN_NEXT_CLOSED;
 	}
-	if (!config_acl_allows(c->cfg, &c->peer, &c->dst)) {
-		if (c->flags & CONN_F_TUNNEL) {
-			conn_close(c, CONN_CLOSE_ACL_DENIED, 0);
-			return CONN_NEXT_CLOSED;
-		}
-		return conn_reply(c, 403, CONN_CLOSE_ACL_DENIED, 0);
-	}
+	if (!config_acl_allows(c->cfg, &c->peer, &c->dst))
+		return c->proto->refuse(c, 403, CONN_CLOSE_ACL_DENIED, 0);
 	c->flags |= CONN_F_RESOLVED;
-	conn_set_state(c, conn_needs_verify(c) ? CONN_ST_VERIFY : CONN_ST_UP_CONNECT);
-	return CONN_NEXT_AGAIN;
+	return c->proto->resolved(c);
 }
 
 /* ---- UP_CONNECT ---------------------------------------------------------- */
@@ -514,11 +482,11 @@ static enum conn_next connect_failed(struct conn *c, enum conn_close_reason reas
 
 	if (e > 0 && e < WORKER_ERRNO_MAX)
 		STAT_INC(c->w->stats.connect_errno[e]);
-	if ((c->flags & CONN_F_TUNNEL) || c->cfg->upstream_errors == UPSTREAM_ERRORS_RESET) {
+	if (c->cfg->upstream_errors == UPSTREAM_ERRORS_RESET) {
 		conn_reset(c, reason, err);
 		return CONN_NEXT_CLOSED;
 	}
-	return conn_reply(c, reason == CONN_CLOSE_CONNECT_TIMEOUT ? 504 : 502, reason, err);
+	return c->proto->refuse(c, reason == CONN_CLOSE_CONNECT_TIMEOUT ? 504 : 502, reason, err);
 }
 
 static enum conn_next conn_st_up_connect(struct conn *c)
@@ -558,13 +526,7 @@ static enum conn_next conn_st_up_connect(struct conn *c)
 	}
 	if (err != 0)
 		return connect_failed(c, connect_reason(err), err);
-	if (c->flags & CONN_F_TUNNEL) {
-		conn_enter_tunnel(c);
-	} else {
-		conn_timer_arm(c, CONN_TIMER_RESPONSE);
-		conn_set_state(c, CONN_ST_EXCHANGE);
-	}
-	return CONN_NEXT_AGAIN;
+	return c->proto->connected(c);
 }
 
 /* ---- TUNNEL -------------------------------------------------------------- */
@@ -682,7 +644,7 @@ enum conn_next conn_linger(struct conn *c, enum conn_close_reason reason, int er
 	c->c2u = c->pre = NULL;
 	pipe_put(&c->w->pipes, c->pipe); /* an unfinished body is not worth flushing */
 	c->pipe = NULL;
-	conn_http_free(c);
+	c->proto->release(c);
 	conn_uncork(c, 0); /* the shutdown (or the next write) sends what is held */
 	conn_timer_arm(c, CONN_TIMER_LINGER);
 	conn_set_state(c, CONN_ST_LINGER);
@@ -733,32 +695,24 @@ static enum conn_next conn_st_linger(struct conn *c)
 /* ---- timers -------------------------------------------------------------- */
 void conn_timeout(struct conn *c, enum conn_timer t)
 {
+	if (c->proto->timeout(c, t))
+		return; /* the protocol answered it (HTTP: 408, 504) */
 	switch (t) {
 	case CONN_TIMER_HEADER:
-		/* 408 for a half-sent head; an idle connection just closes */
-		if (c->state == CONN_ST_REQ_HEAD && c->c2u != NULL && c->c2u->end > c->c2u->lim) {
-			conn_reply(c, 408, CONN_CLOSE_CLIENT_HEADER_TIMEOUT, 0);
-			conn_run(c);
-		} else {
-			conn_close(c,
-				   c->requests ? CONN_CLOSE_KEEPALIVE_END
-					       : CONN_CLOSE_CLIENT_HEADER_TIMEOUT,
-				   0);
-		}
+		conn_close(c,
+			   c->requests ? CONN_CLOSE_KEEPALIVE_END
+				       : CONN_CLOSE_CLIENT_HEADER_TIMEOUT,
+			   0);
 		return;
 	case CONN_TIMER_CONNECT:
 		connect_failed(c, CONN_CLOSE_CONNECT_TIMEOUT, 0);
 		conn_run(c);
 		return;
 	case CONN_TIMER_RESPONSE:
-		conn_reply(c, 504, CONN_CLOSE_RESPONSE_TIMEOUT, 0);
-		conn_run(c);
+		conn_close(c, CONN_CLOSE_RESPONSE_TIMEOUT, 0);
 		return;
 	case CONN_TIMER_IDLE:
-		conn_close(c,
-			   c->state == CONN_ST_REQ_HEAD ? CONN_CLOSE_KEEPALIVE_END
-							: CONN_CLOSE_IDLE_TIMEOUT,
-			   0);
+		conn_close(c, CONN_CLOSE_IDLE_TIMEOUT, 0);
 		return;
 	case CONN_TIMER_TUNNEL:
 		conn_close(c, CONN_CLOSE_IDLE_TIMEOUT, 0);
@@ -773,31 +727,32 @@ void conn_timeout(struct conn *c, enum conn_timer t)
 }
 
 /* ---- driver -------------------------------------------------------------- */
-typedef enum conn_next (*conn_state_fn)(struct conn *c);
+void conn_set_proto(struct conn *c, enum conn_proto_id id)
+{
+	c->proto = c->w->protos[id];
+}
 
+/* The transport's states; the others are the protocol's (c->proto->states). */
 static const conn_state_fn state_fns[CONN_ST_MAX] = {
-	[CONN_ST_FIRST_BYTES] = conn_st_first_bytes,
-	[CONN_ST_REQ_HEAD] = conn_st_req_head,
-	[CONN_ST_RESOLVE] = conn_st_resolve,
-	[CONN_ST_VERIFY] = conn_st_verify,
-	[CONN_ST_UP_CONNECT] = conn_st_up_connect,
-	[CONN_ST_EXCHANGE] = conn_st_exchange,
-	[CONN_ST_TUNNEL] = conn_st_tunnel,
+	[CONN_ST_FIRST_BYTES] = conn_st_first_bytes, [CONN_ST_RESOLVE] = conn_st_resolve,
+	[CONN_ST_UP_CONNECT] = conn_st_up_connect,   [CONN_ST_TUNNEL] = conn_st_tunnel,
 	[CONN_ST_LINGER] = conn_st_linger,
-	[CONN_ST_CLOSED] = NULL,
 };
 
 void conn_run(struct conn *c)
 {
 	enum conn_next next = CONN_NEXT_AGAIN;
 	int budget = STATE_BUDGET;
+	conn_state_fn fn;
 
 	while (next == CONN_NEXT_AGAIN && c->state != CONN_ST_CLOSED) {
 		if (--budget == 0) {
 			next = CONN_NEXT_YIELD;
 			break;
 		}
-		next = state_fns[c->state](c);
+		fn = state_fns[c->state] != NULL ? state_fns[c->state] : c->proto->states[c->state];
+		REMORA_ASSERT(fn != NULL); /* a state of neither the transport nor the protocol */
+		next = fn(c);
 	}
 	if (next == CONN_NEXT_YIELD && !c->pending && c->state != CONN_ST_CLOSED) {
 		c->pending = 1;

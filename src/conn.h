@@ -117,7 +117,12 @@ enum conn_timer {
 #define CONN_F_COMMITTED   0x200u /* sniffing tunnel: held prefix bytes went upstream */
 
 struct conn;
+struct conn_http;
+struct conn_proto;
 struct worker;
+
+/* The protocols above the transport, chosen by a connection's first bytes. */
+enum conn_proto_id { CONN_PROTO_TUNNEL, CONN_PROTO_HTTP, CONN_PROTO_MAX };
 
 /* One leg (client or upstream). udata for the poller is the side itself. */
 struct conn_side {
@@ -142,10 +147,11 @@ struct conn {
 	uint32_t *client_slot;		/* per-client count to drop when it ends, or NULL */
 	const struct listener_conf *lc; /* in cfg */
 	struct conn_side cli, up;
-	struct buf *c2u, *u2c; /* client→upstream, upstream→client; NULL when empty */
-	struct buf *pre;       /* rewritten request head, sent upstream before c2u */
-	struct conn_http *h;   /* HTTP state of the exchange in progress, else NULL */
-	struct rpipe *pipe;    /* response bytes in flight by splice(), else NULL */
+	struct buf *c2u, *u2c;		/* client→upstream, upstream→client; NULL when empty */
+	struct buf *pre;		/* rewritten request head, sent upstream before c2u */
+	const struct conn_proto *proto; /* HTTP or the tunnel: set by the first bytes */
+	struct conn_http *h;		/* HTTP state of the exchange in progress, else NULL */
+	struct rpipe *pipe;		/* response bytes in flight by splice(), else NULL */
 	uint64_t deadline;
 	uint64_t cork_deadline; /* now_us() when corked bytes must go out */
 	uint64_t id;
@@ -163,34 +169,6 @@ struct conn {
 	uint8_t close_state;	 /* state in which the close was decided (for the log) */
 	uint8_t up_wait_fin;	 /* LINGER keeps the finished upstream until the origin's FIN */
 	int err;		 /* errno detail of the close: > 0 errno, < 0 -enum http_error */
-};
-
-/* Per-exchange HTTP state: allocated when a request head starts arriving and
- * released when the exchange ends, so idle keep-alive connections carry none. */
-struct conn_http {
-	struct http_msg req;
-	struct http_msg rsp;
-	struct http_body reqb;
-	struct http_body rspb;
-	uint8_t rsp_head_done; /* the final (non-1xx) response head has arrived */
-	uint8_t logged;	       /* the access-log line of this exchange is out */
-	uint8_t verify; /* Host verification: 0 not yet, 1 waiting, 2 answered, 3 an address */
-	uint8_t vmatch; /* the answer holds the original destination */
-	const struct dns_answer *answer; /* when verify == 2 (NULL: lookup failed) */
-	struct dns_waiter waiter;
-	struct conn *conn; /* back pointer for the DNS callback */
-	char *replay;	   /* a copy of a bodiless GET/HEAD/OPTIONS sent on a reused upstream */
-	uint32_t replay_len;
-	uint8_t retried; /* the copy was resent on a fresh upstream connection */
-	uint8_t held;	 /* the response's first bytes were held back once (hold_response) */
-	char vhost[256]; /* the Host name to verify ("" = nothing to verify) */
-	/* for the access log (filled only when it is on) */
-	uint64_t start_ms;    /* first byte of the request head */
-	uint64_t bytes_start; /* c->bytes_out when the exchange began */
-	char method[24];      /* "" until the request head is complete */
-	char type[64];	      /* response Content-Type */
-	char host[128];
-	char url[CONN_LOG_URL_MAX];
 };
 
 /* Allocates a conn for an accepted fd (acceptor thread). NULL on ENOMEM. */

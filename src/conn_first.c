@@ -11,6 +11,7 @@
 
 #include <errno.h>
 
+#include "conn_http.h" /* conn_log_tunnel: a tunnel's line in the access log */
 #include "conn_int.h"
 #include "stats.h"
 #include "worker.h"
@@ -76,9 +77,8 @@ enum conn_next conn_st_first_bytes(struct conn *c)
 	if (v < 0)
 		return CONN_NEXT_CLOSED;
 	if (v == HTTP_FIRST_HTTP) {
-		conn_timer_arm(c, CONN_TIMER_HEADER);
-		conn_set_state(c, CONN_ST_REQ_HEAD);
-		return CONN_NEXT_AGAIN;
+		conn_set_proto(c, CONN_PROTO_HTTP);
+		return c->proto->start(c);
 	}
 	if (v != HTTP_FIRST_MORE)
 		return start_tunnel(c, (enum http_first)v);
@@ -139,9 +139,8 @@ int conn_tunnel_sniff(struct conn *c, enum conn_next *next)
 			c->flags &= (uint16_t) ~(CONN_F_TUNNEL | CONN_F_SNIFFING);
 			if (c->up.eof || c->up.hup)
 				conn_close_upstream(c);
-			conn_timer_arm(c, CONN_TIMER_HEADER);
-			conn_set_state(c, CONN_ST_REQ_HEAD);
-			*next = CONN_NEXT_AGAIN;
+			conn_set_proto(c, CONN_PROTO_HTTP);
+			*next = c->proto->start(c);
 			return -1;
 		}
 		/* bytes already went through: the request line never does */
@@ -165,3 +164,61 @@ int conn_tunnel_sniff(struct conn *c, enum conn_next *next)
 	}
 	return 1;
 }
+/* ---- the tunnel protocol ---------------------------------------------------- */
+static enum conn_next tunnel_resolved(struct conn *c)
+{
+	conn_set_state(c, CONN_ST_UP_CONNECT);
+	return CONN_NEXT_AGAIN;
+}
+
+static enum conn_next tunnel_connected(struct conn *c)
+{
+	conn_enter_tunnel(c);
+	return CONN_NEXT_AGAIN;
+}
+
+/* A tunnel has no status to answer with: a failed connect looks like one
+ * (a reset), a policy refusal ends the connection. */
+static enum conn_next tunnel_refuse(struct conn *c, int status, enum conn_close_reason reason,
+				    int err)
+{
+	if (status >= 500)
+		conn_reset(c, reason, err);
+	else
+		conn_close(c, reason, err);
+	return CONN_NEXT_CLOSED;
+}
+
+static int tunnel_timeout(struct conn *c, enum conn_timer t)
+{
+	(void)c;
+	(void)t;
+	return 0; /* the transport's defaults */
+}
+
+/* One access-log line for a tunnel that carried no HTTP request (an
+ * upgraded connection's line was written when it switched). */
+static void tunnel_log_close(struct conn *c, enum conn_close_reason reason)
+{
+	if ((c->flags & CONN_F_TUNNEL) && c->requests == 0)
+		conn_log_tunnel(c, conn_close_token(reason));
+}
+
+static void tunnel_release(struct conn *c)
+{
+	(void)c; /* a tunnel keeps no per-exchange state */
+}
+
+static const conn_state_fn tunnel_states[CONN_ST_MAX]; /* only the transport's */
+
+const struct conn_proto conn_proto_tunnel = {
+	.name = "tunnel",
+	.states = tunnel_states,
+	.start = tunnel_resolved, /* unused: tunnels start through start_tunnel() */
+	.resolved = tunnel_resolved,
+	.connected = tunnel_connected,
+	.refuse = tunnel_refuse,
+	.timeout = tunnel_timeout,
+	.log_close = tunnel_log_close,
+	.release = tunnel_release,
+};

@@ -23,110 +23,20 @@
 
 #include "accesslog.h"
 #include "dns.h"
-#include "conn_int.h"
+#include "conn_http.h"
 #include "log.h"
 #include "stats.h"
 #include "util.h"
 #include "worker.h"
 
-/* ---- access log ------------------------------------------------------------ */
-/* The per-exchange state; the access-log part only when the log is on (it
- * is most of the size, and a request should not pay for zeroing it). */
-struct conn_http *conn_http_new(struct conn *c)
+void conn_http_free(struct conn *c)
 {
-	size_t base = offsetof(struct conn_http, start_ms);
-	int logging = alog_enabled(c->w->alog);
-	struct conn_http *h = malloc(logging ? sizeof(*h) : base);
-
-	if (h == NULL)
-		return NULL;
-	memset(h, 0, offsetof(struct conn_http, vhost)); /* vhost: a string, set below */
-	h->vhost[0] = '\0';
-	h->conn = c;
-	CDS_INIT_LIST_HEAD(&h->waiter.link);
-	if (logging) {
-		h->start_ms = c->w->now;
-		h->bytes_start = c->bytes_out;
-		h->method[0] = h->type[0] = h->host[0] = h->url[0] = '\0';
-	}
-	return h;
-}
-
-/* Copies span s of p into out as a C string (cut to fit). */
-static void copy_span(char *out, size_t cap, const char *p, struct http_span s)
-{
-	size_t n = s.len < cap - 1 ? s.len : cap - 1;
-
-	memcpy(out, p + s.off, n);
-	out[n] = '\0';
-}
-
-/* Records method, Host and path (without query terms) for the log line;
- * the URL is put together when the line is written, when the original
- * destination (for requests without Host) is known. */
-static void log_capture_request(struct conn *c, const char *p)
-{
-	struct conn_http *h = c->h;
-	const struct http_msg *m = &h->req;
-	struct http_span path = m->flags & HTTP_F_ABSOLUTE_FORM ? m->path : m->target;
-	const char *q = memchr(p + path.off, '?', path.len);
-
-	if (!alog_enabled(c->w->alog))
-		return;
-	if (q != NULL)
-		path.len = (uint32_t)(q - (p + path.off));
-	copy_span(h->method, sizeof(h->method), p, m->method);
-	if (m->flags & HTTP_F_ABSOLUTE_FORM)
-		copy_span(h->host, sizeof(h->host), p, m->authority);
-	else if (m->host_field >= 0 && m->host.len > 0)
-		copy_span(h->host, sizeof(h->host), p, m->host);
-	h->url[0] = '/'; /* "http://h?q" and an empty path both mean "/" */
-	copy_span(h->url + (path.len == 0 || p[path.off] != '/'), sizeof(h->url) - 1, p, path);
-}
-
-void conn_log_request(struct conn *c, const char *code, const char *reason, uint64_t unsent)
-{
-	struct conn_http *h = c->h;
-	char client[INET6_ADDRSTRLEN], peer[INET6_ADDRSTRLEN] = "-", dst[IC_ADDR_STRLEN] = "-";
-	char url[CONN_LOG_URL_MAX + 160];
-	int known = conn_lookup_dst(c) == 0;
-	struct alog_entry e;
-
-	if (!alog_enabled(c->w->alog) || h == NULL || h->logged)
-		return;
-	h->logged = 1;
-	ic_addr_format_ip(&c->peer, client, sizeof(client));
-	if (known) {
-		ic_addr_format(&c->dst, dst, sizeof(dst));
-		if (strcmp(code, "NONE_NONE") != 0)
-			ic_addr_format_ip(&c->dst, peer, sizeof(peer));
-	}
-	if (h->method[0] == '\0')
-		snprintf(url, sizeof(url), "error:invalid-request");
-	else if (h->url[0] == '\0') /* a tunnel: where it went */
-		snprintf(url, sizeof(url), "%s", dst);
-	else if (h->host[0] != '\0')
-		snprintf(url, sizeof(url), "http://%s%s", h->host, h->url);
-	else if (known && ic_addr_port(&c->dst) == 80)
-		snprintf(url, sizeof(url), "http://%s%s", peer[0] != '-' ? peer : dst, h->url);
-	else
-		snprintf(url, sizeof(url), "http://%s%s", dst, h->url);
-	e = (struct alog_entry){
-		.elapsed_ms = c->w->now - h->start_ms,
-		.client = client,
-		.code = code,
-		.status = c->status,
-		.bytes = c->bytes_out - h->bytes_start + unsent,
-		.method = h->method[0] ? h->method : "NONE",
-		.url = url,
-		.peer = peer,
-		.type = h->type[0] ? h->type : "-",
-		.orig_dst = dst,
-		.host = h->host[0] ? h->host : "-",
-		.close_reason = reason,
-		.worker = c->w->id,
-	};
-	alog_line(c->w->alog, c->w->id, &e);
+	if (c->h != NULL && c->h->verify == 1)
+		dns_cancel(&c->h->waiter); /* closed while a lookup was out */
+	if (c->h != NULL)
+		free(c->h->replay);
+	free(c->h);
+	c->h = NULL;
 }
 
 /* ---- generated responses ------------------------------------------------- */
@@ -369,7 +279,7 @@ static enum conn_next begin_exchange(struct conn *c, uint32_t head_len)
 	if (c->cfg->via && has_own_via(p, head_len, c->cfg->via_name))
 		return conn_reply(c, 508, CONN_CLOSE_VIA_LOOP, 0);
 	log_request(c, p);
-	log_capture_request(c, p);
+	conn_log_capture_request(c, p);
 	if (((h->req.flags & HTTP_F_ABSOLUTE_FORM) && c->cfg->absolute_form_rewrite) ||
 	    c->cfg->via) {
 		if (rewrite_head(c, p, head_len) < 0)
@@ -651,7 +561,8 @@ static int classify_response(struct conn *c, enum conn_next *next)
 		}
 		c->status = h->rsp.status;
 		if (alog_enabled(c->w->alog) && h->rsp.content_type.len > 0)
-			copy_span(h->type, sizeof(h->type), b->data + b->lim, h->rsp.content_type);
+			conn_copy_span(h->type, sizeof(h->type), b->data + b->lim,
+				       h->rsp.content_type);
 		if (h->rsp.flags & HTTP_F_NORMALIZE) {
 			r = normalize_response_head(c, (uint32_t)r);
 			b = c->u2c;
@@ -948,3 +859,75 @@ enum conn_next conn_st_exchange(struct conn *c)
 		return CONN_NEXT_YIELD;
 	return CONN_NEXT_WAIT;
 }
+
+/* ---- the HTTP protocol ------------------------------------------------------ */
+/* The first bytes started like a request line. */
+static enum conn_next http_start(struct conn *c)
+{
+	conn_timer_arm(c, CONN_TIMER_HEADER);
+	conn_set_state(c, CONN_ST_REQ_HEAD);
+	return CONN_NEXT_AGAIN;
+}
+
+static enum conn_next http_resolved(struct conn *c)
+{
+	conn_set_state(c, conn_needs_verify(c) ? CONN_ST_VERIFY : CONN_ST_UP_CONNECT);
+	return CONN_NEXT_AGAIN;
+}
+
+static enum conn_next http_connected(struct conn *c)
+{
+	conn_timer_arm(c, CONN_TIMER_RESPONSE);
+	conn_set_state(c, CONN_ST_EXCHANGE);
+	return CONN_NEXT_AGAIN;
+}
+
+/* 408 for a half-sent head, 504 for an origin that went quiet; a
+ * keep-alive connection idle between requests just closes. */
+static int http_timeout(struct conn *c, enum conn_timer t)
+{
+	switch (t) {
+	case CONN_TIMER_HEADER:
+		if (c->state != CONN_ST_REQ_HEAD || c->c2u == NULL || c->c2u->end <= c->c2u->lim)
+			return 0;
+		conn_reply(c, 408, CONN_CLOSE_CLIENT_HEADER_TIMEOUT, 0);
+		break;
+	case CONN_TIMER_RESPONSE:
+		conn_reply(c, 504, CONN_CLOSE_RESPONSE_TIMEOUT, 0);
+		break;
+	case CONN_TIMER_IDLE:
+		conn_close(c, CONN_CLOSE_KEEPALIVE_END, 0);
+		return 1;
+	default:
+		return 0;
+	}
+	conn_run(c);
+	return 1;
+}
+
+/* An exchange cut short still gets its line (the log part of c->h exists
+ * only when the log is on: the caller checked). */
+static void http_log_close(struct conn *c, enum conn_close_reason reason)
+{
+	if (c->h != NULL && c->h->method[0])
+		conn_log_request(c, (c->flags & CONN_F_RESOLVED) ? "TCP_MISS_ABORTED" : "NONE_NONE",
+				 conn_close_token(reason), 0);
+}
+
+static const conn_state_fn http_states[CONN_ST_MAX] = {
+	[CONN_ST_REQ_HEAD] = conn_st_req_head,
+	[CONN_ST_VERIFY] = conn_st_verify,
+	[CONN_ST_EXCHANGE] = conn_st_exchange,
+};
+
+const struct conn_proto conn_proto_http = {
+	.name = "http",
+	.states = http_states,
+	.start = http_start,
+	.resolved = http_resolved,
+	.connected = http_connected,
+	.refuse = conn_reply,
+	.timeout = http_timeout,
+	.log_close = http_log_close,
+	.release = conn_http_free,
+};

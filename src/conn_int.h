@@ -40,10 +40,6 @@ ssize_t conn_write_more(struct conn *c, struct conn_side *s, struct buf **bp, in
  * its write side, discard its input until it closes (or the linger timer),
  * then close with reason. Returns the next step. */
 enum conn_next conn_linger(struct conn *c, enum conn_close_reason reason, int err);
-/* Answers the client with a generated status (Connection: close) instead of
- * anything from upstream, then lingers. Only before any response byte went
- * out; otherwise it just closes. */
-enum conn_next conn_reply(struct conn *c, int status, enum conn_close_reason reason, int err);
 /* Turns the connected c into a byte tunnel (non-HTTP, upgrade, CONNECT):
  * TCP keep-alive on both legs, [timeouts] tunnel. */
 void conn_enter_tunnel(struct conn *c);
@@ -62,24 +58,42 @@ void conn_close_upstream(struct conn *c);
  * (nothing more can come), else kept open through LINGER until that FIN
  * (conn_linger closes it in order if it never comes). */
 void conn_finish_upstream(struct conn *c);
-/* A new per-exchange state for c, or NULL (out of memory). */
-struct conn_http *conn_http_new(struct conn *c);
-/* Writes the access-log line of the exchange in c->h (once; no-op when the
- * log is off): code is Squid's result code, reason how the exchange ended,
- * unsent the bytes of the response still to go out. */
-void conn_log_request(struct conn *c, const char *code, const char *reason, uint64_t unsent);
 /* Finds c's original destination once (cached in c->dst). 0 or -errno. */
 int conn_lookup_dst(struct conn *c);
-/* Releases c->h (NULL-tolerant). */
-void conn_http_free(struct conn *c);
+/*
+ * A protocol above the transport (docs/architecture.md): HTTP, or the byte
+ * tunnel. The first bytes choose one (conn_first.c); conn.c drives sockets,
+ * timers and closes and reaches the protocol only through this table, so it
+ * never names a protocol's states or functions. Tables are registered per
+ * worker (worker_init) and never change. Owning worker only.
+ */
+typedef enum conn_next (*conn_state_fn)(struct conn *c);
 
-/* Keeps the Host name of the request head at p (no port, no brackets) in
- * c->h->vhost when [http] host_verify is on (conn_verify.c). */
-void conn_capture_vhost(struct conn *c, const char *p);
-/* Does the request in c->h need its Host checked (host_verify on)? */
-int conn_needs_verify(const struct conn *c);
-enum conn_next conn_st_verify(struct conn *c);
-enum conn_next conn_st_req_head(struct conn *c);
-enum conn_next conn_st_exchange(struct conn *c);
+struct conn_proto {
+	const char *name;
+	/* the protocol's own states, indexed by enum conn_state (NULL elsewhere) */
+	const conn_state_fn *states;
+	/* the first bytes chose this protocol: its first state */
+	enum conn_next (*start)(struct conn *c);
+	/* RESOLVE passed (destination, loop guard, ACL): the next state */
+	enum conn_next (*resolved)(struct conn *c);
+	/* the upstream connection is up: the next state */
+	enum conn_next (*connected)(struct conn *c);
+	/* refuse in the protocol's own way (HTTP: a status page; a tunnel: a
+	 * close, or a reset for a failed connect) */
+	enum conn_next (*refuse)(struct conn *c, int status, enum conn_close_reason reason,
+				 int err);
+	/* timer t expired: 1 when the protocol handled it, 0 for the default */
+	int (*timeout)(struct conn *c, enum conn_timer t);
+	/* c is closing with reason: its access-log line, if one is owed */
+	void (*log_close)(struct conn *c, enum conn_close_reason reason);
+	/* releases the protocol's per-exchange state (NULL-tolerant) */
+	void (*release)(struct conn *c);
+};
+
+/* Switches c to protocol id (its table from the worker). */
+void conn_set_proto(struct conn *c, enum conn_proto_id id);
+/* The tunnel protocol (conn_first.c). */
+extern const struct conn_proto conn_proto_tunnel;
 
 #endif

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-#include "conn_int.h"
+#include "conn_http.h"
 #include "dns.h"
 #include "log.h"
 #include "stats.h"

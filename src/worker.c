@@ -5,6 +5,7 @@
 #include <string.h>
 #include <urcu/uatomic.h>
 
+#include "conn_http.h"
 #include "dns.h"
 #include "log.h"
 #include "stats.h"
@@ -35,6 +36,9 @@ int worker_init(struct worker *w, unsigned id, const struct config *cfg)
 	for (i = 0; i < CONN_TIMER_MAX; i++)
 		CDS_INIT_LIST_HEAD(&w->timers[i]);
 	CDS_INIT_LIST_HEAD(&w->corked);
+	/* the protocols above the transport: conn.c reaches them only here */
+	w->protos[CONN_PROTO_TUNNEL] = &conn_proto_tunnel;
+	w->protos[CONN_PROTO_HTTP] = &conn_proto_http;
 	err = poller_create(&w->poller);
 	if (err < 0)
 		cds_wfcq_destroy(&w->qhead, &w->qtail);

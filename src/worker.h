@@ -73,6 +73,7 @@ struct worker {
 	uint64_t nconns;
 	struct worker_stats stats;
 	struct ic_ip_set *local; /* the box's own addresses (our copy), or NULL */
+	const struct conn_proto *protos[CONN_PROTO_MAX]; /* registered at init */
 
 	/* written by the main thread */
 	struct ic_ip_set *local_next; /* newer copy, taken at the next loop (ATOMIC_XCHG) */

@@ -1,0 +1,74 @@
+/*
+ * conn_http.h — private to the HTTP protocol (conn_http.c, conn_verify.c):
+ * the per-exchange state and the functions its files share. The transport
+ * (conn.c) knows none of it: it reaches HTTP through conn_proto_http.
+ * Owning worker only.
+ */
+#ifndef REMORA_CONN_HTTP_H
+#define REMORA_CONN_HTTP_H
+
+#include "conn_int.h"
+#include "dns.h"
+#include "http/http.h"
+
+/* Per-exchange HTTP state: allocated when a request head starts arriving and
+ * released when the exchange ends, so idle keep-alive connections carry none. */
+struct conn_http {
+	struct http_msg req;
+	struct http_msg rsp;
+	struct http_body reqb;
+	struct http_body rspb;
+	uint8_t rsp_head_done; /* the final (non-1xx) response head has arrived */
+	uint8_t logged;	       /* the access-log line of this exchange is out */
+	uint8_t verify; /* Host verification: 0 not yet, 1 waiting, 2 answered, 3 an address */
+	uint8_t vmatch; /* the answer holds the original destination */
+	const struct dns_answer *answer; /* when verify == 2 (NULL: lookup failed) */
+	struct dns_waiter waiter;
+	struct conn *conn; /* back pointer for the DNS callback */
+	char *replay;	   /* a copy of a bodiless GET/HEAD/OPTIONS sent on a reused upstream */
+	uint32_t replay_len;
+	uint8_t retried; /* the copy was resent on a fresh upstream connection */
+	uint8_t held;	 /* the response's first bytes were held back once (hold_response) */
+	char vhost[256]; /* the Host name to verify ("" = nothing to verify) */
+	/* for the access log (filled only when it is on) */
+	uint64_t start_ms;    /* first byte of the request head */
+	uint64_t bytes_start; /* c->bytes_out when the exchange began */
+	char method[24];      /* "" until the request head is complete */
+	char type[64];	      /* response Content-Type */
+	char host[128];
+	char url[CONN_LOG_URL_MAX];
+};
+
+extern const struct conn_proto conn_proto_http;
+
+/* Answers the client with a generated status (Connection: close) instead of
+ * anything from upstream, then lingers. Only before any response byte went
+ * out; otherwise it just closes. */
+enum conn_next conn_reply(struct conn *c, int status, enum conn_close_reason reason, int err);
+/* A new per-exchange state for c, or NULL (out of memory). */
+struct conn_http *conn_http_new(struct conn *c);
+/* Writes the access-log line of the exchange in c->h (once; no-op when the
+ * log is off): code is Squid's result code, reason how the exchange ended,
+ * unsent the bytes of the response still to go out. */
+void conn_log_request(struct conn *c, const char *code, const char *reason, uint64_t unsent);
+/* Copies span sp of p into out as a C string (cut to fit cap). */
+void conn_copy_span(char *out, size_t cap, const char *p, struct http_span sp);
+/* Records method, Host and path of the request head at p for the log line
+ * (no-op when the log is off). */
+void conn_log_capture_request(struct conn *c, const char *p);
+/* Releases c->h (NULL-tolerant). */
+void conn_http_free(struct conn *c);
+
+/* Keeps the Host name of the request head at p (no port, no brackets) in
+ * c->h->vhost when [http] host_verify is on (conn_verify.c). */
+void conn_capture_vhost(struct conn *c, const char *p);
+/* Does the request in c->h need its Host checked (host_verify on)? */
+int conn_needs_verify(const struct conn *c);
+enum conn_next conn_st_verify(struct conn *c);
+enum conn_next conn_st_req_head(struct conn *c);
+enum conn_next conn_st_exchange(struct conn *c);
+
+/* The access-log line of a tunnel that carried no HTTP request. */
+void conn_log_tunnel(struct conn *c, const char *reason);
+
+#endif
