@@ -9,6 +9,9 @@ set -euo pipefail
 tb_init rt-tmr
 tb_up
 tb_intercept_tproxy 3129 80
+# an origin to reach: a silent client gets its tunnel after first_bytes, and
+# client_header still ends it while nothing moves (what this test times)
+tb_origin_start
 conf="$TB_WORKDIR/tmr.conf"
 write_conf()
 {
