@@ -300,17 +300,12 @@ static enum conn_next begin_exchange(struct conn *c, uint32_t head_len)
 	conn_capture_vhost(c, p);
 	if (c->up.fd >= 0)
 		keep_replay(c, p, head_len);
-	if (!(c->flags & CONN_F_RESOLVED)) {
+	if (!(c->flags & CONN_F_RESOLVED))
 		conn_set_state(c, CONN_ST_RESOLVE);
-	} else if (conn_needs_verify(c)) {
+	else if (conn_needs_verify(c))
 		conn_set_state(c, CONN_ST_VERIFY);
-	} else if (c->up.fd < 0) {
-		conn_set_state(c, CONN_ST_UP_CONNECT);
-	} else {
-		c->flags |= CONN_F_UP_REUSED;
-		conn_timer_arm(c, CONN_TIMER_RESPONSE);
-		conn_set_state(c, CONN_ST_EXCHANGE);
-	}
+	else
+		return conn_http_to_upstream(c);
 	return CONN_NEXT_AGAIN;
 }
 

@@ -65,6 +65,9 @@ void conn_capture_vhost(struct conn *c, const char *p);
 /* Does the request in c->h need its Host checked (host_verify on)? */
 int conn_needs_verify(const struct conn *c);
 enum conn_next conn_st_verify(struct conn *c);
+/* The request passed its checks: to a new upstream connection, or out on the
+ * kept one (UP_CONNECT, or EXCHANGE under the response timer). */
+enum conn_next conn_http_to_upstream(struct conn *c);
 enum conn_next conn_st_req_head(struct conn *c);
 enum conn_next conn_st_exchange(struct conn *c);
 

@@ -68,8 +68,7 @@ static void verify_done(struct dns_waiter *w, const struct dns_answer *a)
 	}
 }
 
-/* Next state once the Host passed (or is only logged). */
-static enum conn_next verify_pass(struct conn *c)
+enum conn_next conn_http_to_upstream(struct conn *c)
 {
 	if (c->up.fd < 0) {
 		conn_set_state(c, CONN_ST_UP_CONNECT);
@@ -137,6 +136,6 @@ enum conn_next conn_st_verify(struct conn *c)
 	}
 	h->vhost[0] = '\0'; /* verified for this request */
 	if (h->vmatch || c->cfg->host_verify == HOST_VERIFY_LOG)
-		return verify_pass(c);
+		return conn_http_to_upstream(c);
 	return conn_reply(c, 409, CONN_CLOSE_HOST_MISMATCH, 0);
 }
