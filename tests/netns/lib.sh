@@ -85,7 +85,7 @@ tb_die()
 tb_init()
 {
 	TB_PREFIX=${1:?tb_init PREFIX [WORKDIR]}
-	if [ ${#TB_PREFIX} -gt 12 ]; then
+	if [ ${#TB_PREFIX} -gt 20 ]; then
 		tb_die "prefix '$TB_PREFIX' too long"
 	fi
 	TB_PREFIX="$TB_PREFIX-$$"
