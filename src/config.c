@@ -76,6 +76,7 @@ enum key_bit {
 	K_UPSTREAM_ERRORS = K_BACKLOG,
 	K_MAX_RSP_HEAD = K_LOG_LEVEL,
 	K_INTERCEPT_PORTS = 1u << 31,
+	K_PROTOCOL = K_WORKERS, /* [listener] */
 	/* [router] keys: bits are only compared within one section */
 	K_MARK = 1u << 0,
 	K_TABLE = 1u << 1,
@@ -594,6 +595,10 @@ static int listener_key(struct parse_ctx *x, const char *name, const char *value
 		if (errno || *end || value[0] < '0' || value[0] > '9' || v < 1 || v > 65535)
 			return BAD_VALUE(x, name, value, "a number from 1 to 65535");
 		l->backlog = (int)v;
+	} else if (strcmp(name, "protocol") == 0) {
+		/* in enum listen_proto order */
+		KEYWORD_KEY(x, K_PROTOCOL, name, value, (int *)&l->protocol,
+			    "auto | http | tls | tcp", "auto", "http", "tls", "tcp");
 	} else if (strcmp(name, "intercept_ports") == 0) {
 		l->n_ports = 0;
 		return once(x, K_INTERCEPT_PORTS, name) &&

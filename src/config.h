@@ -28,8 +28,12 @@ enum host_verify { HOST_VERIFY_OFF, HOST_VERIFY_LOG, HOST_VERIFY_STRICT };
 /* [http] upstream_errors: what a client sees when the origin cannot be reached */
 enum upstream_errors { UPSTREAM_ERRORS_RESET, UPSTREAM_ERRORS_STATUS };
 
+/* [listener] protocol: what its flows carry (auto: their first bytes decide) */
+enum listen_proto { LISTEN_PROTO_AUTO, LISTEN_PROTO_HTTP, LISTEN_PROTO_TLS, LISTEN_PROTO_TCP };
+
 struct listener_conf {
 	char name[CONFIG_NAME_MAX];
+	enum listen_proto protocol;
 	union ic_addr addr;
 	enum ic_mode mode;
 	enum ic_spoof spoof;

@@ -71,8 +71,23 @@ static int sniff_client(struct conn *c)
 
 enum conn_next conn_st_first_bytes(struct conn *c)
 {
-	uint32_t before = c->c2u != NULL ? buf_len(c->c2u) : 0;
-	int v = sniff_client(c);
+	uint32_t before;
+	int v;
+
+	switch (c->lc->protocol) {
+	case LISTEN_PROTO_HTTP: /* forced: whatever comes is parsed, or refused */
+		conn_set_proto(c, CONN_PROTO_HTTP);
+		return c->proto->start(c);
+	case LISTEN_PROTO_TCP: /* forced: a tunnel at once, nothing classified */
+		STAT_INC(c->w->stats.tunnels_non_http);
+		c->flags |= CONN_F_TUNNEL;
+		conn_set_state(c, CONN_ST_RESOLVE);
+		return CONN_NEXT_AGAIN;
+	default:
+		break;
+	}
+	before = c->c2u != NULL ? buf_len(c->c2u) : 0;
+	v = sniff_client(c);
 
 	if (v < 0)
 		return CONN_NEXT_CLOSED;

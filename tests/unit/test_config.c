@@ -508,6 +508,7 @@ static const struct {
 	{"http", "absolute_form", "origin"},
 	{"http", "connect", "deny"},
 	{"http", "upstream_errors", "502"},
+	{"listener a", "protocol", "https"},
 	{"http", "max_response_head", "512"},
 	{"http", "non_http", "drop"},
 	{"http", "non_http", "Tunnel"},
