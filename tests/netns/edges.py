@@ -15,7 +15,7 @@ BANNER = b"220 edges.example ESMTP ready\r\n"
 CASES = {  # name: intercepted port
     "banner": 9001, "echo": 9002, "proxy": 9003, "reused": 9004,
     "odd": 9005, "cookies": 9006, "longpoll": 9007, "quiet": 9008,
-    "refused": 9009,
+    "refused": 9009, "ws": 9010,
 }
 BIG_FIELD = "X-Big: " + "b" * 40000 + "\r\n"
 ODD = {
@@ -138,11 +138,32 @@ HANDLERS = {"banner": banner, "echo": echo, "proxy": proxy, "reused": reused, "o
             "cookies": cookies, "longpoll": longpoll, "quiet": echo}
 
 
+def ws_origin(addr):
+    """A WebSocket echo server (python3-websockets) on the ws ports."""
+    import asyncio
+    import websockets
+
+    async def echo(ws, path=None):
+        async for msg in ws:
+            await ws.send(msg)
+
+    async def main():
+        for p in (CASES["ws"], CASES["ws"] + 100):
+            await websockets.serve(echo, addr, p, ping_interval=None)
+        await asyncio.Future()
+    asyncio.run(main())
+
+
 def origin(addr):
     for name, port in CASES.items():
         if name in HANDLERS:
             for p in (port, port + 100):
                 serve(addr, p, HANDLERS[name])
+    try:
+        import websockets  # noqa: F401
+        threading.Thread(target=ws_origin, args=(addr,), daemon=True).start()
+    except ImportError:
+        pass
     print("ready", flush=True)
     while True:
         time.sleep(3600)
@@ -219,6 +240,19 @@ def client(case, host, port, arg):
         time.sleep(float(arg or 70))
         s.sendall(b"\x00again")
         return "after-quiet=%r" % s.recv(10)
+    if case == "ws":
+        import asyncio
+        import websockets
+
+        async def run():
+            async with websockets.connect("ws://%s:%d/chat" % (host, port),
+                                          ping_interval=None) as ws:
+                await ws.send("hello")
+                first = await ws.recv()
+                await asyncio.sleep(float(arg or 70))
+                await ws.send("again")
+                return "ws: %s, after the quiet: %s" % (first, await ws.recv())
+        return asyncio.run(run())
     if case == "refused":
         try:
             s = connect(host, port)

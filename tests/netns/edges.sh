@@ -12,7 +12,7 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 tb_init rt-edg
 tb_up
-tb_intercept_tproxy 3129 9001 9002 9003 9004 9005 9006 9007 9008 9009
+tb_intercept_tproxy 3129 9001 9002 9003 9004 9005 9006 9007 9008 9009 9010
 conf=$(rt_conf edg <<'CONF'
 [global]
 workers = 2
@@ -25,8 +25,8 @@ CONF
 rt_start "$conf" 3129
 PY=${PYTHON:-python3}
 EPY="$(dirname "$0")/edges.py"
-tb_spawn o edges "$PY" -u "$EPY" origin "$TB_O4"
-for p in 9001 9101 9008 9108; do
+tb_spawn o edges /usr/bin/python3 -u "$EPY" origin "$TB_O4"
+for p in 9001 9101 9008 9108 9010 9110; do
 	tb_wait_listen o $p 10 || tb_die "origin :$p"
 done
 
@@ -66,23 +66,48 @@ both "long-poll answered after 65 s" longpoll 9007 >"$TB_WORKDIR/longpoll.out" 2
 lp=$!
 both "tunnel quiet for 70 s" quiet 9008 70 >"$TB_WORKDIR/quiet.out" 2>&1 &
 qt=$!
+# a real WebSocket client and server (python3-websockets, Debian's python)
+WSPY=/usr/bin/python3
+if "$WSPY" -c 'import websockets' 2>/dev/null; then
+	PY=$WSPY both "WebSocket quiet for 70 s" ws 9010 70 >"$TB_WORKDIR/ws.out" 2>&1 &
+	ws=$!
+else
+	echo "FAIL: python3-websockets missing for $WSPY (scripts/deps.sh installs it)" >"$TB_WORKDIR/ws.out"
+	ws=
+fi
 
 both "server speaks first: banner at once" banner 9001
 both "client bytes with no line end: echoed at once" echo 9002
 both "explicit proxy: absolute-form target passes unchanged" proxy-get 9003
 both "explicit proxy: CONNECT, 200, then a tunnel" proxy-connect 9003
 both "POST on a reused connection the origin closed" reused 9004
+# a real client: curl retries a request whose reused connection died
+curl_reused()
+{
+	tb_exec_c curl -s --max-time 5 -o /dev/null -w '%{http_code} ' --data x \
+		"http://$TB_O4:$1/1" --next --data y "http://$TB_O4:$1/2" 2>&1 || true
+}
+via=$(curl_reused 9004)
+direct=$(curl_reused 9104)
+if [ "$via" = "$direct" ]; then
+	echo "ok: curl: POST on a reused connection the origin closed, retried: $via"
+else
+	echo "FAIL: curl reused POST: through Remora '$via', direct '$direct'" >&2
+	fails=$((fails + 1))
+fi
 both "3 cookie lines of 7,000 bytes" cookies 9006
 both "origin port closed: fails at once" refused 9009
 for path in /barelf /fold /wscolon /999 /noreason /clte /10te /icy /bighead; do
 	curl_both "odd response $path" "$path"
 done
 
-for job in $lp $qt; do
+for job in $lp $qt $ws; do
 	if ! wait $job; then fails=$((fails + 1)); fi
 done
-cat "$TB_WORKDIR/longpoll.out" "$TB_WORKDIR/quiet.out"
-grep -q '^FAIL' "$TB_WORKDIR/longpoll.out" "$TB_WORKDIR/quiet.out" && fails=$((fails + 1))
+cat "$TB_WORKDIR/longpoll.out" "$TB_WORKDIR/quiet.out" "$TB_WORKDIR/ws.out"
+if grep -q '^FAIL' "$TB_WORKDIR/longpoll.out" "$TB_WORKDIR/quiet.out" "$TB_WORKDIR/ws.out"; then
+	fails=$((fails + 1))
+fi
 # nothing bypassed the proxy on the intercepted ports
 metrics=$(tb_exec_r curl -s http://127.0.0.1:9180/metrics)
 if ! grep -Eq '^remora_tunnels_total\{kind="server_first"\} [1-9]' <<<"$metrics"; then
