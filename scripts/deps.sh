@@ -15,7 +15,7 @@ PKGS=(
 	liburcu-dev libjemalloc-dev check libinih-dev libsystemd-dev libcap-dev
 	nftables iproute2 nginx wrk curl haproxy squid clang python3 procps
 	libclang-rt-14-dev libhttp-parser-dev gnuplot-nox clang-format
-	libc-ares-dev dnsmasq-base iptables systemd-container mandoc
+	libc-ares-dev dnsmasq-base iptables systemd-container mandoc tshark
 	debhelper dpkg-dev fakeroot lintian debootstrap python3-websockets
 )
 SERVICES=(nginx haproxy squid)

@@ -16,13 +16,15 @@ flags=(-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
 # the config target needs the generated build header and libinih
 build_h=$(mktemp -d)
 printf '#define HAVE_IPV6_TRANSPARENT 1\n#define HAVE_JEMALLOC 0\n' >"$build_h/remora-config.h"
-for t in request response config sniff; do
+for t in request response config sniff tls; do
 	bin="$out/fuzz_$t"
 	case $t in
 	config) srcs=("$src/src/config.c" "$src/src/intercept/addr.c" "$src/src/log.c" -linih)
 		dict="$src/tests/fuzz/config.dict" ;;
 	sniff) srcs=("$src/src/http/sniff.c" "$src/src/http/parse.c")
 		dict="$src/tests/fuzz/http.dict" ;;
+	tls) srcs=("$src/src/tls/clienthello.c" "$src/src/tls/ja4.c" "$src/src/tls/sha256.c")
+		dict="$src/tests/fuzz/tls.dict" ;;
 	*) srcs=("$src/src/http/parse.c" "$src/src/http/body.c" "$src/src/http/normalize.c")
 		dict="$src/tests/fuzz/http.dict" ;;
 	esac

@@ -2,6 +2,7 @@
 # includes.sh SOURCE_ROOT — include boundaries of the rooms (STYLE.md: the
 # dependencies point one way; as Tor's .may_include):
 #   src/http/*       libc headers only, "http/http.h" and the room's own headers
+#   src/tls/*        libc headers only, "tls/tls.h" and the room's own headers
 #   src/poller/*     system headers, "remora-config.h", "poller/poller.h", own headers
 #   src/intercept/*  system/kernel headers, "remora-config.h",
 #                    "intercept/intercept.h", own headers
@@ -57,11 +58,11 @@ check_file() { # FILE ROOM (ROOM empty: only the global rules)
 		[ -n "$room" ] || continue
 		case $inc in
 		\<*)
-			if [ "$room" = http ]; then
+			if [ "$room" = http ] || [ "$room" = tls ]; then
 				case $libc in
 				*" $name "* | *" $name
 "*) ;;
-				*) echo "$where: $inc: src/http may include libc headers only" ;;
+				*) echo "$where: $inc: src/$room may include libc headers only" ;;
 				esac
 			elif is_third_party "$name"; then
 				echo "$where: $inc: src/$room may not use third-party libraries"
@@ -71,6 +72,7 @@ check_file() { # FILE ROOM (ROOM empty: only the global rules)
 			own_header "$room" "$name" && continue
 			case "$room:$name" in
 			http:http/http.h) ;;
+			tls:tls/tls.h) ;;
 			poller:remora-config.h | poller:poller/poller.h) ;;
 			intercept:remora-config.h | intercept:intercept/intercept.h) ;;
 			*) echo "$where: $inc: not allowed in src/$room" ;;
@@ -84,6 +86,7 @@ out=$(
 	find src -type f \( -name '*.c' -o -name '*.h' \) | LC_ALL=C sort | while IFS= read -r f; do
 		case $f in
 		src/http/*) check_file "$f" http ;;
+		src/tls/*) check_file "$f" tls ;;
 		src/poller/*) check_file "$f" poller ;;
 		src/intercept/*) check_file "$f" intercept ;;
 		*) check_file "$f" "" ;;
