@@ -188,6 +188,12 @@ int domains_builder_add_list(struct domains_builder *b, const char *text, size_t
 	size_t n = 0;
 	int rc;
 
+	/* one reservation: an entry takes at most 3/2 of its line ("a\n" -> 3) */
+	rc = arena_reserve(b, len / 2 * 3 + ENTRY_HDR + 1);
+	if (rc < 0) {
+		*line = 1;
+		return rc;
+	}
 	for (; p < end; p = eol + 1) {
 		n++;
 		eol = memchr(p, '\n', (size_t)(end - p));
@@ -251,10 +257,35 @@ static void compact(struct domains *d)
 	d->arena_len = to;
 }
 
+#define AHEAD 8 /* entries hashed ahead of the insertion (domains_build) */
+
+struct ahead {
+	size_t off; /* 0: none left */
+	uint64_t m;
+};
+
+/* Hashes the entry at off (if any) into *a and prefetches its home slot;
+ * returns the offset of the entry after it. */
+static size_t hash_ahead(const struct domains *d, size_t off, struct ahead *a)
+{
+	const unsigned char *e;
+
+	if (off >= d->arena_len) {
+		a->off = 0;
+		return off;
+	}
+	e = d->arena + off;
+	a->off = off;
+	a->m = hash_name(e + ENTRY_HDR, e[1]);
+	__builtin_prefetch(&d->slots[a->m & d->mask], 1);
+	return off + ENTRY_HDR + e[1];
+}
+
 int domains_build(struct domains_builder *b, struct domains **out)
 {
 	struct domains *d = calloc(1, sizeof(*d));
-	size_t off, dead = 0, len;
+	struct ahead ring[AHEAD];
+	size_t off, next, dead = 0, k;
 	struct slot *s;
 	unsigned char *a, *e;
 	uint64_t m;
@@ -269,15 +300,20 @@ int domains_build(struct domains_builder *b, struct domains **out)
 	d->mask = table_size(b->n) - 1;
 	d->arena = b->arena;
 	d->arena_len = b->len;
-	for (off = 1; off < b->len; off += ENTRY_HDR + len) {
+	/* the table is far larger than the caches: hash AHEAD entries ahead
+	 * and prefetch their slots, so that the misses overlap */
+	for (next = 1, k = 0; k < AHEAD; k++)
+		next = hash_ahead(d, next, &ring[k]);
+	for (k = 0; ring[k].off != 0; k = (k + 1) % AHEAD) {
+		off = ring[k].off;
+		m = ring[k].m;
+		next = hash_ahead(d, next, &ring[k]);
 		e = b->arena + off;
-		len = e[1];
-		m = hash_name(e + ENTRY_HDR, len);
-		s = probe(d->slots, d->mask, b->arena, m, e + ENTRY_HDR, len);
+		s = probe(d->slots, d->mask, b->arena, m, e + ENTRY_HDR, e[1]);
 		if (s->off != 0) { /* a duplicate: merge its flags into the first */
 			b->arena[s->off] |= e[0];
 			e[0] = 0;
-			dead += ENTRY_HDR + len;
+			dead += ENTRY_HDR + e[1];
 			continue;
 		}
 		s->off = (uint32_t)off;
@@ -299,17 +335,19 @@ int domains_build(struct domains_builder *b, struct domains **out)
 enum domains_hit domains_match(const struct domains *d, const char *host, size_t len,
 			       struct domains_rule *rule)
 {
-	unsigned char low[DOMAINS_NAME_MAX];
-	uint64_t h = HASH_INIT;
+	unsigned char low[DOMAINS_NAME_MAX], at[DOMAINS_NAME_MAX];
+	uint64_t h = HASH_INIT, mh[DOMAINS_NAME_MAX];
 	const struct slot *s, *hit = NULL;
 	enum domains_hit res = DOMAINS_MISS;
-	unsigned char c, fl;
-	size_t i;
+	size_t i, j, nb = 0;
+	unsigned char c;
 
 	if (len > 0 && host[len - 1] == '.')
 		len--;
 	if (d == NULL || d->count == 0 || len == 0 || len > DOMAINS_NAME_MAX)
 		return DOMAINS_MISS;
+	/* one pass right to left: at each label boundary the hash of the
+	 * suffix from there; prefetch its slot so that the misses overlap */
 	for (i = len; i-- > 0;) {
 		c = (unsigned char)host[i];
 		if (c >= 'A' && c <= 'Z')
@@ -318,16 +356,23 @@ enum domains_hit domains_match(const struct domains *d, const char *host, size_t
 		h = HASH_STEP(h, c);
 		if (i > 0 && host[i - 1] != '.')
 			continue;
-		/* low[i..len) is a whole-label suffix of the host (or all of it) */
+		mh[nb] = mix(h);
+		at[nb] = (unsigned char)i;
+		__builtin_prefetch(&d->slots[mh[nb] & d->mask]);
+		nb++;
+	}
+	/* shortest suffix first; low[i..len) is a whole-label suffix (or all) */
+	for (j = 0; j < nb; j++) {
+		i = at[j];
 		if (hit != NULL && i > 0)
 			continue; /* covered: only the host itself can still be exact */
-		s = probe(d->slots, d->mask, d->arena, mix(h), low + i, len - i);
+		s = probe(d->slots, d->mask, d->arena, mh[j], low + i, len - i);
 		if (s->off == 0)
 			continue;
-		fl = d->arena[s->off];
-		if (i == 0 && (fl & F_EXACT))
+		c = d->arena[s->off];
+		if (i == 0 && (c & F_EXACT))
 			hit = s, res = DOMAINS_EXACT;
-		else if (hit == NULL && (i == 0 || (fl & F_SUFFIX)))
+		else if (hit == NULL && (i == 0 || (c & F_SUFFIX)))
 			hit = s, res = DOMAINS_SUFFIX;
 	}
 	if (hit != NULL && rule != NULL) {
