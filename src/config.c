@@ -673,6 +673,11 @@ static int scan_sections(struct parse_ctx *x)
 		eol = strchr(p, '\n');
 		if (eol == NULL)
 			eol = p + strlen(p);
+		if (eol - p > INI_MAX_LINE - 1) /* inih would parse the rest as a line */
+			return fail(x, line,
+				    "line too long (over %d characters; split it: list keys such "
+				    "as [acl] deny_domains may repeat)",
+				    INI_MAX_LINE - 1);
 		q = p;
 		while (q < eol && (*q == ' ' || *q == '\t'))
 			q++;

@@ -521,6 +521,29 @@ START_TEST(config_list_error_names_file_and_line)
 }
 END_TEST
 
+/* inih cuts lines at 199 characters and parses the rest as a line of its
+ * own: a longer line is refused on its own line, with advice. */
+START_TEST(config_long_line)
+{
+	char text[512], name[256];
+	struct config *cfg;
+	size_t n = 199 - strlen("deny_domains = ");
+
+	memset(name, 'a', n);
+	name[63] = name[127] = '.';
+	name[n] = '\0';
+	snprintf(text, sizeof(text), LISTENER "[acl]\ndeny_domains = %s\n", name);
+	cfg = load(text);
+	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert_int_eq(config_domain_denied(cfg, name, n), DOMAINS_EXACT);
+	config_free(cfg);
+	snprintf(text, sizeof(text), LISTENER "[acl]\ndeny_domains = %sa\n", name);
+	ck_assert_ptr_null(load(text));
+	ck_assert_msg(strncmp(err, NAME ":4: line too long (over 199 characters", 39) == 0, "%s",
+		      err);
+}
+END_TEST
+
 static const struct {
 	const char *text;
 	int line;
@@ -596,6 +619,7 @@ static Suite *domains_suite(void)
 	tcase_add_test(tc, config_inline_and_file);
 	tcase_add_test(tc, config_redirect);
 	tcase_add_test(tc, config_list_error_names_file_and_line);
+	tcase_add_test(tc, config_long_line);
 	tcase_add_loop_test(tc, config_error, 0, (int)ARRAY_SIZE(config_errors));
 	suite_add_tcase(s, tc);
 	return s;
