@@ -399,13 +399,14 @@ START_TEST(million_names)
 	ck_assert_uint_eq(domains_count(d), 1000000);
 	ck_assert_msg(domains_bytes(d) / 1000000 < 64, "%zu bytes a name",
 		      domains_bytes(d) / 1000000);
-	ck_assert_msg(secs < 5.0, "built in %.2f s of CPU", secs); /* generous: sanitizers */
 	ck_assert_int_eq(match(d, "h0000004.example4.com"), DOMAINS_SUFFIX);
 	ck_assert_int_eq(match(d, "x.h0000004.example4.com"), DOMAINS_SUFFIX);
 	ck_assert_int_eq(match(d, "h0000005.example5.com"), DOMAINS_EXACT);
 	ck_assert_int_eq(match(d, "x.h0000005.example5.com"), DOMAINS_MISS);
 	ck_assert_int_eq(match(d, "h0000005.example6.com"), DOMAINS_MISS);
 	domains_free(d);
+	/* about 0.3 s; 5.5 s under ASan: this bound only catches a blow-up */
+	ck_assert_msg(secs < 20.0, "built in %.2f s of CPU", secs);
 }
 END_TEST
 
