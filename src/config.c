@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_deny.h"
 #include "conn.h"
 #include "util.h"
 #include <urcu/uatomic.h>
@@ -29,6 +30,7 @@ struct parse_ctx {
 	char section[128];
 	struct listener_conf *cur; /* current [listener NAME], or NULL */
 	int workers_auto;
+	struct deny_parse deny; /* [acl] deny_* keys (config_deny.c) */
 	int single_line
 		[7]; /* line of [global], [timeouts], [http], [admin], [acl], [limits], [router] */
 };
@@ -463,10 +465,16 @@ static int acl_port(struct parse_ctx *x, const char *name, const char *item)
 
 static int acl_key(struct parse_ctx *x, const char *name, const char *value)
 {
+	char msg[sizeof(x->msg)];
+	int rc;
+
 	if (strcmp(name, "allow_clients") == 0)
 		return once(x, K_ALLOW_CLIENTS, name) && for_each_item(x, name, value, acl_client);
 	if (strcmp(name, "allow_ports") == 0)
 		return once(x, K_ALLOW_PORTS, name) && for_each_item(x, name, value, acl_port);
+	rc = config_deny_key(x->cfg, &x->deny, name, value, msg, sizeof(msg));
+	if (rc >= 0)
+		return rc == 1 ? 1 : fail(x, -1, "%s", msg);
 	return fail(x, -1, "[acl] %s: unknown key", name);
 }
 
@@ -670,6 +678,11 @@ static int scan_sections(struct parse_ctx *x)
 		eol = strchr(p, '\n');
 		if (eol == NULL)
 			eol = p + strlen(p);
+		if (eol - p > INI_MAX_LINE - 1) /* inih would parse the rest as a line */
+			return fail(x, line,
+				    "line too long (over %d characters; split it: list keys such "
+				    "as [acl] deny_domains may repeat)",
+				    INI_MAX_LINE - 1);
 		q = p;
 		while (q < eol && (*q == ' ' || *q == '\t'))
 			q++;
@@ -799,6 +812,8 @@ static int key_line(const char *text, int sec, const char *key)
 static int validate(struct parse_ctx *x)
 {
 	struct config *cfg = x->cfg;
+	const char *key;
+	char msg[sizeof(x->msg)];
 	size_t i, j;
 
 	if (cfg->n_listeners == 0)
@@ -826,6 +841,8 @@ static int validate(struct parse_ctx *x)
 			       : n > CONFIG_MAX_WORKERS ? CONFIG_MAX_WORKERS
 							: (unsigned)n;
 	}
+	if (config_deny_finish(cfg, &x->deny, &key, msg, sizeof(msg)) < 0)
+		return fail(x, key_line(x->text, x->single_line[4], key), "%s", msg);
 	return 1;
 }
 
@@ -865,7 +882,8 @@ int config_load_string(const char *name, const char *text, struct config **out, 
 			snprintf(err, errlen, "%s:%d: %s", name, x.err_line, x.msg);
 		else
 			snprintf(err, errlen, "%s: %s", name, x.msg);
-		free(x.cfg);
+		config_deny_abandon(&x.deny);
+		config_free(x.cfg);
 		return -1;
 	}
 	derive(x.cfg);
@@ -916,6 +934,9 @@ int config_load(const char *path, struct config **out, char *err, size_t errlen)
 
 void config_free(struct config *cfg)
 {
+	if (cfg == NULL)
+		return;
+	config_deny_release(cfg);
 	free(cfg);
 }
 

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "domains.h"
 #include "intercept/intercept.h"
 #include "http/http.h"
 #include "log.h"
@@ -27,6 +28,9 @@ enum non_http { NON_HTTP_TUNNEL, NON_HTTP_REJECT };
 enum host_verify { HOST_VERIFY_OFF, HOST_VERIFY_LOG, HOST_VERIFY_STRICT };
 /* [http] upstream_errors: what a client sees when the origin cannot be reached */
 enum upstream_errors { UPSTREAM_ERRORS_RESET, UPSTREAM_ERRORS_STATUS };
+/* [acl] deny_http, deny_tls: what a client asking for a denied name gets */
+enum deny_http { DENY_HTTP_451, DENY_HTTP_REDIRECT };
+enum deny_tls { DENY_TLS_RESET, DENY_TLS_ALERT };
 
 /* [listener] protocol: what its flows carry (auto: their first bytes decide) */
 enum listen_proto { LISTEN_PROTO_AUTO, LISTEN_PROTO_HTTP, LISTEN_PROTO_TLS, LISTEN_PROTO_TCP };
@@ -82,6 +86,13 @@ struct config {
 	struct ic_cidr allow_clients[CONFIG_MAX_ACL];
 	size_t n_allow_ports;
 	uint16_t allow_ports[CONFIG_MAX_ACL];
+	/* [acl] deny_domains, deny_domains_file: NULL when neither is given */
+	struct domains *deny_domains;
+	enum deny_http deny_http; /* default 451 */
+	enum deny_tls deny_tls;	  /* default reset */
+	char deny_redirect[512];  /* Location for deny_http = redirect */
+	char *deny_body;	  /* deny_body_file's bytes (NUL-terminated), or NULL */
+	size_t deny_body_len;
 	/* [limits]: 0 = unlimited */
 	uint32_t max_connections;
 	uint32_t max_connections_per_client;
@@ -117,6 +128,14 @@ void config_put(struct config *cfg);
 /* [acl]: may this client reach this destination? */
 int config_acl_allows(const struct config *cfg, const union ic_addr *client,
 		      const union ic_addr *dst);
+/*
+ * [acl] deny_domains: is this host denied? host is a TLS SNI, an HTTP Host
+ * field or an absolute-form authority, len bytes: "userinfo@" and ":port"
+ * are dropped, "[IPv6]" never matches. Returns DOMAINS_MISS (0),
+ * DOMAINS_EXACT or DOMAINS_SUFFIX (domains.h). Any thread; cfg is the
+ * connection's own reference, so a reload never changes the answer midway.
+ */
+int config_domain_denied(const struct config *cfg, const char *host, size_t len);
 /* Graceful-close time (fixed): how long a client may take to read the end. */
 #define CONFIG_LINGER_MS 2000
 
