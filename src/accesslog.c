@@ -342,6 +342,18 @@ static void format_json(struct line *l, double t, const struct alog_entry *e)
 		line_str(l, vals[i], 1);
 		line_raw(l, "\"");
 	}
+	if (e->tls != NULL) {
+		const char *tk[] = {"sni", "alpn", "tls_versions", "ja4"};
+		const char *tv[] = {e->tls->sni, e->tls->alpn, e->tls->versions, e->tls->ja4};
+
+		for (i = 0; i < sizeof(tk) / sizeof(tk[0]); i++) {
+			line_raw(l, ",\"%s\":\"", tk[i]);
+			line_str(l, tv[i], 1);
+			line_raw(l, "\"");
+		}
+		line_raw(l, ",\"ech\":%s,\"bytes_up\":%llu", e->tls->ech ? "true" : "false",
+			 (unsigned long long)e->tls->bytes_up);
+	}
 	l->p[l->n++] = '}';
 	l->p[l->n++] = '\n';
 }

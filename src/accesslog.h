@@ -50,6 +50,16 @@ struct alog {
 
 /* One finished request, as the worker knows it. Strings need not be
  * NUL-terminated where a length is given. */
+/* What a TLS flow's line adds (JSON fields; the SNI names the Squid URL). */
+struct alog_tls {
+	const char *sni;  /* "" without one */
+	const char *alpn; /* comma-separated, raw bytes (escaped when written) */
+	const char *versions;
+	const char *ja4;
+	int ech;	   /* encrypted_client_hello: sni is the outer name */
+	uint64_t bytes_up; /* client to origin */
+};
+
 struct alog_entry {
 	uint64_t elapsed_ms;
 	const char *client; /* IP only */
@@ -64,6 +74,7 @@ struct alog_entry {
 	const char *host; /* "-" if none */
 	const char *close_reason;
 	unsigned worker;
+	const struct alog_tls *tls; /* a TLS flow, else NULL */
 };
 
 /* path: NULL or "off" = off, "-" = stderr, else a file to append to. Sets

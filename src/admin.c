@@ -18,6 +18,7 @@
 #include "log.h"
 #include "poller/poller.h"
 #include "stats.h"
+#include "tls/tls.h"
 #include "util.h"
 
 /* A worker whose loop has not run for this long is not alive. */
@@ -125,6 +126,36 @@ static void metrics_connections(const struct admin *ad, struct out *o)
 	    (unsigned long long)STAT_GET(ad->acceptor->handoff_failed));
 }
 
+/* TLS flows: by the highest version the hello offered, with and without a
+ * server name, ECH, refused by policy, malformed hellos by cause. */
+static void metrics_tls(const struct admin *ad, struct out *o)
+{
+	static const char *const vers[] = {"other", "1.0", "1.1", "1.2", "1.3"};
+	unsigned k;
+
+	help(o, "remora_tls_flows_total", "counter",
+	     "TLS ClientHellos read, by the highest version offered.");
+	for (k = 0; k < 5; k++)
+		out(o, "remora_tls_flows_total{version=\"%s\"} %llu\n", vers[k],
+		    (unsigned long long)SUM(tls_version[k]));
+	help(o, "remora_tls_sni_total", "counter", "TLS ClientHellos with and without SNI.");
+	out(o, "remora_tls_sni_total{sni=\"no\"} %llu\n", (unsigned long long)SUM(tls_sni[0]));
+	out(o, "remora_tls_sni_total{sni=\"yes\"} %llu\n", (unsigned long long)SUM(tls_sni[1]));
+	help(o, "remora_tls_ech_total", "counter",
+	     "TLS ClientHellos with Encrypted Client Hello (the SNI seen is the outer name).");
+	out(o, "remora_tls_ech_total %llu\n", (unsigned long long)SUM(tls_ech));
+	help(o, "remora_http_denied_total", "counter",
+	     "HTTP requests refused by [acl] deny_domains (451 or a redirect).");
+	out(o, "remora_http_denied_total %llu\n", (unsigned long long)SUM(http_denied));
+	help(o, "remora_tls_denied_total", "counter", "TLS flows refused by [acl] deny_domains.");
+	out(o, "remora_tls_denied_total %llu\n", (unsigned long long)SUM(tls_denied));
+	help(o, "remora_tls_malformed_total", "counter",
+	     "Flows whose first bytes were not a well-formed TLS ClientHello, by cause.");
+	for (k = 1; k < TLS_ERR_MAX; k++)
+		out(o, "remora_tls_malformed_total{error=\"%s\"} %llu\n",
+		    tls_error_name((enum tls_error)k), (unsigned long long)SUM(tls_malformed[k]));
+}
+
 static void metrics_traffic(const struct admin *ad, struct out *o)
 {
 	unsigned k;
@@ -155,6 +186,7 @@ static void metrics_traffic(const struct admin *ad, struct out *o)
 	help(o, "remora_responses_raw_total", "counter",
 	     "Origin answers without an HTTP/1.x status line, relayed as a stream.");
 	out(o, "remora_responses_raw_total %llu\n", (unsigned long long)SUM(responses_raw));
+	metrics_tls(ad, o);
 }
 
 static void metrics_upstream(const struct admin *ad, struct out *o)

@@ -78,7 +78,8 @@ enum key_bit {
 	K_UPSTREAM_ERRORS = K_BACKLOG,
 	K_MAX_RSP_HEAD = K_LOG_LEVEL,
 	K_INTERCEPT_PORTS = 1u << 31,
-	K_PROTOCOL = K_WORKERS, /* [listener] */
+	K_PROTOCOL = K_WORKERS,	     /* [listener] */
+	K_MAX_TLS_HELLO = K_WORKERS, /* [limits] */
 	/* [router] keys: bits are only compared within one section */
 	K_MARK = 1u << 0,
 	K_TABLE = 1u << 1,
@@ -488,6 +489,9 @@ static int limits_key(struct parse_ctx *x, const char *name, const char *value)
 	if (strcmp(name, "per_client_ipv6_prefix") == 0)
 		return size_key(x, name, value, K_CLIENT_PREFIX6, 1, 128,
 				&x->cfg->per_client_ipv6_prefix);
+	if (strcmp(name, "max_tls_hello") == 0)
+		return size_key(x, name, value, K_MAX_TLS_HELLO, 512, 1 << 20,
+				&x->cfg->tls_max_hello);
 	return fail(x, -1, "[limits] %s: unknown key", name);
 }
 
@@ -780,6 +784,7 @@ static void set_defaults(struct config *cfg)
 	cfg->fw_mark = 1;
 	cfg->route_table = 100;
 	cfg->per_client_ipv6_prefix = 64;
+	cfg->tls_max_hello = 16 * 1024;
 }
 
 /* Line of "key =" inside the section whose header is on line sec (0 if absent). */

@@ -103,6 +103,7 @@ struct config {
 	char subscribers[256];		 /* interfaces facing the subscribers ("" = any) */
 	char upstream[256];		 /* interfaces facing the origins ("" = no notrack) */
 	uint32_t per_client_ipv6_prefix; /* IPv6 clients count per /N (default 64) */
+	uint32_t tls_max_hello;		 /* bytes of ClientHello records read at most */
 	size_t n_listeners;
 	struct listener_conf listeners[CONFIG_MAX_LISTENERS];
 	/* derived at load time */

@@ -270,8 +270,10 @@ ssize_t conn_read(struct conn *c, struct conn_side *s, struct buf **bp)
 	n = recv(s->fd, b->data + b->end, want, 0);
 	if (n > 0) {
 		b->end += (uint32_t)n;
-		if (s == &c->cli)
+		if (s == &c->cli) {
 			STAT_ADD(c->w->stats.bytes_in, n);
+			c->bytes_in += (uint64_t)n;
+		}
 		/* a short read drained the socket: edge-triggered polling reports
 		 * the next arrival (or EOF) as a new event, so skip the EAGAIN read */
 		if ((size_t)n < want && !s->hup)

@@ -24,6 +24,7 @@
 #define CONN_STATES(X)                                                                 \
 	X(FIRST_BYTES, "waiting for the first bytes (HTTP, TLS or other)")             \
 	X(REQ_HEAD, "reading request head")                                            \
+	X(TLS_HELLO, "reading the TLS ClientHello")                                    \
 	X(RESOLVE, "finding the original destination")                                 \
 	X(VERIFY, "verifying Host against the original destination")                   \
 	X(UP_CONNECT, "connecting upstream (transparent)")                             \
@@ -119,10 +120,11 @@ enum conn_timer {
 struct conn;
 struct conn_http;
 struct conn_proto;
+struct conn_tls;
 struct worker;
 
 /* The protocols above the transport, chosen by a connection's first bytes. */
-enum conn_proto_id { CONN_PROTO_TUNNEL, CONN_PROTO_HTTP, CONN_PROTO_MAX };
+enum conn_proto_id { CONN_PROTO_TUNNEL, CONN_PROTO_HTTP, CONN_PROTO_TLS, CONN_PROTO_MAX };
 
 /* One leg (client or upstream). udata for the poller is the side itself. */
 struct conn_side {
@@ -151,6 +153,7 @@ struct conn {
 	struct buf *pre;		/* rewritten request head, sent upstream before c2u */
 	const struct conn_proto *proto; /* HTTP or the tunnel: set by the first bytes */
 	struct conn_http *h;		/* HTTP state of the exchange in progress, else NULL */
+	struct conn_tls *tls;		/* TLS: the ClientHello read, else NULL */
 	struct rpipe *pipe;		/* response bytes in flight by splice(), else NULL */
 	uint64_t deadline;
 	uint64_t cork_deadline; /* now_us() when corked bytes must go out */
@@ -158,6 +161,7 @@ struct conn {
 	union ic_addr peer, dst;
 	uint32_t requests;  /* request heads seen on this connection */
 	uint64_t bytes_out; /* bytes sent to the client, for the access log */
+	uint64_t bytes_in;  /* bytes read from the client */
 	uint64_t start_ms;  /* when the worker took the connection */
 	uint16_t status;    /* status of the last response head (ours or upstream's) */
 	uint8_t state;

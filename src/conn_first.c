@@ -95,6 +95,12 @@ enum conn_next conn_st_first_bytes(struct conn *c)
 		conn_set_proto(c, CONN_PROTO_HTTP);
 		return c->proto->start(c);
 	}
+	if (v != HTTP_FIRST_MORE && c->lc->protocol == LISTEN_PROTO_TLS)
+		v = HTTP_FIRST_TLS; /* forced: the reader says what is not a hello */
+	if (v == HTTP_FIRST_TLS && c->cfg->non_http != NON_HTTP_REJECT) {
+		conn_set_proto(c, CONN_PROTO_TLS);
+		return c->proto->start(c);
+	}
 	if (v != HTTP_FIRST_MORE)
 		return start_tunnel(c, (enum http_first)v);
 	if (c->cli.eof) {
@@ -120,7 +126,7 @@ enum conn_next conn_st_first_bytes(struct conn *c)
 void conn_first_bytes_timeout(struct conn *c)
 {
 	if (c->state == CONN_ST_FIRST_BYTES) {
-		if (c->cfg->non_http == NON_HTTP_REJECT) {
+		if (c->cfg->non_http == NON_HTTP_REJECT || c->lc->protocol == LISTEN_PROTO_TLS) {
 			conn_timer_arm(c, CONN_TIMER_HEADER); /* HTTP only: keep waiting */
 			return;
 		}

@@ -23,6 +23,7 @@
 
 #include "accesslog.h"
 #include "dns.h"
+#include "domains.h"
 #include "conn_http.h"
 #include "log.h"
 #include "stats.h"
@@ -40,13 +41,18 @@ void conn_http_free(struct conn *c)
 }
 
 /* ---- generated responses ------------------------------------------------- */
-enum conn_next conn_reply(struct conn *c, int status, enum conn_close_reason reason, int err)
+/* Writes a generated response (Connection: close) and lingers: status, an
+ * optional extra header line (with its CRLF), a body of blen bytes of type.
+ * Only before any response byte went out; otherwise the connection closes. */
+static enum conn_next reply_with(struct conn *c, int status, const char *extra, const char *type,
+				 const char *body, size_t blen, enum conn_close_reason reason,
+				 int err)
 {
 	const char *why = http_reason(status);
 	int head_only = c->h != NULL && (c->h->req.flags & HTTP_F_METHOD_HEAD);
-	char body[160];
+	size_t cap = blen + strlen(extra) + 256;
 	struct buf *b;
-	int blen, n;
+	int n;
 
 	if (c->flags & CONN_F_RSP_STARTED) {
 		/* never a second status line: the client sees the connection end */
@@ -63,25 +69,56 @@ enum conn_next conn_reply(struct conn *c, int status, enum conn_close_reason rea
 	}
 	buf_put(&c->w->bufs, c->u2c);
 	c->u2c = b = buf_get(&c->w->bufs);
-	if (b == NULL) {
+	if (b == NULL || (cap > b->cap && buf_grow(&c->w->bufs, &c->u2c, (uint32_t)cap) < 0)) {
 		conn_close(c, CONN_CLOSE_NO_MEMORY, ENOMEM);
 		return CONN_NEXT_CLOSED;
 	}
-	blen = snprintf(body, sizeof(body), "%d %s\n", status, why);
+	b = c->u2c;
 	n = snprintf(b->data, b->cap,
-		     "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
-		     "Cache-Control: no-store\r\nConnection: close\r\n\r\n%s",
-		     status, why, blen, head_only ? "" : body);
+		     "HTTP/1.1 %d %s\r\n%sContent-Type: %s\r\nContent-Length: %zu\r\n"
+		     "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
+		     status, why, extra, type, blen);
+	if (!head_only) {
+		memcpy(b->data + n, body, blen);
+		n += (int)blen;
+	}
 	b->end = b->lim = (uint32_t)n;
 	c->status = (uint16_t)status;
 	c->flags |= CONN_F_RSP_STARTED;
 	STAT_INC(c->w->stats.replies[status / 100 % 10]);
 	if (alog_enabled(c->w->alog) && c->h != NULL)
-		snprintf(c->h->type, sizeof(c->h->type), "text/plain");
+		snprintf(c->h->type, sizeof(c->h->type), "%s", type);
 	conn_log_request(c,
 			 c->up.fd >= 0 || status == 502 || status == 504 ? "TCP_MISS" : "NONE_NONE",
 			 conn_close_token(reason), (uint64_t)n);
 	return conn_linger(c, reason, err);
+}
+
+enum conn_next conn_reply(struct conn *c, int status, enum conn_close_reason reason, int err)
+{
+	char body[160];
+	int blen = snprintf(body, sizeof(body), "%d %s\n", status, http_reason(status));
+
+	return reply_with(c, status, "", "text/plain", body, (size_t)blen, reason, err);
+}
+
+/* The request names a domain of [acl] deny_domains: 451 Unavailable For
+ * Legal Reasons (RFC 7725) with the operator's body, or a redirect. */
+static enum conn_next deny_domain(struct conn *c)
+{
+	static const char dflt[] = "451 Unavailable For Legal Reasons\n";
+	char loc[600];
+
+	STAT_INC(c->w->stats.http_denied);
+	if (c->cfg->deny_http == DENY_HTTP_REDIRECT) {
+		snprintf(loc, sizeof(loc), "Location: %s\r\n", c->cfg->deny_redirect);
+		return reply_with(c, 302, loc, "text/plain", "", 0, CONN_CLOSE_ACL_DENIED, 0);
+	}
+	if (c->cfg->deny_body != NULL)
+		return reply_with(c, 451, "", "text/html; charset=utf-8", c->cfg->deny_body,
+				  c->cfg->deny_body_len, CONN_CLOSE_ACL_DENIED, 0);
+	return reply_with(c, 451, "", "text/plain", dflt, sizeof(dflt) - 1, CONN_CLOSE_ACL_DENIED,
+			  0);
 }
 
 /* ---- request head ---------------------------------------------------------- */
@@ -263,6 +300,18 @@ static int retry_request(struct conn *c)
 	return 1;
 }
 
+/* Does the request's authority (absolute-form target, else Host; CONNECT:
+ * its target) name a denied domain? */
+static int request_denied(const struct conn *c, const char *p)
+{
+	const struct http_msg *m = &c->h->req;
+	struct http_span a = (m->flags & HTTP_F_ABSOLUTE_FORM)	  ? m->authority
+			     : (m->flags & HTTP_F_METHOD_CONNECT) ? m->target
+								  : m->host;
+
+	return a.len > 0 && config_domain_denied(c->cfg, p + a.off, a.len) != DOMAINS_MISS;
+}
+
 /* The head is complete (head_len bytes at c2u->lim): set up the exchange. */
 static enum conn_next begin_exchange(struct conn *c, uint32_t head_len)
 {
@@ -278,6 +327,8 @@ static enum conn_next begin_exchange(struct conn *c, uint32_t head_len)
 		return conn_reply(c, 405, CONN_CLOSE_METHOD_NOT_ALLOWED, 0);
 	if (c->cfg->via && has_own_via(p, head_len, c->cfg->via_name))
 		return conn_reply(c, 508, CONN_CLOSE_VIA_LOOP, 0);
+	if (c->cfg->deny_domains != NULL && request_denied(c, p))
+		return deny_domain(c);
 	log_request(c, p);
 	conn_log_capture_request(c, p);
 	if (((h->req.flags & HTTP_F_ABSOLUTE_FORM) && c->cfg->absolute_form_rewrite) ||

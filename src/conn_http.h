@@ -37,6 +37,7 @@ struct conn_http {
 	char type[64];	      /* response Content-Type */
 	char host[128];
 	char url[CONN_LOG_URL_MAX];
+	const struct alog_tls *tls; /* a TLS flow's line (conn_log_tls), else NULL */
 };
 
 extern const struct conn_proto conn_proto_http;
@@ -73,5 +74,8 @@ enum conn_next conn_st_exchange(struct conn *c);
 
 /* The access-log line of a tunnel that carried no HTTP request. */
 void conn_log_tunnel(struct conn *c, const char *reason);
+/* The access-log line of a TLS flow (conn_tls.c). */
+struct alog_tls;
+void conn_log_tls(struct conn *c, const struct alog_tls *tls, const char *reason);
 
 #endif

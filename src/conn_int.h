@@ -93,7 +93,8 @@ struct conn_proto {
 
 /* Switches c to protocol id (its table from the worker). */
 void conn_set_proto(struct conn *c, enum conn_proto_id id);
-/* The tunnel protocol (conn_first.c). */
+/* The tunnel protocol (conn_first.c) and TLS (conn_tls.c). */
 extern const struct conn_proto conn_proto_tunnel;
+extern const struct conn_proto conn_proto_tls;
 
 #endif

@@ -34,6 +34,7 @@ struct conn_http *conn_http_new(struct conn *c)
 		h->start_ms = c->w->now;
 		h->bytes_start = c->bytes_out;
 		h->method[0] = h->type[0] = h->host[0] = h->url[0] = '\0';
+		h->tls = NULL;
 	}
 	return h;
 }
@@ -89,6 +90,8 @@ void conn_log_request(struct conn *c, const char *code, const char *reason, uint
 	}
 	if (h->method[0] == '\0')
 		snprintf(url, sizeof(url), "error:invalid-request");
+	else if (h->url[0] == '\0' && h->tls != NULL && h->tls->sni[0] != '\0' && known)
+		snprintf(url, sizeof(url), "%s:%u", h->tls->sni, ic_addr_port(&c->dst));
 	else if (h->url[0] == '\0') /* a tunnel: where it went */
 		snprintf(url, sizeof(url), "%s", dst);
 	else if (h->host[0] != '\0')
@@ -111,12 +114,15 @@ void conn_log_request(struct conn *c, const char *code, const char *reason, uint
 		.host = h->host[0] ? h->host : "-",
 		.close_reason = reason,
 		.worker = c->w->id,
+		.tls = h->tls,
 	};
 	alog_line(c->w->alog, c->w->id, &e);
 }
 
 /* A non-HTTP tunnel gets one access-log line when it ends. */
-void conn_log_tunnel(struct conn *c, const char *reason)
+/* A tunnel's line: method NONE and the destination, or for TLS (tls set)
+ * CONNECT, status 200 and the SNI, as Squid logs peek and splice. */
+static void log_tunnel(struct conn *c, const struct alog_tls *tls, const char *reason)
 {
 	struct conn_http *h = conn_http_new(c);
 
@@ -124,9 +130,24 @@ void conn_log_tunnel(struct conn *c, const char *reason)
 		return;
 	h->start_ms = c->start_ms;
 	h->bytes_start = 0;
-	snprintf(h->method, sizeof(h->method), "NONE");
+	snprintf(h->method, sizeof(h->method), tls != NULL ? "CONNECT" : "NONE");
 	h->url[0] = '\0'; /* the log shows the destination */
+	h->tls = tls;
+	if (tls != NULL) {
+		c->status = 200;
+		snprintf(h->host, sizeof(h->host), "%s", tls->sni);
+	}
 	c->h = h;
 	conn_log_request(c, "TCP_TUNNEL", reason, 0);
 	conn_http_free(c);
+}
+
+void conn_log_tunnel(struct conn *c, const char *reason)
+{
+	log_tunnel(c, NULL, reason);
+}
+
+void conn_log_tls(struct conn *c, const struct alog_tls *tls, const char *reason)
+{
+	log_tunnel(c, tls, reason);
 }

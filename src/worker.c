@@ -39,6 +39,7 @@ int worker_init(struct worker *w, unsigned id, const struct config *cfg)
 	/* the protocols above the transport: conn.c reaches them only here */
 	w->protos[CONN_PROTO_TUNNEL] = &conn_proto_tunnel;
 	w->protos[CONN_PROTO_HTTP] = &conn_proto_http;
+	w->protos[CONN_PROTO_TLS] = &conn_proto_tls;
 	err = poller_create(&w->poller);
 	if (err < 0)
 		cds_wfcq_destroy(&w->qhead, &w->qtail);

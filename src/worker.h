@@ -39,7 +39,13 @@ struct worker_stats {
 	uint64_t tunnels_server_first; /* the client stayed silent (or paused) first */
 	uint64_t tunnels_connect;      /* CONNECT answered 2xx by the origin */
 	uint64_t responses_raw;	       /* answers without a status line, relayed as a stream */
-	uint64_t bytes_spliced;	       /* of bytes_out, moved by splice() */
+	uint64_t tls_version[5];       /* by highest version offered: other, 1.0, 1.1, 1.2, 1.3 */
+	uint64_t tls_sni[2];	       /* hellos without / with a server name */
+	uint64_t tls_ech;	       /* hellos with encrypted_client_hello */
+	uint64_t tls_denied;	       /* refused by [acl] deny_domains */
+	uint64_t http_denied;	    /* requests refused by [acl] deny_domains (451 or redirect) */
+	uint64_t tls_malformed[16]; /* not a well-formed ClientHello, by enum tls_error */
+	uint64_t bytes_spliced;	    /* of bytes_out, moved by splice() */
 	uint64_t connect_errno[WORKER_ERRNO_MAX];
 	uint64_t host_verify[3];   /* match, mismatch, failed */
 	uint64_t upstream_retries; /* requests resent after a reused upstream closed */

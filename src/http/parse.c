@@ -37,6 +37,8 @@ const char *http_reason(int status)
 		return "Switching Protocols";
 	case 200:
 		return "OK";
+	case 302:
+		return "Found";
 	case 400:
 		return "Bad Request";
 	case 403:
@@ -53,6 +55,8 @@ const char *http_reason(int status)
 		return "URI Too Long";
 	case 431:
 		return "Request Header Fields Too Large";
+	case 451:
+		return "Unavailable For Legal Reasons";
 	case 500:
 		return "Internal Server Error";
 	case 502:

@@ -27,6 +27,9 @@ for i, m in enumerate(funcs):
     keys = set(re.findall(r'strcmp\(name, "([a-z0-9_]+)"\)', body))
     keys |= set(re.findall(r'^\t\t\{"([a-z0-9_]+)", K_', body, re.M))
     parser["listener NAME" if section == "listener" else section] = keys
+# [acl] hands its domain-list keys to config_deny.c
+deny = open(f"{root}/src/config_deny.c").read()
+parser["acl"] |= set(re.findall(r'strcmp\(name, "([a-z0-9_]+)"\)', deny))
 
 
 def ini_keys(text):

@@ -1,0 +1,227 @@
+/*
+ * conn_tls.c — the TLS protocol: the first bytes were a TLS record, so the
+ * ClientHello is read (src/tls/, never decrypted) while nothing goes
+ * upstream; then the flow is checked (policy) and relayed as a tunnel to
+ * its original destination — never to the SNI name — starting with the
+ * hello, byte for byte as received. Its access-log line names the SNI in the
+ * shape Squid writes for peek and splice. Owning worker only.
+ */
+#include "remora-config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "accesslog.h"
+#include "conn_http.h" /* the access-log helpers shared with HTTP */
+#include "conn_int.h"
+#include "domains.h"
+#include "stats.h"
+#include "tls/tls.h"
+#include "worker.h"
+
+_Static_assert(TLS_ERR_MAX <= 16, "worker_stats.tls_malformed is too small");
+
+struct conn_tls {
+	struct tls_hello hello;
+	int verdict; /* tls_hello_parse's last answer (> 0: complete) */
+};
+
+/* TLS alert access_denied (RFC 8446 6.2), fatal, in a TLS 1.2-framed record. */
+static const char alert_denied[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x31};
+
+static enum conn_next tls_start(struct conn *c)
+{
+	c->tls = malloc(sizeof(*c->tls));
+	if (c->tls == NULL) {
+		conn_close(c, CONN_CLOSE_NO_MEMORY, ENOMEM);
+		return CONN_NEXT_CLOSED;
+	}
+	tls_hello_init(&c->tls->hello, c->cfg->tls_max_hello);
+	c->tls->verdict = TLS_NEED_MORE;
+	conn_timer_arm(c, CONN_TIMER_HEADER); /* the hello must come within client_header */
+	conn_set_state(c, CONN_ST_TLS_HELLO);
+	return CONN_NEXT_AGAIN;
+}
+
+static void tls_release(struct conn *c)
+{
+	free(c->tls);
+	c->tls = NULL;
+}
+
+/* Counts what the hello offered (remora_tls_*). */
+static void count_hello(struct conn *c, const struct tls_hello *h)
+{
+	struct worker_stats *st = &c->w->stats;
+	unsigned v = h->version >= TLS_V_TLS10 && h->version <= TLS_V_TLS13
+			     ? h->version - TLS_V_TLS10 + 1
+			     : 0;
+
+	STAT_INC(st->tls_version[v]);
+	STAT_INC(st->tls_sni[(h->flags & TLS_F_SNI) && h->sni_len > 0]);
+	if (h->flags & TLS_F_ECH)
+		STAT_INC(st->tls_ech);
+}
+
+/* Not a well-formed ClientHello: handled per [http] non_http, counted. */
+static enum conn_next hello_bad(struct conn *c)
+{
+	enum tls_error e = c->tls->hello.error;
+
+	STAT_INC(c->w->stats.tls_malformed[e < TLS_ERR_MAX ? e : 0]);
+	if (c->cfg->non_http == NON_HTTP_REJECT) {
+		conn_reset(c, CONN_CLOSE_NON_HTTP_REJECTED, 0);
+		return CONN_NEXT_CLOSED;
+	}
+	/* a plain tunnel, its bytes as they came */
+	tls_release(c);
+	conn_set_proto(c, CONN_PROTO_TUNNEL);
+	STAT_INC(c->w->stats.tunnels_non_http);
+	c->flags |= CONN_F_TUNNEL;
+	conn_set_state(c, CONN_ST_RESOLVE);
+	return CONN_NEXT_AGAIN;
+}
+
+/* Refuses a flow by policy: a TLS alert (access_denied), or a reset. */
+static enum conn_next deny(struct conn *c, enum conn_close_reason reason)
+{
+	STAT_INC(c->w->stats.tls_denied);
+	if (c->cfg->deny_tls == DENY_TLS_ALERT)
+		(void)send(c->cli.fd, alert_denied, sizeof(alert_denied), MSG_NOSIGNAL);
+	conn_reset(c, reason, 0);
+	return CONN_NEXT_CLOSED;
+}
+
+/* The hello is complete: policy, then to the original destination. */
+static enum conn_next hello_done(struct conn *c)
+{
+	const struct tls_hello *h = &c->tls->hello;
+
+	count_hello(c, h);
+	if (h->sni_len > 0 && config_domain_denied(c->cfg, h->sni, h->sni_len) != DOMAINS_MISS)
+		return deny(c, CONN_CLOSE_ACL_DENIED);
+	c->flags |= CONN_F_TUNNEL; /* the hello and all after it go as they are */
+	conn_set_state(c, CONN_ST_RESOLVE);
+	return CONN_NEXT_AGAIN;
+}
+
+static enum conn_next conn_st_tls_hello(struct conn *c)
+{
+	struct conn_tls *t = c->tls;
+	struct buf *b;
+	ssize_t n;
+
+	for (;;) {
+		b = c->c2u;
+		if (b != NULL && b->end > b->start) {
+			t->verdict = tls_hello_parse(&t->hello, (const uint8_t *)b->data + b->start,
+						     b->end - b->start);
+			if (t->verdict > 0)
+				return hello_done(c);
+			if (t->verdict == TLS_INVALID)
+				return hello_bad(c);
+		}
+		if (c->cli.eof) {
+			t->verdict = tls_hello_eof(&t->hello);
+			return hello_bad(c);
+		}
+		if (!c->cli.readable)
+			return CONN_NEXT_WAIT;
+		/* a hello longer than a relay buffer moves to a buffer of the cap */
+		if (b != NULL && buf_room(b) == 0 && b->start == 0 &&
+		    b->cap < c->cfg->tls_max_hello &&
+		    buf_grow(&c->w->bufs, &c->c2u, c->cfg->tls_max_hello) < 0) {
+			conn_close(c, CONN_CLOSE_NO_MEMORY, ENOMEM);
+			return CONN_NEXT_CLOSED;
+		}
+		n = conn_read(c, &c->cli, &c->c2u);
+		if (n == -EAGAIN)
+			return CONN_NEXT_WAIT;
+		if (n < 0) {
+			conn_close(c, n == -ENOMEM ? CONN_CLOSE_NO_MEMORY : CONN_CLOSE_CLIENT_RESET,
+				   (int)-n);
+			return CONN_NEXT_CLOSED;
+		}
+	}
+}
+
+static enum conn_next tls_resolved(struct conn *c)
+{
+	conn_set_state(c, CONN_ST_UP_CONNECT);
+	return CONN_NEXT_AGAIN;
+}
+
+static enum conn_next tls_connected(struct conn *c)
+{
+	conn_enter_tunnel(c);
+	return CONN_NEXT_AGAIN;
+}
+
+/* No status to answer with: a failed connect looks like one (a reset), a
+ * policy refusal is a reset too (or an alert, [acl] deny_tls = alert). */
+static enum conn_next tls_refuse(struct conn *c, int status, enum conn_close_reason reason, int err)
+{
+	if (status < 500 && c->tls != NULL && c->tls->verdict > 0)
+		return deny(c, reason);
+	conn_reset(c, reason, err);
+	return CONN_NEXT_CLOSED;
+}
+
+static int tls_timeout(struct conn *c, enum conn_timer t)
+{
+	if (t == CONN_TIMER_HEADER && c->state == CONN_ST_TLS_HELLO)
+		STAT_INC(c->w->stats.tls_malformed[TLS_ERR_TRUNCATED]);
+	return 0; /* the transport's defaults */
+}
+
+/* Squid's shape for a spliced TLS flow:
+ *   TCP_TUNNEL/200 <bytes> CONNECT <sni>:<port> - ORIGINAL_DST/<ip> -
+ * (the IP when there is no SNI); JSON adds sni, alpn, tls_versions, ech,
+ * ja4 and the bytes sent upstream. */
+static void tls_log_close(struct conn *c, enum conn_close_reason reason)
+{
+	const struct tls_hello *h = c->tls != NULL && c->tls->verdict > 0 ? &c->tls->hello : NULL;
+	char alpn[TLS_ALPN_BUF + TLS_ALPN_KEEP + 1] = "", versions[8 * TLS_VERSIONS_KEEP] = "";
+	struct alog_tls lt;
+	unsigned i;
+	size_t n;
+
+	if (h == NULL)
+		return; /* no complete hello: nothing but the close */
+	for (i = 0, n = 0; i < h->n_alpn_kept; i++)
+		n += (size_t)snprintf(alpn + n, sizeof(alpn) - n, "%s%.*s", i ? "," : "",
+				      h->alpn[i].len, h->alpn_buf + h->alpn[i].off);
+	for (i = 0, n = 0; i < h->n_versions && n < sizeof(versions); i++)
+		if (!tls_is_grease(h->versions[i]))
+			n += (size_t)snprintf(versions + n, sizeof(versions) - n, "%s%s",
+					      n ? "," : "", tls_version_str(h->versions[i]));
+	lt = (struct alog_tls){
+		.sni = h->sni,
+		.alpn = alpn,
+		.versions = versions[0] ? versions : tls_version_str(h->version),
+		.ja4 = h->ja4,
+		.ech = (h->flags & TLS_F_ECH) != 0,
+		.bytes_up = c->bytes_in,
+	};
+	conn_log_tls(c, &lt, conn_close_token(reason));
+}
+
+static const conn_state_fn tls_states[CONN_ST_MAX] = {
+	[CONN_ST_TLS_HELLO] = conn_st_tls_hello,
+};
+
+const struct conn_proto conn_proto_tls = {
+	.name = "tls",
+	.states = tls_states,
+	.start = tls_start,
+	.resolved = tls_resolved,
+	.connected = tls_connected,
+	.refuse = tls_refuse,
+	.timeout = tls_timeout,
+	.log_close = tls_log_close,
+	.release = tls_release,
+};
