@@ -397,7 +397,6 @@ static void set_keepalive(int fd)
 
 void conn_enter_tunnel(struct conn *c)
 {
-	conn_set_proto(c, CONN_PROTO_TUNNEL);
 	c->flags |= CONN_F_TUNNEL;
 	set_keepalive(c->cli.fd);
 	set_keepalive(c->up.fd);

@@ -523,6 +523,7 @@ static enum conn_next response_tunnel(struct conn *c, const char *why, uint32_t 
 	c->flags |= CONN_F_RSP_STARTED;
 	conn_log_request(c, "TCP_MISS", why, head_len);
 	conn_http_free(c);
+	conn_set_proto(c, CONN_PROTO_TUNNEL); /* HTTP is over on this connection */
 	conn_enter_tunnel(c);
 	return CONN_NEXT_AGAIN;
 }

@@ -1,0 +1,159 @@
+#!/bin/bash
+# Port 443 through Remora: real TLS clients (curl, openssl s_client, python
+# ssl, gnutls-cli; TLS 1.2 and 1.3) against a TLS origin with a self-signed
+# certificate for several names. Each handshake completes end to end (Remora
+# never decrypts: the hello is forwarded byte for byte), the origin sees the
+# subscriber's own address, the access log names the SNI (Squid and JSON
+# shapes), /metrics counts the flows; a name in [acl] deny_domains is refused
+# for TLS (exact and suffix; a reset, or an access_denied alert) and for HTTP
+# (451 with the operator's body); a non-TLS byte stream after 0x16 0x03 is
+# counted as malformed and tunnelled per non_http.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/common.sh"
+tb_init rt-tls
+tb_up
+tb_intercept_tproxy 3129 443 80
+tb_origin_start
+PY=/usr/bin/python3
+W=$TB_WORKDIR
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=site.example \
+	-addext "subjectAltName=DNS:site.example,DNS:www.site.example,DNS:blocked.example,DNS:a.bad.example" \
+	-keyout "$W/key.pem" -out "$W/cert.pem" 2>/dev/null
+# TLS origin on 198.18.2.2:443: answers every request with the peer it saw
+cat >"$W/tls_origin.py" <<'PYEOF'
+import socket, ssl, sys, threading
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+ctx.set_alpn_protocols(["http/1.1"])
+ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("198.18.2.2", 443)); ls.listen(64)
+def serve(c, peer):
+    try:
+        s = ctx.wrap_socket(c, server_side=True)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            d = s.recv(4096)
+            if not d:
+                return
+            data += d
+        body = ("peer=%s sni-ok\n" % peer[0]).encode()
+        s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
+        s.close()
+    except (OSError, ssl.SSLError):
+        pass
+while True:
+    c, peer = ls.accept()
+    threading.Thread(target=serve, args=(c, peer), daemon=True).start()
+PYEOF
+tb_spawn o tlsorigin "$PY" -u "$W/tls_origin.py" "$W/cert.pem" "$W/key.pem"
+tb_wait_listen o 443 10 || tb_die "TLS origin"
+printf 'Blocked here by order.\n' >"$W/denied.html"
+conf=$(rt_conf tls <<CONF
+[global]
+workers = 2
+access_log = $W/access.json
+access_log_format = json
+[listener t]
+listen = 0.0.0.0:3129
+spoof = client-ip
+[acl]
+deny_domains = blocked.example, .bad.example
+deny_tls = alert
+deny_body_file = $W/denied.html
+CONF
+)
+chmod 755 "$W"
+rt_start "$conf" 3129
+fails=0
+check() # WHAT CMD...: CMD's output must contain "peer=198.18.1.2 sni-ok"
+{
+	local what=$1 out
+	shift
+	out=$("$@" 2>&1 || true)
+	if grep -q 'peer=198.18.1.2 sni-ok' <<<"$out"; then
+		echo "ok: $what: the origin saw 198.18.1.2"
+	else
+		echo "FAIL: $what: $(tail -c 300 <<<"$out")" >&2
+		fails=$((fails + 1))
+	fi
+}
+REQ='GET / HTTP/1.1\r\nHost: site.example\r\n\r\n'
+check "curl TLS 1.3" tb_exec_c curl -s --max-time 5 --cacert "$W/cert.pem" \
+	--resolve site.example:443:198.18.2.2 https://site.example/
+check "curl TLS 1.2" tb_exec_c curl -s --max-time 5 --tlsv1.2 --tls-max 1.2 \
+	--cacert "$W/cert.pem" --resolve www.site.example:443:198.18.2.2 https://www.site.example/
+check "openssl s_client -servername (TLS 1.3)" tb_exec_c sh -c \
+	"printf '$REQ' | timeout 5 openssl s_client -quiet -connect 198.18.2.2:443 -servername site.example -CAfile $W/cert.pem"
+check "openssl s_client TLS 1.2" tb_exec_c sh -c \
+	"printf '$REQ' | timeout 5 openssl s_client -quiet -tls1_2 -connect 198.18.2.2:443 -servername www.site.example -CAfile $W/cert.pem"
+check "python ssl" tb_exec_c "$PY" -c "
+import socket, ssl
+ctx = ssl.create_default_context(cafile='$W/cert.pem')
+s = ctx.wrap_socket(socket.create_connection(('198.18.2.2', 443), timeout=5), server_hostname='site.example')
+s.sendall(b'GET / HTTP/1.1\r\nHost: site.example\r\n\r\n')
+print(s.recv(4096).decode())"
+if command -v gnutls-cli >/dev/null; then
+	check "gnutls-cli" tb_exec_c sh -c \
+		"(printf '$REQ'; sleep 2) | timeout 5 gnutls-cli --x509cafile=$W/cert.pem --sni-hostname=site.example --verify-hostname=site.example --logfile=/dev/null 198.18.2.2 -p 443"
+fi
+
+# ---- policy: TLS by exact name and by suffix, HTTP with the operator's body
+denied_tls() # NAME: the handshake must fail (alert access_denied), no peer line
+{
+	local out
+	out=$(tb_exec_c curl -s --max-time 5 --cacert "$W/cert.pem" \
+		--resolve "$1:443:198.18.2.2" "https://$1/" 2>&1 || true)
+	if grep -q sni-ok <<<"$out"; then
+		echo "FAIL: TLS to $1 was not denied" >&2
+		fails=$((fails + 1))
+	else
+		echo "ok: TLS to $1 denied"
+	fi
+}
+denied_tls blocked.example
+denied_tls a.bad.example
+code=$(tb_exec_c curl -s --max-time 5 -o "$W/deny.body" -w '%{http_code}' \
+	-H 'Host: www.bad.example' http://198.18.2.2/ || true)
+rt_assert_eq "HTTP to a denied suffix: 451" "$code" 451
+rt_assert_eq "HTTP 451 carries the operator's body" "$(cat "$W/deny.body")" "Blocked here by order."
+check "a name outside the list still passes" tb_exec_c curl -s --max-time 5 \
+	--cacert "$W/cert.pem" --resolve site.example:443:198.18.2.2 https://site.example/
+
+# ---- garbage after 0x16 0x03: malformed, tunnelled (non_http = tunnel)
+tb_exec_c "$PY" -c "
+import socket
+s = socket.create_connection(('198.18.2.2', 443), timeout=3)
+s.sendall(b'\x16\x03\x01\x00\x05hello')
+s.shutdown(socket.SHUT_WR)
+try:
+    s.recv(100)
+except OSError:
+    pass" || true
+
+# ---- log and metrics
+m=$(tb_exec_r curl -s http://127.0.0.1:9180/metrics)
+for pat in 'remora_tls_flows_total\{version="1.3"\} [1-9]' 'remora_tls_flows_total\{version="1.2"\} [1-9]' \
+	'remora_tls_sni_total\{sni="yes"\} [1-9]' 'remora_tls_denied_total [2-9]' \
+	'remora_http_denied_total [1-9]' 'remora_tls_malformed_total\{error="[a-z_]+"\} [1-9]'; do
+	if grep -Eq "^$pat" <<<"$m"; then echo "ok: metric $pat"; else
+		echo "FAIL: metric $pat" >&2; fails=$((fails + 1)); fi
+done
+rt_stop
+"$PY" - "$W/access.json" <<'PYEOF' || fails=$((fails + 1))
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+tls = [l for l in lines if l.get("sni") == "site.example"]
+assert tls, "no line with sni site.example"
+l = tls[0]
+assert l["code"] == "TCP_TUNNEL" and l["status"] == 200 and l["method"] == "CONNECT", l
+assert l["url"] == "site.example:443", l
+assert l["client"] == "198.18.1.2" and l["peer"] == "198.18.2.2", l
+assert len(l["ja4"]) == 36 and l["ja4"][0] == "t", l
+assert "1.3" in l["tls_versions"] or "TLS" in l["tls_versions"], l
+assert l["bytes"] > 0 and l["bytes_up"] > 0, l
+print("ok: JSON access log: %s %s ja4=%s alpn=%s versions=%s" % (l["method"], l["url"], l["ja4"], l["alpn"], l["tls_versions"]))
+PYEOF
+[ $fails -eq 0 ] || tb_die "$fails TLS check(s) failed"
+echo PASS
