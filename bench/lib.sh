@@ -401,12 +401,21 @@ bench_load_once()
 		"hwm ${hwm} kB, CPUs busy $(bench_cpu_pct "$c0" "$c1") %, foreign load ${FOREIGN_PCT}%"
 }
 
-# bench_idle SUBJECT WORKERS REPEAT: scenario (d), IDLE_N idle keep-alive
-# connections through a freshly started proxy; appends a row to $RESULTS.
+# bench_idle SUBJECT WORKERS REPEAT [SCENARIO]: scenario (d), IDLE_N idle
+# keep-alive connections through a freshly started proxy, opened 100 at a
+# time and measured 2 s later; or, with SCENARIO f (burst), all IDLE_N opened
+# at once and their requests sent together once every one is up (idle_conns
+# -B), measured 10 s later; VmHWM is then the peak of the burst.  Appends a
+# row to $RESULTS.
 bench_idle()
 {
-	local subj=$1 workers=$2 rep=$3 tag log rss0 rss1 hwm cli up pid n=0 alive
-	tag=d-w$workers-r$rep
+	local subj=$1 workers=$2 rep=$3 scen=${4:-d} tag log rss0 rss1 hwm cli up pid n=0 alive
+	local mode=() settle=2 f0 f1 w0 w1
+	if [ "$scen" = f ]; then
+		mode=(-B)
+		settle=10
+	fi
+	tag=$scen-w$workers-r$rep
 	log=$TB_WORKDIR/idle-$tag.txt
 	bench_wait_quiet
 	bench_proxy_start "$subj" "$workers" "$tag"
@@ -422,21 +431,27 @@ bench_idle()
 	wait "$pid" || true
 	sleep 1
 	rss0=$(bench_proxy_status_kb VmRSS)
+	w0=$(bench_now_ms)
+	f0=$(bench_foreign)
 	ip netns exec "$TB_C" "$IDLE_CONNS" -t "$BENCH_URL_HOST:80" -n "$IDLE_N" \
-		-e "peer=$TB_C4 " -T 120 >"$log" 2>&1 &
+		-e "peer=$TB_C4 " -T 120 "${mode[@]}" >"$log" 2>&1 &
 	pid=$!
 	TB_PIDS+=("$pid idle_conns")
 	bench_wait_line "$log" '^ready ' "$pid" 150 || {
 		cat "$log" >&2
 		bench_die "$subj $tag: could not open $IDLE_N connections through the proxy"
 	}
-	sleep 2 # let the proxy settle (deferred frees, buffers back to pools)
+	# let the proxy settle (deferred frees, buffers back to pools, the
+	# allocator's decay)
+	sleep "$settle"
 	rss1=$(bench_proxy_status_kb VmRSS)
 	hwm=$(bench_proxy_status_kb VmHWM)
 	# the proxy's legs, seen in the router namespace: accepted client legs
 	# carry the origin's address (port 80) locally, upstream legs remotely
 	cli=$(tb_exec_r ss -Htn state established "( sport = :80 )" | wc -l)
 	up=$(tb_exec_r ss -Htn state established "( dport = :80 )" | wc -l)
+	f1=$(bench_foreign)
+	w1=$(bench_now_ms)
 	kill -TERM "$pid"
 	wait "$pid" || true
 	bench_forget "$pid"
@@ -446,10 +461,13 @@ bench_idle()
 	n=$(bench_bypassed)
 	[ "$n" -eq 0 ] || bench_die "$subj $tag: $n packets tried to bypass the proxy"
 	bench_proxy_stop "$subj"
-	printf '%s\t%s\t%s\t%s\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t%s\t%s\t%s\t%s\t%s\t%s\t-\t-\n' \
-		"$subj" d "$workers" "$rep" "$hwm" "$IDLE_N" "$rss0" "$rss1" "$cli" "$up" >>"$RESULTS"
-	bench_log "$subj $tag: VmRSS $rss0 -> $rss1 kB for $IDLE_N idle connections" \
-		"($(((rss1 - rss0) * 1024 / IDLE_N)) B each); legs: $cli client, $up upstream"
+	# duration: the measured window (foreign load is reported against it)
+	printf '%s\t%s\t%s\t%s\t-\t%s\t-\t-\t-\t-\t-\t-\t-\t-\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t-\n' \
+		"$subj" "$scen" "$workers" "$rep" $(((w1 - w0) * 1000)) "$hwm" "$IDLE_N" "$rss0" \
+		"$rss1" "$cli" "$up" $((f1 - f0)) >>"$RESULTS"
+	bench_log "$subj $tag: VmRSS $rss0 -> $rss1 kB (peak $hwm kB) for $IDLE_N idle connections" \
+		"($(((rss1 - rss0) * 1024 / IDLE_N)) B each); legs: $cli client, $up upstream;" \
+		"foreign load $(((f1 - f0) * 100 * 1000 / (CLK_TCK * NCPU * (w1 - w0))))%"
 }
 
 # bench_forget PID: drops an exited process from tb_cleanup's list.

@@ -206,6 +206,11 @@ for SUBJ in $SUBJECTS; do
 			bench_idle "$SUBJ" 1 "$rep"
 		done
 	fi
+	if has "$SCENARIOS" f && [ "$SUBJ" != none ]; then
+		for rep in $(seq 1 "$REPEATS"); do
+			bench_idle "$SUBJ" 1 "$rep" f
+		done
+	fi
 	if has "$SCENARIOS" e && { [ "$SUBJ" = remora ] || [ "$SUBJ" = haproxy ]; }; then
 		for scen in a b c; do
 			for rep in $(seq 1 "$REPEATS"); do
