@@ -76,6 +76,8 @@ enum key_bit {
 	K_UPSTREAM_ERRORS = K_BACKLOG,
 	K_MAX_RSP_HEAD = K_LOG_LEVEL,
 	K_INTERCEPT_PORTS = 1u << 31,
+	/* [listener] */
+	K_DEFER_ACCEPT = K_DRAIN,
 	/* [router] keys: bits are only compared within one section */
 	K_MARK = 1u << 0,
 	K_TABLE = 1u << 1,
@@ -565,6 +567,22 @@ static int router_key(struct parse_ctx *x, const char *name, const char *value)
 	return 1;
 }
 
+/* defer_accept = off | on (1 s) | a duration of whole seconds, 1s to 10m. */
+static int listener_defer_accept(struct parse_ctx *x, const char *name, const char *value)
+{
+	uint32_t ms;
+	int on;
+
+	if (parse_on_off(value, &on) == 0) {
+		x->cur->defer_accept_s = on ? 1 : 0;
+		return 1;
+	}
+	if (config_parse_duration(value, &ms) < 0 || ms < 1000 || ms > 600000 || ms % 1000 != 0)
+		return BAD_VALUE(x, name, value, "off, on (1s) or whole seconds from 1s to 10m");
+	x->cur->defer_accept_s = ms / 1000;
+	return 1;
+}
+
 static int listener_key(struct parse_ctx *x, const char *name, const char *value)
 {
 	struct listener_conf *l = x->cur;
@@ -594,6 +612,8 @@ static int listener_key(struct parse_ctx *x, const char *name, const char *value
 		if (errno || *end || value[0] < '0' || value[0] > '9' || v < 1 || v > 65535)
 			return BAD_VALUE(x, name, value, "a number from 1 to 65535");
 		l->backlog = (int)v;
+	} else if (strcmp(name, "defer_accept") == 0) {
+		return once(x, K_DEFER_ACCEPT, name) && listener_defer_accept(x, name, value);
 	} else if (strcmp(name, "intercept_ports") == 0) {
 		l->n_ports = 0;
 		return once(x, K_INTERCEPT_PORTS, name) &&
