@@ -493,3 +493,53 @@ bench_wait_line()
 	done
 	return 1
 }
+
+# bench_paced SUBJECT PCT REPEAT: scenario (p): Connection: close requests at
+# PCT % of $PACE_RATE requests/s, one new connection each, paced by h2load
+# (--h1, -r every 10 ms) for $DURATION s with a freshly started proxy; the
+# proxy's CPU per connection below saturation.  Appends a row (scenario pPCT)
+# to $RESULTS in the wrk rows' format; p50/p99 from h2load's per-request log.
+bench_paced()
+{
+	local subj=$1 pct=$2 rep=$3 tag rate n log out t0 t1 m0 m1 c0 c1 f0 f1 w0 w1 ok bad
+	local p50 p99
+	tag=p$pct-r$rep
+	rate=$((PACE_RATE * pct / 100))
+	n=$((rate * DURATION))
+	log=$TB_WORKDIR/h2load-$tag.log
+	out=$TB_WORKDIR/h2load-$tag.txt
+	bench_wait_quiet
+	bench_proxy_start "$subj" 1 "$tag"
+	bench_check_path
+	w0=$(bench_now_ms)
+	f0=$(bench_foreign)
+	t0=$(bench_proxy_ticks)
+	m0=$(bench_machine_ticks)
+	c0=$(bench_cpu_ticks)
+	tb_exec_c taskset -c "$PIN_LOAD" h2load --h1 -H 'Connection: close' -n "$n" -c "$n" \
+		-r $(((rate + 99) / 100)) --rate-period 10ms --log-file "$log" \
+		"http://$BENCH_URL_HOST/1k" >"$out" 2>&1 || bench_die "$subj $tag: h2load failed ($out)"
+	t1=$(bench_proxy_ticks)
+	m1=$(bench_machine_ticks)
+	c1=$(bench_cpu_ticks)
+	f1=$(bench_foreign)
+	w1=$(bench_now_ms)
+	bench_proxy_stop "$subj"
+	ok=$(awk -F'\t' '$2 == 200' "$log" | wc -l)
+	bad=$(awk -F'\t' '$2 != 200' "$log" | wc -l)
+	[ "$ok" -gt 0 ] || bench_die "$subj $tag: no request succeeded ($out)"
+	p50=$(awk -F'\t' '$2 == 200 { print $3 }' "$log" | sort -n |
+		awk -v q=0.50 '{ v[NR] = $1 } END { i = int(NR * q); print v[i < 1 ? 1 : i] }')
+	p99=$(awk -F'\t' '$2 == 200 { print $3 }' "$log" | sort -n |
+		awk -v q=0.99 '{ v[NR] = $1 } END { i = int(NR * q); print v[i < 1 ? 1 : i] }')
+	# shellcheck disable=SC2086 # "utime stime" and "busy total" pairs
+	set -- $t0 $t1 $m0 $m1
+	FOREIGN_PCT=$(((f1 - f0) * 100 * 1000 / (CLK_TCK * NCPU * (w1 - w0))))
+	printf '%s\t' "$subj" "p$pct" 1 "$rep" "$ok" $(((w1 - w0) * 1000)) "$p50" "$p99" "$bad" 0 \
+		$(($3 - $1)) $(($4 - $2)) $(($7 - $5)) $(($8 - $6)) \
+		"$(bench_proxy_status_kb VmHWM)" - - - - - $((f1 - f0)) >>"$RESULTS"
+	bench_cpu_pct "$c0" "$c1" >>"$RESULTS"
+	bench_log "$subj $tag: $ok of $n connections at $rate/s, p50 ${p50} us, p99 ${p99} us," \
+		"failed $bad, proxy cpu $(($3 + $4 - $1 - $2)) ticks, CPUs busy" \
+		"$(bench_cpu_pct "$c0" "$c1") %, foreign load ${FOREIGN_PCT}%"
+}
