@@ -4,7 +4,7 @@
  * each, then holds all of them open and idle (benchmark scenario d: memory per
  * idle proxied connection).
  *
- *	idle_conns -t ADDR:PORT -n N [-p PATH] [-e EXPECT] [-P PARALLEL] [-T TIMEOUT_S]
+ *	idle_conns -t ADDR:PORT -n N [-p PATH] [-e EXPECT] [-P PARALLEL] [-T TIMEOUT_S] [-B]
  *
  * Connections are opened PARALLEL at a time (default 100) with one request
  * each ("GET PATH HTTP/1.1", keep-alive); every response must be a 200 whose
@@ -13,6 +13,11 @@
  * every connection is still open (no EOF, reset or unexpected bytes), prints
  * "alive M of N" and exits 0 only if M == N.  Any failure while opening
  * prints the reason and exits 1; usage errors exit 2.
+ *
+ * -B (burst, scenario f): all N connections are opened first (PARALLEL is
+ * ignored) and no request is sent before every one of them is established;
+ * then all N requests go out in one pass, so the proxy sees N requests at
+ * once, and the responses are read as they come.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -134,8 +139,10 @@ static int start_conn(struct ic *c, int ep, const struct sockaddr_storage *dst, 
 }
 
 /* Advances one connection on readiness. Returns 1 when its response is
- * complete, 0 to wait, -1 on failure (message printed). */
-static int step_conn(struct ic *c, int ep, const char *req, size_t reqlen, const char *expect)
+ * complete, 2 when it just connected and hold (burst) keeps its request
+ * back, 0 to wait, -1 on failure (message printed). */
+static int step_conn(struct ic *c, int ep, const char *req, size_t reqlen, const char *expect,
+		     int hold)
 {
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
 	int err = 0, r;
@@ -148,6 +155,12 @@ static int step_conn(struct ic *c, int ep, const char *req, size_t reqlen, const
 			return -1;
 		}
 		c->state = 1;
+		if (hold) {
+			/* connected: the request waits for the others (and the
+			 * writable socket must not wake us meanwhile) */
+			ev.events = 0;
+			return epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev) == -1 ? -1 : 2;
+		}
 	}
 	if (c->state == 1) {
 		n = send(c->fd, req + c->wpos, reqlen - c->wpos, MSG_NOSIGNAL);
@@ -160,6 +173,7 @@ static int step_conn(struct ic *c, int ep, const char *req, size_t reqlen, const
 		if (c->wpos < reqlen)
 			return 0;
 		c->state = 2;
+		ev.events = EPOLLIN;
 		if (epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev) == -1)
 			return -1;
 	}
@@ -217,9 +231,10 @@ int main(int argc, char **argv)
 	struct ic *cs;
 	char req[512], host[128];
 	size_t reqlen;
-	int ep, opt, k, nev, r;
+	int ep, opt, k, nev, r, burst = 0, hold;
+	unsigned long connected = 0;
 
-	while ((opt = getopt(argc, argv, "t:n:p:e:P:T:")) != -1) {
+	while ((opt = getopt(argc, argv, "t:n:p:e:P:T:B")) != -1) {
 		switch (opt) {
 		case 't':
 			target = optarg;
@@ -239,12 +254,17 @@ int main(int argc, char **argv)
 		case 'T':
 			timeout = atof(optarg);
 			break;
+		case 'B':
+			burst = 1;
+			break;
 		default:
 			goto usage;
 		}
 	}
 	if (target == NULL || n == 0 || par == 0 || parse_addr(target, &dst, &dlen) < 0)
 		goto usage;
+	if (burst)
+		par = n;
 
 	/* N sockets plus a few: raise the soft limit to the hard one. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -290,11 +310,24 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		nev = epoll_wait(ep, evs, 256, 100);
+		hold = burst && connected < n;
 		for (k = 0; k < nev; k++) {
-			r = step_conn(evs[k].data.ptr, ep, req, reqlen, expect);
+			r = step_conn(evs[k].data.ptr, ep, req, reqlen, expect, hold);
 			if (r < 0)
 				return 1;
-			done += (unsigned long)r;
+			if (r == 2)
+				connected++;
+			else
+				done += (unsigned long)r;
+		}
+		if (hold && connected == n) {
+			/* every connection is up: all requests now, in one pass */
+			for (i = 0; i < n; i++) {
+				r = step_conn(&cs[i], ep, req, reqlen, expect, 0);
+				if (r < 0)
+					return 1;
+				done += (unsigned long)r;
+			}
 		}
 	}
 	printf("ready %lu\n", n);
@@ -315,6 +348,6 @@ int main(int argc, char **argv)
 	return alive == n ? 0 : 1;
 usage:
 	fprintf(stderr, "usage: idle_conns -t ADDR:PORT -n N [-p PATH] [-e EXPECT] [-P PARALLEL] "
-			"[-T TIMEOUT_S]\n");
+			"[-T TIMEOUT_S] [-B]\n");
 	return 2;
 }

@@ -401,12 +401,21 @@ bench_load_once()
 		"hwm ${hwm} kB, CPUs busy $(bench_cpu_pct "$c0" "$c1") %, foreign load ${FOREIGN_PCT}%"
 }
 
-# bench_idle SUBJECT WORKERS REPEAT: scenario (d), IDLE_N idle keep-alive
-# connections through a freshly started proxy; appends a row to $RESULTS.
+# bench_idle SUBJECT WORKERS REPEAT [SCENARIO]: scenario (d), IDLE_N idle
+# keep-alive connections through a freshly started proxy, opened 100 at a
+# time and measured 2 s later; or, with SCENARIO f (burst), all IDLE_N opened
+# at once and their requests sent together once every one is up (idle_conns
+# -B), measured 10 s later; VmHWM is then the peak of the burst.  Appends a
+# row to $RESULTS.
 bench_idle()
 {
-	local subj=$1 workers=$2 rep=$3 tag log rss0 rss1 hwm cli up pid n=0 alive
-	tag=d-w$workers-r$rep
+	local subj=$1 workers=$2 rep=$3 scen=${4:-d} tag log rss0 rss1 hwm cli up pid n=0 alive
+	local mode=() settle=2 f0 f1 w0 w1
+	if [ "$scen" = f ]; then
+		mode=(-B)
+		settle=10
+	fi
+	tag=$scen-w$workers-r$rep
 	log=$TB_WORKDIR/idle-$tag.txt
 	bench_wait_quiet
 	bench_proxy_start "$subj" "$workers" "$tag"
@@ -422,21 +431,27 @@ bench_idle()
 	wait "$pid" || true
 	sleep 1
 	rss0=$(bench_proxy_status_kb VmRSS)
+	w0=$(bench_now_ms)
+	f0=$(bench_foreign)
 	ip netns exec "$TB_C" "$IDLE_CONNS" -t "$BENCH_URL_HOST:80" -n "$IDLE_N" \
-		-e "peer=$TB_C4 " -T 120 >"$log" 2>&1 &
+		-e "peer=$TB_C4 " -T 120 "${mode[@]}" >"$log" 2>&1 &
 	pid=$!
 	TB_PIDS+=("$pid idle_conns")
 	bench_wait_line "$log" '^ready ' "$pid" 150 || {
 		cat "$log" >&2
 		bench_die "$subj $tag: could not open $IDLE_N connections through the proxy"
 	}
-	sleep 2 # let the proxy settle (deferred frees, buffers back to pools)
+	# let the proxy settle (deferred frees, buffers back to pools, the
+	# allocator's decay)
+	sleep "$settle"
 	rss1=$(bench_proxy_status_kb VmRSS)
 	hwm=$(bench_proxy_status_kb VmHWM)
 	# the proxy's legs, seen in the router namespace: accepted client legs
 	# carry the origin's address (port 80) locally, upstream legs remotely
 	cli=$(tb_exec_r ss -Htn state established "( sport = :80 )" | wc -l)
 	up=$(tb_exec_r ss -Htn state established "( dport = :80 )" | wc -l)
+	f1=$(bench_foreign)
+	w1=$(bench_now_ms)
 	kill -TERM "$pid"
 	wait "$pid" || true
 	bench_forget "$pid"
@@ -446,10 +461,13 @@ bench_idle()
 	n=$(bench_bypassed)
 	[ "$n" -eq 0 ] || bench_die "$subj $tag: $n packets tried to bypass the proxy"
 	bench_proxy_stop "$subj"
-	printf '%s\t%s\t%s\t%s\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t%s\t%s\t%s\t%s\t%s\t%s\t-\t-\n' \
-		"$subj" d "$workers" "$rep" "$hwm" "$IDLE_N" "$rss0" "$rss1" "$cli" "$up" >>"$RESULTS"
-	bench_log "$subj $tag: VmRSS $rss0 -> $rss1 kB for $IDLE_N idle connections" \
-		"($(((rss1 - rss0) * 1024 / IDLE_N)) B each); legs: $cli client, $up upstream"
+	# duration: the measured window (foreign load is reported against it)
+	printf '%s\t%s\t%s\t%s\t-\t%s\t-\t-\t-\t-\t-\t-\t-\t-\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t-\n' \
+		"$subj" "$scen" "$workers" "$rep" $(((w1 - w0) * 1000)) "$hwm" "$IDLE_N" "$rss0" \
+		"$rss1" "$cli" "$up" $((f1 - f0)) >>"$RESULTS"
+	bench_log "$subj $tag: VmRSS $rss0 -> $rss1 kB (peak $hwm kB) for $IDLE_N idle connections" \
+		"($(((rss1 - rss0) * 1024 / IDLE_N)) B each); legs: $cli client, $up upstream;" \
+		"foreign load $(((f1 - f0) * 100 * 1000 / (CLK_TCK * NCPU * (w1 - w0))))%"
 }
 
 # bench_forget PID: drops an exited process from tb_cleanup's list.
@@ -474,4 +492,54 @@ bench_wait_line()
 		n=$((n - 1))
 	done
 	return 1
+}
+
+# bench_paced SUBJECT PCT REPEAT: scenario (p): Connection: close requests at
+# PCT % of $PACE_RATE requests/s, one new connection each, paced by h2load
+# (--h1, -r every 10 ms) for $DURATION s with a freshly started proxy; the
+# proxy's CPU per connection below saturation.  Appends a row (scenario pPCT)
+# to $RESULTS in the wrk rows' format; p50/p99 from h2load's per-request log.
+bench_paced()
+{
+	local subj=$1 pct=$2 rep=$3 tag rate n log out t0 t1 m0 m1 c0 c1 f0 f1 w0 w1 ok bad
+	local p50 p99
+	tag=p$pct-r$rep
+	rate=$((PACE_RATE * pct / 100))
+	n=$((rate * DURATION))
+	log=$TB_WORKDIR/h2load-$tag.log
+	out=$TB_WORKDIR/h2load-$tag.txt
+	bench_wait_quiet
+	bench_proxy_start "$subj" 1 "$tag"
+	bench_check_path
+	w0=$(bench_now_ms)
+	f0=$(bench_foreign)
+	t0=$(bench_proxy_ticks)
+	m0=$(bench_machine_ticks)
+	c0=$(bench_cpu_ticks)
+	tb_exec_c taskset -c "$PIN_LOAD" h2load --h1 -H 'Connection: close' -n "$n" -c "$n" \
+		-r $(((rate + 99) / 100)) --rate-period 10ms --log-file "$log" \
+		"http://$BENCH_URL_HOST/1k" >"$out" 2>&1 || bench_die "$subj $tag: h2load failed ($out)"
+	t1=$(bench_proxy_ticks)
+	m1=$(bench_machine_ticks)
+	c1=$(bench_cpu_ticks)
+	f1=$(bench_foreign)
+	w1=$(bench_now_ms)
+	bench_proxy_stop "$subj"
+	ok=$(awk -F'\t' '$2 == 200' "$log" | wc -l)
+	bad=$(awk -F'\t' '$2 != 200' "$log" | wc -l)
+	[ "$ok" -gt 0 ] || bench_die "$subj $tag: no request succeeded ($out)"
+	p50=$(awk -F'\t' '$2 == 200 { print $3 }' "$log" | sort -n |
+		awk -v q=0.50 '{ v[NR] = $1 } END { i = int(NR * q); print v[i < 1 ? 1 : i] }')
+	p99=$(awk -F'\t' '$2 == 200 { print $3 }' "$log" | sort -n |
+		awk -v q=0.99 '{ v[NR] = $1 } END { i = int(NR * q); print v[i < 1 ? 1 : i] }')
+	# shellcheck disable=SC2086 # "utime stime" and "busy total" pairs
+	set -- $t0 $t1 $m0 $m1
+	FOREIGN_PCT=$(((f1 - f0) * 100 * 1000 / (CLK_TCK * NCPU * (w1 - w0))))
+	printf '%s\t' "$subj" "p$pct" 1 "$rep" "$ok" $(((w1 - w0) * 1000)) "$p50" "$p99" "$bad" 0 \
+		$(($3 - $1)) $(($4 - $2)) $(($7 - $5)) $(($8 - $6)) \
+		"$(bench_proxy_status_kb VmHWM)" - - - - - $((f1 - f0)) >>"$RESULTS"
+	bench_cpu_pct "$c0" "$c1" >>"$RESULTS"
+	bench_log "$subj $tag: $ok of $n connections at $rate/s, p50 ${p50} us, p99 ${p99} us," \
+		"failed $bad, proxy cpu $(($3 + $4 - $1 - $2)) ticks, CPUs busy" \
+		"$(bench_cpu_pct "$c0" "$c1") %, foreign load ${FOREIGN_PCT}%"
 }

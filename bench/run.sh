@@ -15,9 +15,11 @@
 #   -d, --duration S     seconds per measurement (default 10; smoke 1)
 #   -r, --repeats N      measurements per cell, the median is reported (default 3)
 #   -w, --warmup S       unmeasured wrk run before each measurement (default 2)
-#   -n, --idle N         idle connections in scenario (d) (default 5000)
+#   -n, --idle N         idle connections in scenarios (d) and (f) (default 5000)
+#   -P, --pace RATE      scenario (p): Connection: close at 25/50/75 % of RATE
+#                        requests/s (default 8000)
 #   -s, --subjects LIST  subset of "none remora haproxy squid"
-#   -S, --scenarios LIST subset of "a b c d e"
+#   -S, --scenarios LIST subset of "a b c d e f p"
 #   -o, --out FILE       results document (default docs/benchmarks.md; "-" = none)
 #   -k, --work DIR       work directory (default: a new /tmp/remora-bench.XXXXXX)
 # Environment: REMORA (binary; default build/remora, built with ninja first),
@@ -28,7 +30,9 @@
 # Scenarios: a keep-alive 1 KiB, 50 connections; b Connection: close 1 KiB,
 # 50 connections; c keep-alive 64 KiB, 50 connections; d IDLE_N idle keep-alive
 # connections (RSS per connection); e = a, b, c with 2 workers (Remora,
-# HAProxy).  Exit: 0 ok, 1 failure (a subject failed to start, was bypassed,
+# HAProxy); f = d as a burst (all IDLE_N connections up, then every request
+# at once; RSS 10 s later, peak beside); p = b paced with h2load at 25/50/75 %
+# of PACE_RATE (Remora, HAProxy: CPU per connection below saturation).  Exit: 0 ok, 1 failure (a subject failed to start, was bypassed,
 # or produced no sane numbers), 77 not root.
 set -euo pipefail
 
@@ -42,7 +46,8 @@ WARMUP=2
 IDLE_N=5000
 CONNS=50
 SUBJECTS="none remora haproxy squid"
-SCENARIOS="a b c d e"
+SCENARIOS="a b c d e f p"
+PACE_RATE=8000
 OUT=$ROOT/docs/benchmarks.md
 WORK=
 opt_d='' opt_r='' opt_w='' opt_n='' opt_o=''
@@ -60,6 +65,7 @@ while [ $# -gt 0 ]; do
 	-r | --repeats) opt_r=$2; shift ;;
 	-w | --warmup) opt_w=$2; shift ;;
 	-n | --idle) opt_n=$2; shift ;;
+	-P | --pace) PACE_RATE=$2; shift ;;
 	-s | --subjects) SUBJECTS=$2; shift ;;
 	-S | --scenarios) SCENARIOS=$2; shift ;;
 	-o | --out) opt_o=$2; shift ;;
@@ -70,7 +76,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 if [ "$SMOKE" = 1 ]; then
-	DURATION=1 REPEATS=1 WARMUP=0 IDLE_N=200 OUT=-
+	DURATION=1 REPEATS=1 WARMUP=0 IDLE_N=200 OUT=- PACE_RATE=400
 fi
 DURATION=${opt_d:-$DURATION}
 REPEATS=${opt_r:-$REPEATS}
@@ -85,7 +91,7 @@ fi
 
 # ---- packages: install what is missing ---------------------------------------
 need=()
-for t in wrk haproxy squid nginx nft ip ss curl taskset python3 cc; do
+for t in wrk h2load haproxy squid nginx nft ip ss curl taskset python3 cc; do
 	command -v "$t" >/dev/null 2>&1 || need+=("$t")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -173,6 +179,7 @@ printf 'subject\tscenario\tworkers\trepeat\trequests\tduration_us\tp50_us\tp99_u
 	echo "warmup=$WARMUP"
 	echo "conns=$CONNS"
 	echo "idle_n=$IDLE_N"
+	echo "pace_rate=$PACE_RATE"
 	echo "smoke=$SMOKE"
 	echo "subjects=$SUBJECTS"
 	echo "scenarios=$SCENARIOS"
@@ -204,6 +211,18 @@ for SUBJ in $SUBJECTS; do
 	if has "$SCENARIOS" d && [ "$SUBJ" != none ]; then
 		for rep in $(seq 1 "$REPEATS"); do
 			bench_idle "$SUBJ" 1 "$rep"
+		done
+	fi
+	if has "$SCENARIOS" f && [ "$SUBJ" != none ]; then
+		for rep in $(seq 1 "$REPEATS"); do
+			bench_idle "$SUBJ" 1 "$rep" f
+		done
+	fi
+	if has "$SCENARIOS" p && { [ "$SUBJ" = remora ] || [ "$SUBJ" = haproxy ]; }; then
+		for pct in 25 50 75; do
+			for rep in $(seq 1 "$REPEATS"); do
+				bench_paced "$SUBJ" "$pct" "$rep"
+			done
 		done
 	fi
 	if has "$SCENARIOS" e && { [ "$SUBJ" = remora ] || [ "$SUBJ" = haproxy ]; }; then

@@ -16,7 +16,7 @@ PKGS=(
 	nftables iproute2 nginx wrk curl haproxy squid clang python3 procps
 	libclang-rt-14-dev libhttp-parser-dev gnuplot-nox clang-format
 	libc-ares-dev dnsmasq-base iptables systemd-container mandoc tshark
-	debhelper dpkg-dev fakeroot lintian debootstrap python3-websockets
+	debhelper dpkg-dev fakeroot lintian debootstrap python3-websockets nghttp2-client
 )
 SERVICES=(nginx haproxy squid)
 

@@ -62,7 +62,7 @@ struct listen_set *listen_set_build(struct config *cfg, const struct listen_set 
 	const struct listener *old;
 	char addr[IC_ADDR_STRLEN];
 	size_t i;
-	int fd;
+	int fd, err2;
 
 	if (s == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -77,8 +77,15 @@ struct listen_set *listen_set_build(struct config *cfg, const struct listen_set 
 			fd = old->fd; /* stays open across the reload */
 			if (old->conf->backlog != lc->backlog)
 				(void)listen(fd, lc->backlog);
+			if (old->conf->defer_accept_s != lc->defer_accept_s)
+				(void)ic_platform_defer_accept(fd, lc->defer_accept_s);
 		} else {
 			fd = ic_listen(&lc->addr, lc->mode, lc->backlog);
+			if (fd >= 0 && lc->defer_accept_s != 0 &&
+			    (err2 = ic_platform_defer_accept(fd, lc->defer_accept_s)) < 0) {
+				close(fd);
+				fd = err2;
+			}
 		}
 		if (fd < 0) {
 			ic_addr_format(&lc->addr, addr, sizeof(addr));
@@ -94,6 +101,8 @@ struct listen_set *listen_set_build(struct config *cfg, const struct listen_set 
 				 : fd == -EADDRINUSE && prev_has_addr(prev, &lc->addr)
 					 ? ": Remora itself listens there in the other mode; a "
 					   "listener's mode changes only with a restart"
+				 : fd == -EOPNOTSUPP
+					 ? ": defer_accept needs Linux (TCP_DEFER_ACCEPT)"
 				 : fd == -EADDRINUSE	? ": another process listens there"
 				 : fd == -EADDRNOTAVAIL ? ": the address is not local"
 							: "");

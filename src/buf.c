@@ -10,6 +10,7 @@ void buf_pool_init(struct buf_pool *bp, uint32_t size, uint32_t max_free)
 	bp->size = size;
 	bp->n_free = 0;
 	bp->max_free = max_free;
+	bp->low_free = 0;
 	bp->in_use = 0;
 }
 
@@ -22,6 +23,22 @@ void buf_pool_fini(struct buf_pool *bp)
 		free(b);
 	}
 	bp->n_free = 0;
+	bp->low_free = 0;
+}
+
+uint32_t buf_pool_trim(struct buf_pool *bp, uint32_t keep)
+{
+	uint32_t n = 0, surplus = bp->low_free;
+	struct buf *b;
+
+	while (n < surplus && bp->n_free > keep && (b = bp->free) != NULL) {
+		bp->free = b->next;
+		bp->n_free--;
+		free(b);
+		n++;
+	}
+	bp->low_free = bp->n_free;
+	return n;
 }
 
 struct buf *buf_get(struct buf_pool *bp)
@@ -30,7 +47,8 @@ struct buf *buf_get(struct buf_pool *bp)
 
 	if (b != NULL) {
 		bp->free = b->next;
-		bp->n_free--;
+		if (--bp->n_free < bp->low_free)
+			bp->low_free = bp->n_free;
 	} else {
 		b = malloc(sizeof(*b) + bp->size);
 		if (b == NULL)

@@ -25,12 +25,19 @@ struct buf_pool {
 	uint32_t size; /* capacity of every buffer */
 	uint32_t n_free;
 	uint32_t max_free; /* pooled beyond this are returned to the allocator */
+	uint32_t low_free; /* fewest pooled since the last buf_pool_trim */
 	uint64_t in_use;
 };
 
 void buf_pool_init(struct buf_pool *bp, uint32_t size, uint32_t max_free);
 /* Frees every pooled buffer; buffers still in use must have been put back. */
 void buf_pool_fini(struct buf_pool *bp);
+/* Returns to the allocator the pooled buffers that were not needed since the
+ * previous call (the fewest the pool held in between), keeping at least keep:
+ * called once a period (a second), it lets a burst's buffers go within two
+ * periods of the burst while a steady load keeps what it uses. Returns the
+ * number of buffers freed. */
+uint32_t buf_pool_trim(struct buf_pool *bp, uint32_t keep);
 /* An empty buffer, or NULL when memory is exhausted. */
 struct buf *buf_get(struct buf_pool *bp);
 /* Returns b (NULL-tolerant) to the pool. */

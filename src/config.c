@@ -80,6 +80,8 @@ enum key_bit {
 	K_INTERCEPT_PORTS = 1u << 31,
 	K_PROTOCOL = K_WORKERS,	     /* [listener] */
 	K_MAX_TLS_HELLO = K_WORKERS, /* [limits] */
+	/* [listener] */
+	K_DEFER_ACCEPT = K_DRAIN,
 	/* [router] keys: bits are only compared within one section */
 	K_MARK = 1u << 0,
 	K_TABLE = 1u << 1,
@@ -87,56 +89,6 @@ enum key_bit {
 	K_UPSTREAM = 1u << 3,
 	K_CLIENT_PREFIX6 = 1u << 31,
 };
-
-int config_parse_duration(const char *s, uint32_t *ms)
-{
-	char *end;
-	unsigned long long v, mult = 1000;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0)
-		return -1;
-	if (strcmp(end, "ms") == 0)
-		mult = 1;
-	else if (strcmp(end, "s") == 0 || *end == '\0')
-		mult = 1000;
-	else if (strcmp(end, "m") == 0)
-		mult = 60 * 1000;
-	else if (strcmp(end, "h") == 0)
-		mult = 3600 * 1000;
-	else
-		return -1;
-	if (v == 0 || v > 24ull * 3600 * 1000 / mult)
-		return -1;
-	*ms = (uint32_t)(v * mult);
-	return 0;
-}
-
-int config_parse_size(const char *s, uint64_t *bytes)
-{
-	char *end;
-	unsigned long long v, mult = 1;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0)
-		return -1;
-	if (strcasecmp(end, "k") == 0)
-		mult = 1024;
-	else if (strcasecmp(end, "m") == 0)
-		mult = 1024 * 1024;
-	else if (*end != '\0')
-		return -1;
-	if (v > (1ull << 40) / mult)
-		return -1;
-	*bytes = v * mult;
-	return 0;
-}
 
 static int fail(struct parse_ctx *x, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -578,6 +530,22 @@ static int router_key(struct parse_ctx *x, const char *name, const char *value)
 	return 1;
 }
 
+/* defer_accept = off | on (1 s) | a duration of whole seconds, 1s to 10m. */
+static int listener_defer_accept(struct parse_ctx *x, const char *name, const char *value)
+{
+	uint32_t ms;
+	int on;
+
+	if (parse_on_off(value, &on) == 0) {
+		x->cur->defer_accept_s = on ? 1 : 0;
+		return 1;
+	}
+	if (config_parse_duration(value, &ms) < 0 || ms < 1000 || ms > 600000 || ms % 1000 != 0)
+		return BAD_VALUE(x, name, value, "off, on (1s) or whole seconds from 1s to 10m");
+	x->cur->defer_accept_s = ms / 1000;
+	return 1;
+}
+
 static int listener_key(struct parse_ctx *x, const char *name, const char *value)
 {
 	struct listener_conf *l = x->cur;
@@ -611,6 +579,8 @@ static int listener_key(struct parse_ctx *x, const char *name, const char *value
 		/* in enum listen_proto order */
 		KEYWORD_KEY(x, K_PROTOCOL, name, value, (int *)&l->protocol,
 			    "auto | http | tls | tcp", "auto", "http", "tls", "tcp");
+	} else if (strcmp(name, "defer_accept") == 0) {
+		return once(x, K_DEFER_ACCEPT, name) && listener_defer_accept(x, name, value);
 	} else if (strcmp(name, "intercept_ports") == 0) {
 		l->n_ports = 0;
 		return once(x, K_INTERCEPT_PORTS, name) &&

@@ -42,6 +42,9 @@ struct listener_conf {
 	enum ic_mode mode;
 	enum ic_spoof spoof;
 	int backlog;
+	/* TCP_DEFER_ACCEPT: a connection is accepted only once its first bytes are
+	 * in, or after about this many seconds of silence; 0 = off (default) */
+	unsigned defer_accept_s;
 	int line; /* line of the [listener NAME] header, for messages */
 	/* intercept_ports: the destination ports the router steers here
 	 * (--print-rules); default 80 */

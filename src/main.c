@@ -20,6 +20,19 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
+#if HAVE_JEMALLOC
+/*
+ * jemalloc's built-in options, read once at its start (before main). Freed
+ * memory goes back to the kernel within about a second, by a background
+ * thread, instead of staying dirty in the arenas until the next allocations
+ * reuse it (the defaults: 10 s of decay, done only by allocating threads —
+ * a worker idle after a burst would keep the burst's pages). MALLOC_CONF in
+ * the environment still overrides any of them. Debian's libjemalloc2 has no
+ * symbol prefix: the name it reads is malloc_conf.
+ */
+const char *const malloc_conf = "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0";
+#endif
+
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: remora [-t] -c FILE    run (or with -t: check) the configuration\n"

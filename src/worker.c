@@ -13,8 +13,11 @@
 #include "worker.h"
 
 #define WORKER_EVENTS	  256
-/* Free relay buffers a worker keeps for reuse. */
+/* Free relay buffers a worker keeps for reuse; once a period, those its load
+ * did not need in the last one go back to the allocator, down to the floor. */
 #define WORKER_POOL_BUFS  256
+#define WORKER_POOL_FLOOR 8
+#define WORKER_TRIM_MS	  1000
 /* Free pipes a worker keeps for splice(), and the capacity asked for each. */
 #define WORKER_POOL_PIPES 64
 #define WORKER_PIPE_SIZE  (256 * 1024)
@@ -301,6 +304,12 @@ static void *worker_main(void *arg)
 		if (drain_deadline != 0 && w->nconns > 0 && w->now >= drain_deadline)
 			close_all(w, CONN_CLOSE_SHUTDOWN, 0);
 		free_dead(w);
+		if (w->now >= w->trim_at) {
+			/* after a burst, memory comes back (the allocator hands
+			 * freed pages to the kernel by itself: see main.c) */
+			buf_pool_trim(&w->bufs, WORKER_POOL_FLOOR);
+			w->trim_at = w->now + WORKER_TRIM_MS;
+		}
 		if (drain_deadline != 0 && w->nconns == 0 && w->pending == NULL)
 			break;
 	}

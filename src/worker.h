@@ -75,6 +75,7 @@ struct worker {
 	struct conn *dead;
 	struct conn *pending;
 	uint64_t now;
+	uint64_t trim_at; /* next buf_pool_trim (w->now, ms) */
 	uint64_t next_id;
 	uint64_t nconns;
 	struct worker_stats stats;

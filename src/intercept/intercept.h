@@ -120,6 +120,11 @@ int ic_platform_set_transparent(int fd, int family);
 /* Asks the kernel to choose the port only at connect() time (4-tuple aware).
  * Returns 0, or -EOPNOTSUPP where the platform has no such option. */
 int ic_platform_bind_no_port(int fd);
+/* TCP_DEFER_ACCEPT on listening socket fd: a connection is accepted only
+ * when its first bytes arrive, or after about seconds of silence (the kernel
+ * rounds up to its SYN-ACK retransmissions); 0 turns it off. Returns 0, or
+ * -EOPNOTSUPP where the platform has no such option (0 asked: 0), or -errno. */
+int ic_platform_defer_accept(int fd, unsigned seconds);
 /* NAT-table lookup for REDIRECT mode. */
 int ic_platform_nat_lookup(int fd, const union ic_addr *peer, union ic_addr *dst);
 /* "IP_TRANSPARENT SO_ORIGINAL_DST ..." for remora -V. */

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6/ip6_tables.h>
 #include <sys/socket.h>
@@ -24,6 +25,15 @@ int ic_platform_set_transparent(int fd, int family)
 #endif
 	}
 	if (setsockopt(fd, IPPROTO_IP, IP_TRANSPARENT, &one, sizeof(one)) == -1)
+		return -errno;
+	return 0;
+}
+
+int ic_platform_defer_accept(int fd, unsigned seconds)
+{
+	int v = (int)seconds;
+
+	if (setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &v, sizeof(v)) == -1)
 		return -errno;
 	return 0;
 }

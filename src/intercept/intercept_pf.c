@@ -41,6 +41,13 @@ int ic_platform_set_transparent(int fd, int family)
 	return 0;
 }
 
+int ic_platform_defer_accept(int fd, unsigned seconds)
+{
+	(void)fd;
+	/* (FreeBSD's accf_data filter is the nearest thing; not used) */
+	return seconds == 0 ? 0 : -EOPNOTSUPP;
+}
+
 int ic_platform_bind_no_port(int fd)
 {
 	(void)fd;

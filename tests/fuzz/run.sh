@@ -19,7 +19,8 @@ printf '#define HAVE_IPV6_TRANSPARENT 1\n#define HAVE_JEMALLOC 0\n' >"$build_h/r
 for t in request response config sniff tls; do
 	bin="$out/fuzz_$t"
 	case $t in
-	config) srcs=("$src/src/config.c" "$src/src/intercept/addr.c" "$src/src/log.c" -linih)
+	config) srcs=("$src/src/config.c" "$src/src/config_values.c" "$src/src/config_deny.c"
+		"$src/src/domains.c" "$src/src/intercept/addr.c" "$src/src/log.c" -linih)
 		dict="$src/tests/fuzz/config.dict" ;;
 	sniff) srcs=("$src/src/http/sniff.c" "$src/src/http/parse.c")
 		dict="$src/tests/fuzz/http.dict" ;;

@@ -241,6 +241,16 @@ START_TEST(value_edges_accepted)
 		      "[listener b]\nlisten = 192.0.2.1:65535\nbacklog = 65535\n");
 	ck_assert_int_eq(cfg->listeners[0].backlog, 1);
 	ck_assert_int_eq(cfg->listeners[1].backlog, 65535);
+	ck_assert_uint_eq(cfg->listeners[0].defer_accept_s, 0); /* off by default */
+	config_free(cfg);
+	cfg = load_ok("[listener a]\nlisten = 192.0.2.1:1\ndefer_accept = on\n"
+		      "[listener b]\nlisten = 192.0.2.1:2\ndefer_accept = 10m\n"
+		      "[listener c]\nlisten = 192.0.2.1:3\ndefer_accept = off\n"
+		      "[listener d]\nlisten = 192.0.2.1:4\ndefer_accept = 3s\n");
+	ck_assert_uint_eq(cfg->listeners[0].defer_accept_s, 1);
+	ck_assert_uint_eq(cfg->listeners[1].defer_accept_s, 600);
+	ck_assert_uint_eq(cfg->listeners[2].defer_accept_s, 0);
+	ck_assert_uint_eq(cfg->listeners[3].defer_accept_s, 3);
 	config_free(cfg);
 }
 END_TEST
@@ -543,6 +553,11 @@ static const struct {
 	{"listener a", "backlog", "-1"},
 	{"listener a", "backlog", "many"},
 	{"listener a", "backlog", "10 20"},
+	{"listener a", "defer_accept", "500ms"},
+	{"listener a", "defer_accept", "1500ms"},
+	{"listener a", "defer_accept", "11m"},
+	{"listener a", "defer_accept", "0"},
+	{"listener a", "defer_accept", "sometimes"},
 };
 /* clang-format on */
 

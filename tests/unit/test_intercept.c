@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -188,6 +189,26 @@ START_TEST(listen_non_local_address)
 	} else {
 		ck_assert_int_eq(fd, -EPERM);
 	}
+}
+END_TEST
+
+/* defer_accept: TCP_DEFER_ACCEPT is set on the listener, and cleared again */
+START_TEST(listen_defer_accept)
+{
+	union ic_addr bound;
+	int fd = listen_any_port("127.0.0.1", &bound), v = -1;
+	socklen_t len = sizeof(v);
+
+	ck_assert_msg(fd >= 0, "%s", strerror(-fd));
+	ck_assert_int_eq(getsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &v, &len), 0);
+	ck_assert_int_eq(v, 0); /* off unless asked */
+	ck_assert_int_eq(ic_platform_defer_accept(fd, 3), 0);
+	ck_assert_int_eq(getsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &v, &len), 0);
+	ck_assert_int_ge(v, 3); /* the kernel rounds up to its SYN-ACK retransmissions */
+	ck_assert_int_eq(ic_platform_defer_accept(fd, 0), 0);
+	ck_assert_int_eq(getsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &v, &len), 0);
+	ck_assert_int_eq(v, 0);
+	close(fd);
 }
 END_TEST
 
@@ -569,6 +590,7 @@ static Suite *intercept_suite(void)
 	tcase_add_test(tc, listen_port_in_use);
 	tcase_add_test(tc, listen_non_local_address);
 	tcase_add_test(tc, listen_tproxy_privilege);
+	tcase_add_test(tc, listen_defer_accept);
 	tcase_add_test(tc, listen_tproxy_v6_privilege);
 	suite_add_tcase(s, tc);
 
