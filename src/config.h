@@ -35,6 +35,8 @@ struct listener_conf {
 	enum ic_spoof spoof;
 	int backlog;
 	int line; /* line of the [listener NAME] header, for messages */
+	/* its latency histograms' slot (histo_names_assign) */
+	uint8_t metrics_slot;
 	/* intercept_ports: the destination ports the router steers here
 	 * (--print-rules); default 80 */
 	size_t n_ports;

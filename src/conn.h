@@ -163,6 +163,8 @@ struct conn {
 	uint8_t close_state;	 /* state in which the close was decided (for the log) */
 	uint8_t up_wait_fin;	 /* LINGER keeps the finished upstream until the origin's FIN */
 	int err;		 /* errno detail of the close: > 0 errno, < 0 -enum http_error */
+	/* histo_now() when the upstream connect began (histo.h) */
+	uint64_t up_start_us;
 };
 
 /* Per-exchange HTTP state: allocated when a request head starts arriving and
@@ -183,6 +185,8 @@ struct conn_http {
 	uint32_t replay_len;
 	uint8_t retried; /* the copy was resent on a fresh upstream connection */
 	uint8_t held;	 /* the response's first bytes were held back once (hold_response) */
+	/* histo_now() stamps: the head's first byte, the head complete (histo.h) */
+	uint64_t t0_us, head_us;
 	char vhost[256]; /* the Host name to verify ("" = nothing to verify) */
 	/* for the access log (filled only when it is on) */
 	uint64_t start_ms;    /* first byte of the request head */
