@@ -19,6 +19,7 @@
 #include "poller/poller.h"
 #include "stats.h"
 #include "tls/tls.h"
+#include "textout.h"
 #include "util.h"
 
 /* A worker whose loop has not run for this long is not alive. */
@@ -27,7 +28,7 @@
 #define ADMIN_MAX_CONNS	      16
 #define ADMIN_EMFILE_PAUSE_MS 100
 #define ADMIN_REQ_MAX	      4096
-#define ADMIN_METRICS_MAX     (128 * 1024)
+#define ADMIN_METRICS_MAX     (1024 * 1024) /* 64 listeners' histograms fit */
 
 int admin_open(struct admin *ad, const union ic_addr *addr, char *err, size_t errlen)
 {
@@ -58,27 +59,6 @@ int admin_workers_alive(const struct worker *workers, unsigned n, uint64_t max_a
 		if (now > STAT_GET(workers[i].heartbeat) + max_age_ms)
 			return 0;
 	return 1;
-}
-
-struct out {
-	char *buf;
-	size_t len, cap;
-};
-
-static void out(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void out(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (o->len >= o->cap)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		o->len = o->len + (size_t)n < o->cap ? o->len + (size_t)n : o->cap;
 }
 
 static void help(struct out *o, const char *name, const char *type, const char *text)
@@ -286,6 +266,27 @@ static void metrics_process(const struct admin *ad, struct out *o)
 	    admin_workers_alive(ad->workers, ad->n_workers, HEALTH_MAX_AGE_MS));
 }
 
+/* The latency histograms: one series per kind and listener name, the sum of
+ * every worker's (histo.h). */
+static void metrics_histograms(const struct admin *ad, struct out *o)
+{
+	unsigned k, s, i, n = ad->names != NULL ? histo_names_count(ad->names) : 0;
+
+	for (k = 0; k < HISTO_KINDS; k++) {
+		help(o, histo_kind_name(k), "histogram", histo_kind_help(k));
+		for (s = 0; s < n; s++) {
+			struct histo sum = {{0}, 0};
+
+			for (i = 0; i < ad->n_workers; i++)
+				histo_merge(&sum, &ad->workers[i].histo.h[k][s]);
+			if (o->len < o->cap)
+				o->len += histo_format(o->buf + o->len, o->cap - o->len,
+						       histo_kind_name(k), "listener",
+						       histo_names_get(ad->names, s), &sum);
+		}
+	}
+}
+
 size_t admin_metrics(const struct admin *ad, char *buf, size_t len)
 {
 	struct out o = {buf, 0, len};
@@ -294,6 +295,7 @@ size_t admin_metrics(const struct admin *ad, char *buf, size_t len)
 	metrics_traffic(ad, &o);
 	metrics_upstream(ad, &o);
 	metrics_process(ad, &o);
+	metrics_histograms(ad, &o);
 	return o.len;
 }
 

@@ -16,6 +16,7 @@
 
 #include "acceptor.h"
 #include "accesslog.h"
+#include "histo.h"
 #include "intercept/intercept.h"
 #include "worker.h"
 
@@ -38,6 +39,8 @@ struct admin {
 	unsigned n_workers;
 	const struct acceptor *acceptor;
 	const struct alog *alog; /* may be NULL */
+	/* the histograms' listener names by slot, or NULL */
+	const struct histo_names *names;
 	uint64_t start_ms;
 	uint64_t reloads; /* written by the main thread */
 	uint64_t reload_failures;

@@ -46,6 +46,8 @@ struct listener_conf {
 	 * in, or after about this many seconds of silence; 0 = off (default) */
 	unsigned defer_accept_s;
 	int line; /* line of the [listener NAME] header, for messages */
+	/* its latency histograms' slot (histo_names_assign) */
+	uint8_t metrics_slot;
 	/* intercept_ports: the destination ports the router steers here
 	 * (--print-rules); default 80 */
 	size_t n_ports;

@@ -499,6 +499,7 @@ static enum conn_next conn_st_up_connect(struct conn *c)
 	if (c->up.fd < 0) {
 		struct ic_connect_stats st = {0, 0};
 
+		c->up_start_us = histo_now();
 		fd = ic_upstream_connect(&c->dst, &c->peer, c->lc->spoof, &st);
 		STAT_ADD(w->stats.connect.bind_collisions, st.bind_collisions);
 		STAT_ADD(w->stats.connect.port_exhaustions, st.port_exhaustions);
@@ -527,6 +528,7 @@ static enum conn_next conn_st_up_connect(struct conn *c)
 	}
 	if (err != 0)
 		return connect_failed(c, connect_reason(err), err);
+	histo_since(&w->histo, HISTO_CONNECT, c->lc->metrics_slot, &c->up_start_us);
 	return c->proto->connected(c);
 }
 

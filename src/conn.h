@@ -173,6 +173,8 @@ struct conn {
 	uint8_t close_state;	 /* state in which the close was decided (for the log) */
 	uint8_t up_wait_fin;	 /* LINGER keeps the finished upstream until the origin's FIN */
 	int err;		 /* errno detail of the close: > 0 errno, < 0 -enum http_error */
+	/* histo_now() when the upstream connect began (histo.h) */
+	uint64_t up_start_us;
 };
 
 /* Allocates a conn for an accepted fd (acceptor thread). NULL on ENOMEM. */

@@ -86,6 +86,8 @@ static enum conn_next reply_with(struct conn *c, int status, const char *extra, 
 	c->status = (uint16_t)status;
 	c->flags |= CONN_F_RSP_STARTED;
 	STAT_INC(c->w->stats.replies[status / 100 % 10]);
+	if (c->h != NULL)
+		histo_since(&c->w->histo, HISTO_REQUEST, c->lc->metrics_slot, &c->h->t0_us);
 	if (alog_enabled(c->w->alog) && c->h != NULL)
 		snprintf(c->h->type, sizeof(c->h->type), "%s", type);
 	conn_log_request(c,
@@ -321,6 +323,7 @@ static enum conn_next begin_exchange(struct conn *c, uint32_t head_len)
 	long n;
 
 	c->requests++;
+	h->head_us = histo_now();
 	c->flags &= (uint16_t) ~(CONN_F_RSP_STARTED | CONN_F_UP_REUSED | CONN_F_CLOSE_AFTER);
 	c->status = 0;
 	if ((h->req.flags & HTTP_F_METHOD_CONNECT) && c->cfg->connect_reject)
@@ -414,6 +417,7 @@ enum conn_next conn_st_req_head(struct conn *c)
 					return CONN_NEXT_CLOSED;
 				}
 				http_msg_init_request(&c->h->req, NULL, 0);
+				c->h->t0_us = histo_now();
 				conn_timer_arm(c, CONN_TIMER_HEADER);
 			}
 			r = http_parse(&c->h->req, b->data + b->lim, b->end - b->lim,
@@ -820,6 +824,7 @@ static long pump_response(struct conn *c, enum conn_next *next)
 					: conn_reply(c, 502, CONN_CLOSE_UPSTREAM_RESET, (int)-n);
 			return -1;
 		}
+		histo_since(&c->w->histo, HISTO_FIRST_BYTE, c->lc->metrics_slot, &h->head_us);
 		if (classify_response(c, next) < 0)
 			return -1;
 	}
@@ -861,6 +866,7 @@ static enum conn_next end_exchange(struct conn *c)
 
 	c->flags |= CONN_F_SERVED;
 	STAT_INC(c->w->stats.replies[c->status / 100 % 10]);
+	histo_since(&c->w->histo, HISTO_REQUEST, c->lc->metrics_slot, &h->t0_us);
 	conn_log_request(c, "TCP_MISS", keep ? "keep-alive" : "done", 0);
 	if (!keep) {
 		if (h->reqb.done && !(c->flags & CONN_F_UP_WR_SHUT))

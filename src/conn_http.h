@@ -29,6 +29,8 @@ struct conn_http {
 	uint32_t replay_len;
 	uint8_t retried; /* the copy was resent on a fresh upstream connection */
 	uint8_t held;	 /* the response's first bytes were held back once (hold_response) */
+	/* histo_now() stamps: the head's first byte, the head complete (histo.h) */
+	uint64_t t0_us, head_us;
 	char vhost[256]; /* the Host name to verify ("" = nothing to verify) */
 	/* for the access log (filled only when it is on) */
 	uint64_t start_ms;    /* first byte of the request head */

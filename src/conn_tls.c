@@ -19,6 +19,7 @@
 #include "conn_http.h" /* the access-log helpers shared with HTTP */
 #include "conn_int.h"
 #include "domains.h"
+#include "histo.h"
 #include "stats.h"
 #include "tls/tls.h"
 #include "worker.h"
@@ -27,7 +28,8 @@ _Static_assert(TLS_ERR_MAX <= 16, "worker_stats.tls_malformed is too small");
 
 struct conn_tls {
 	struct tls_hello hello;
-	int verdict; /* tls_hello_parse's last answer (> 0: complete) */
+	int verdict;	   /* tls_hello_parse's last answer (> 0: complete) */
+	uint64_t start_us; /* histo_now() at the hello's first byte */
 };
 
 /* TLS alert access_denied (RFC 8446 6.2), fatal, in a TLS 1.2-framed record. */
@@ -42,6 +44,7 @@ static enum conn_next tls_start(struct conn *c)
 	}
 	tls_hello_init(&c->tls->hello, c->cfg->tls_max_hello);
 	c->tls->verdict = TLS_NEED_MORE;
+	c->tls->start_us = histo_now();
 	conn_timer_arm(c, CONN_TIMER_HEADER); /* the hello must come within client_header */
 	conn_set_state(c, CONN_ST_TLS_HELLO);
 	return CONN_NEXT_AGAIN;
@@ -102,6 +105,7 @@ static enum conn_next hello_done(struct conn *c)
 	const struct tls_hello *h = &c->tls->hello;
 
 	count_hello(c, h);
+	histo_since(&c->w->histo, HISTO_TLS_HELLO, c->lc->metrics_slot, &c->tls->start_us);
 	if (h->sni_len > 0 && config_domain_denied(c->cfg, h->sni, h->sni_len) != DOMAINS_MISS)
 		return deny(c, CONN_CLOSE_ACL_DENIED);
 	c->flags |= CONN_F_TUNNEL; /* the hello and all after it go as they are */

@@ -72,6 +72,7 @@ static int open_admin(struct server *s, const struct config *cfg)
 		return -1;
 	}
 	s->admin.alog = &s->alog;
+	s->admin.names = &s->names;
 	rc = admin_start(&s->admin, s->workers, s->n_workers, &s->acc);
 	if (rc < 0) {
 		log_error("admin: cannot start (%d: %s)", -rc, strerror(-rc));
@@ -129,6 +130,7 @@ int server_start(struct server *s, const char *path, struct config *cfg, int fds
 	s->n_workers = cfg->workers;
 	s->admin.fd = -1;
 	s->alog.fd = -1;
+	histo_names_assign(&s->names, cfg);
 	s->set = listen_set_build(cfg, NULL, err, sizeof(err));
 	if (s->set == NULL) {
 		log_error("%s", err);
@@ -185,6 +187,7 @@ int server_start(struct server *s, const char *path, struct config *cfg, int fds
 	}
 	s->acceptor_running = 1;
 	s->admin.alog = &s->alog;
+	s->admin.names = &s->names;
 	rc = admin_start(&s->admin, s->workers, s->n_workers, &s->acc);
 	if (rc < 0) {
 		log_error("admin: cannot start (%d: %s)", -rc, strerror(-rc));
@@ -264,6 +267,7 @@ int server_reload(struct server *s)
 		ATOMIC_ADD(s->admin.reload_failures, 1);
 		return -1;
 	}
+	histo_names_assign(&s->names, cfg); /* before anything can use cfg */
 	set = listen_set_build(cfg, prev, err, sizeof(err));
 	if (set == NULL) {
 		log_error("reload refused: %s; still running the previous configuration", err);

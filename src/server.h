@@ -10,6 +10,7 @@
 #include "accesslog.h"
 #include "admin.h"
 #include "config.h"
+#include "histo.h"
 #include "worker.h"
 
 struct server {
@@ -25,6 +26,7 @@ struct server {
 	unsigned started;   /* workers running */
 	struct admin admin;
 	struct alog alog;
+	struct histo_names names; /* listener names of the histograms' slots */
 	int acceptor_running;
 	int fds_at_start;
 	struct ic_ip_set *local; /* the box's own addresses, as last given to the workers */

@@ -22,6 +22,7 @@
 #include "buf.h"
 #include "config.h"
 #include "conn.h"
+#include "histo.h"
 #include "poller/poller.h"
 
 /* Upstream connect failures are counted per errno below this. */
@@ -79,6 +80,7 @@ struct worker {
 	uint64_t next_id;
 	uint64_t nconns;
 	struct worker_stats stats;
+	struct histo_set histo;	 /* latency histograms by kind and listener slot */
 	struct ic_ip_set *local; /* the box's own addresses (our copy), or NULL */
 	const struct conn_proto *protos[CONN_PROTO_MAX]; /* registered at init */
 
