@@ -26,7 +26,7 @@
 	X(REQ_HEAD, "reading request head")                                            \
 	X(TLS_HELLO, "reading the TLS ClientHello")                                    \
 	X(RESOLVE, "finding the original destination")                                 \
-	X(VERIFY, "verifying Host against the original destination")                   \
+	X(VERIFY, "verifying a name against the original destination")                 \
 	X(UP_CONNECT, "connecting upstream (transparent)")                             \
 	X(EXCHANGE, "relaying request and response")                                   \
 	X(TUNNEL, "tunnelling bytes")                                                  \
@@ -57,7 +57,7 @@ enum conn_state { CONN_STATES(CONN_ST_ENUM) CONN_ST_MAX };
 	X(LATE_HTTP, "late-http", LOG_INFO,                                                        \
 	  "a tunnel's first line turned out to be an HTTP request after bytes had moved")          \
 	X(HOST_MISMATCH, "host-mismatch", LOG_INFO,                                                \
-	  "Host does not resolve to the original destination (409)")                               \
+	  "Host or SNI does not resolve to the original destination")                              \
 	X(ACL_DENIED, "acl-denied", LOG_INFO, "refused by [acl] (403)")                            \
 	X(ORIG_DST_FAILED, "orig-dst-failed", LOG_WARN, "original destination lookup failed")      \
 	X(LOOP_GUARD, "loop-guard", LOG_WARN,                                                      \

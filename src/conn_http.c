@@ -32,95 +32,12 @@
 
 void conn_http_free(struct conn *c)
 {
-	if (c->h != NULL && c->h->verify == 1)
-		dns_cancel(&c->h->waiter); /* closed while a lookup was out */
+	if (c->h != NULL)
+		conn_vcheck_cancel(&c->h->v);
 	if (c->h != NULL)
 		free(c->h->replay);
 	free(c->h);
 	c->h = NULL;
-}
-
-/* ---- generated responses ------------------------------------------------- */
-/* Writes a generated response (Connection: close) and lingers: status, an
- * optional extra header line (with its CRLF), a body of blen bytes of type.
- * Only before any response byte went out; otherwise the connection closes. */
-static enum conn_next reply_with(struct conn *c, int status, const char *extra, const char *type,
-				 const char *body, size_t blen, enum conn_close_reason reason,
-				 int err)
-{
-	const char *why = http_reason(status);
-	int head_only = c->h != NULL && (c->h->req.flags & HTTP_F_METHOD_HEAD);
-	size_t cap = blen + strlen(extra) + 256;
-	struct buf *b;
-	int n;
-
-	if (c->flags & CONN_F_RSP_STARTED) {
-		/* never a second status line: the client sees the connection end */
-		conn_close(c, reason, err);
-		return CONN_NEXT_CLOSED;
-	}
-	if (c->h != NULL && c->h->rsp_head_done && c->u2c != NULL && c->u2c->lim > c->u2c->start) {
-		/* the origin's head was held back (hold_response): it has answered,
-		 * so what it sent goes out as it came, then the connection ends */
-		c->flags |= CONN_F_RSP_STARTED;
-		conn_log_request(c, "TCP_MISS_ABORTED", conn_close_token(reason),
-				 c->u2c->lim - c->u2c->start);
-		return conn_linger(c, reason, err);
-	}
-	buf_put(&c->w->bufs, c->u2c);
-	c->u2c = b = buf_get(&c->w->bufs);
-	if (b == NULL || (cap > b->cap && buf_grow(&c->w->bufs, &c->u2c, (uint32_t)cap) < 0)) {
-		conn_close(c, CONN_CLOSE_NO_MEMORY, ENOMEM);
-		return CONN_NEXT_CLOSED;
-	}
-	b = c->u2c;
-	n = snprintf(b->data, b->cap,
-		     "HTTP/1.1 %d %s\r\n%sContent-Type: %s\r\nContent-Length: %zu\r\n"
-		     "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
-		     status, why, extra, type, blen);
-	if (!head_only) {
-		memcpy(b->data + n, body, blen);
-		n += (int)blen;
-	}
-	b->end = b->lim = (uint32_t)n;
-	c->status = (uint16_t)status;
-	c->flags |= CONN_F_RSP_STARTED;
-	STAT_INC(c->w->stats.replies[status / 100 % 10]);
-	if (c->h != NULL)
-		histo_since(&c->w->histo, HISTO_REQUEST, c->lc->metrics_slot, &c->h->t0_us);
-	if (alog_enabled(c->w->alog) && c->h != NULL)
-		snprintf(c->h->type, sizeof(c->h->type), "%s", type);
-	conn_log_request(c,
-			 c->up.fd >= 0 || status == 502 || status == 504 ? "TCP_MISS" : "NONE_NONE",
-			 conn_close_token(reason), (uint64_t)n);
-	return conn_linger(c, reason, err);
-}
-
-enum conn_next conn_reply(struct conn *c, int status, enum conn_close_reason reason, int err)
-{
-	char body[160];
-	int blen = snprintf(body, sizeof(body), "%d %s\n", status, http_reason(status));
-
-	return reply_with(c, status, "", "text/plain", body, (size_t)blen, reason, err);
-}
-
-/* The request names a domain of [acl] deny_domains: 451 Unavailable For
- * Legal Reasons (RFC 7725) with the operator's body, or a redirect. */
-static enum conn_next deny_domain(struct conn *c)
-{
-	static const char dflt[] = "451 Unavailable For Legal Reasons\n";
-	char loc[600];
-
-	STAT_INC(c->w->stats.http_denied);
-	if (c->cfg->deny_http == DENY_HTTP_REDIRECT) {
-		snprintf(loc, sizeof(loc), "Location: %s\r\n", c->cfg->deny_redirect);
-		return reply_with(c, 302, loc, "text/plain", "", 0, CONN_CLOSE_ACL_DENIED, 0);
-	}
-	if (c->cfg->deny_body != NULL)
-		return reply_with(c, 451, "", "text/html; charset=utf-8", c->cfg->deny_body,
-				  c->cfg->deny_body_len, CONN_CLOSE_ACL_DENIED, 0);
-	return reply_with(c, 451, "", "text/plain", dflt, sizeof(dflt) - 1, CONN_CLOSE_ACL_DENIED,
-			  0);
 }
 
 /* ---- request head ---------------------------------------------------------- */
@@ -302,16 +219,31 @@ static int retry_request(struct conn *c)
 	return 1;
 }
 
-/* Does the request's authority (absolute-form target, else Host; CONNECT:
- * its target) name a denied domain? */
-static int request_denied(const struct conn *c, const char *p)
+/* The request passed its checks: to a new upstream connection, or out on the
+ * kept one. */
+enum conn_next conn_http_to_upstream(struct conn *c)
+{
+	if (c->up.fd < 0) {
+		conn_set_state(c, CONN_ST_UP_CONNECT);
+	} else {
+		c->flags |= CONN_F_UP_REUSED;
+		conn_timer_arm(c, CONN_TIMER_RESPONSE);
+		conn_set_state(c, CONN_ST_EXCHANGE);
+	}
+	return CONN_NEXT_AGAIN;
+}
+
+/* The Host name to check when [http] host_verify is on (absolute-form: the
+ * target's authority). CONNECT names where an explicit proxy (the original
+ * destination) should connect: not a name for the destination itself. */
+static void capture_vhost(struct conn *c, const char *p)
 {
 	const struct http_msg *m = &c->h->req;
-	struct http_span a = (m->flags & HTTP_F_ABSOLUTE_FORM)	  ? m->authority
-			     : (m->flags & HTTP_F_METHOD_CONNECT) ? m->target
-								  : m->host;
+	struct http_span host = m->flags & HTTP_F_ABSOLUTE_FORM ? m->authority : m->host;
 
-	return a.len > 0 && config_domain_denied(c->cfg, p + a.off, a.len) != DOMAINS_MISS;
+	if (m->flags & HTTP_F_METHOD_CONNECT)
+		host.len = 0;
+	conn_vcheck_set(&c->h->v, c->cfg, p + host.off, host.len);
 }
 
 /* The head is complete (head_len bytes at c2u->lim): set up the exchange. */
@@ -330,8 +262,8 @@ static enum conn_next begin_exchange(struct conn *c, uint32_t head_len)
 		return conn_reply(c, 405, CONN_CLOSE_METHOD_NOT_ALLOWED, 0);
 	if (c->cfg->via && has_own_via(p, head_len, c->cfg->via_name))
 		return conn_reply(c, 508, CONN_CLOSE_VIA_LOOP, 0);
-	if (c->cfg->deny_domains != NULL && request_denied(c, p))
-		return deny_domain(c);
+	if (c->cfg->deny_domains != NULL && conn_http_denied(c, p))
+		return conn_http_deny(c);
 	log_request(c, p);
 	conn_log_capture_request(c, p);
 	if (((h->req.flags & HTTP_F_ABSOLUTE_FORM) && c->cfg->absolute_form_rewrite) ||
@@ -351,12 +283,12 @@ static enum conn_next begin_exchange(struct conn *c, uint32_t head_len)
 	h->rsp_head_done = 0;
 	if (!http_msg_keeps_alive(&h->req))
 		c->flags |= CONN_F_CLOSE_AFTER;
-	conn_capture_vhost(c, p);
+	capture_vhost(c, p);
 	if (c->up.fd >= 0)
 		keep_replay(c, p, head_len);
 	if (!(c->flags & CONN_F_RESOLVED))
 		conn_set_state(c, CONN_ST_RESOLVE);
-	else if (conn_needs_verify(c))
+	else if (conn_vcheck_pending(&h->v, c->cfg))
 		conn_set_state(c, CONN_ST_VERIFY);
 	else
 		return conn_http_to_upstream(c);
@@ -924,7 +856,8 @@ static enum conn_next http_start(struct conn *c)
 
 static enum conn_next http_resolved(struct conn *c)
 {
-	conn_set_state(c, conn_needs_verify(c) ? CONN_ST_VERIFY : CONN_ST_UP_CONNECT);
+	conn_set_state(c,
+		       conn_vcheck_pending(&c->h->v, c->cfg) ? CONN_ST_VERIFY : CONN_ST_UP_CONNECT);
 	return CONN_NEXT_AGAIN;
 }
 
@@ -973,8 +906,15 @@ static const conn_state_fn http_states[CONN_ST_MAX] = {
 	[CONN_ST_EXCHANGE] = conn_st_exchange,
 };
 
+static struct conn_vcheck *http_vcheck(struct conn *c)
+{
+	return &c->h->v;
+}
+
 const struct conn_proto conn_proto_http = {
 	.name = "http",
+	.vcheck = http_vcheck,
+	.verified = conn_http_to_upstream,
 	.states = http_states,
 	.start = http_start,
 	.resolved = http_resolved,

@@ -20,18 +20,13 @@ struct conn_http {
 	struct http_body rspb;
 	uint8_t rsp_head_done; /* the final (non-1xx) response head has arrived */
 	uint8_t logged;	       /* the access-log line of this exchange is out */
-	uint8_t verify; /* Host verification: 0 not yet, 1 waiting, 2 answered, 3 an address */
-	uint8_t vmatch; /* the answer holds the original destination */
-	const struct dns_answer *answer; /* when verify == 2 (NULL: lookup failed) */
-	struct dns_waiter waiter;
-	struct conn *conn; /* back pointer for the DNS callback */
-	char *replay;	   /* a copy of a bodiless GET/HEAD/OPTIONS sent on a reused upstream */
+	char *replay;	       /* a copy of a bodiless GET/HEAD/OPTIONS sent on a reused upstream */
 	uint32_t replay_len;
 	uint8_t retried; /* the copy was resent on a fresh upstream connection */
 	uint8_t held;	 /* the response's first bytes were held back once (hold_response) */
 	/* histo_now() stamps: the head's first byte, the head complete (histo.h) */
 	uint64_t t0_us, head_us;
-	char vhost[256]; /* the Host name to verify ("" = nothing to verify) */
+	struct conn_vcheck v; /* [http] host_verify of this request's Host (name last) */
 	/* for the access log (filled only when it is on) */
 	uint64_t start_ms;    /* first byte of the request head */
 	uint64_t bytes_start; /* c->bytes_out when the exchange began */
@@ -48,6 +43,11 @@ extern const struct conn_proto conn_proto_http;
  * anything from upstream, then lingers. Only before any response byte went
  * out; otherwise it just closes. */
 enum conn_next conn_reply(struct conn *c, int status, enum conn_close_reason reason, int err);
+/* Does the request head at p name a domain of [acl] deny_domains (its
+ * absolute-form authority, else Host; for CONNECT its target)? */
+int conn_http_denied(const struct conn *c, const char *p);
+/* Answers a denied request: 451 with the operator's body, or a redirect. */
+enum conn_next conn_http_deny(struct conn *c);
 /* A new per-exchange state for c, or NULL (out of memory). */
 struct conn_http *conn_http_new(struct conn *c);
 /* Writes the access-log line of the exchange in c->h (once; no-op when the
@@ -62,12 +62,6 @@ void conn_log_capture_request(struct conn *c, const char *p);
 /* Releases c->h (NULL-tolerant). */
 void conn_http_free(struct conn *c);
 
-/* Keeps the Host name of the request head at p (no port, no brackets) in
- * c->h->vhost when [http] host_verify is on (conn_verify.c). */
-void conn_capture_vhost(struct conn *c, const char *p);
-/* Does the request in c->h need its Host checked (host_verify on)? */
-int conn_needs_verify(const struct conn *c);
-enum conn_next conn_st_verify(struct conn *c);
 /* The request passed its checks: to a new upstream connection, or out on the
  * kept one (UP_CONNECT, or EXCHANGE under the response timer). */
 enum conn_next conn_http_to_upstream(struct conn *c);

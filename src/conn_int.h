@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "conn.h"
+#include "dns.h"
 
 enum conn_next {
 	CONN_NEXT_AGAIN,  /* the state changed: run the new one now */
@@ -69,6 +70,30 @@ int conn_lookup_dst(struct conn *c);
  */
 typedef enum conn_next (*conn_state_fn)(struct conn *c);
 
+/* A name the client gave (HTTP Host, TLS SNI) checked against the flow's
+ * original destination ([http] host_verify, conn_verify.c). A protocol
+ * embeds one in its per-flow state. */
+struct conn_vcheck {
+	uint8_t state;			 /* 0 not yet, 1 waiting, 2 answered, 3 an address */
+	uint8_t match;			 /* the answer holds the original destination */
+	const struct dns_answer *answer; /* when state == 2 (NULL: lookup failed) */
+	struct dns_waiter waiter;
+	struct conn *conn; /* back pointer for the DNS callback */
+	char name[256];	   /* the name to check ("" = nothing to check) */
+};
+
+/* Prepares v for c (its name empty). */
+void conn_vcheck_init(struct conn_vcheck *v, struct conn *c);
+/* Sets the name to check from host[0..len) (a port and IPv6 brackets are
+ * dropped); leaves it empty when host_verify is off or the name is unusable. */
+void conn_vcheck_set(struct conn_vcheck *v, const struct config *cfg, const char *host, size_t len);
+/* Is there a name to check? */
+int conn_vcheck_pending(const struct conn_vcheck *v, const struct config *cfg);
+/* Drops a lookup still out (the flow is closing). */
+void conn_vcheck_cancel(struct conn_vcheck *v);
+/* The VERIFY state, shared by the protocols that check a name. */
+enum conn_next conn_st_verify(struct conn *c);
+
 struct conn_proto {
 	const char *name;
 	/* the protocol's own states, indexed by enum conn_state (NULL elsewhere) */
@@ -83,6 +108,10 @@ struct conn_proto {
 	 * close, or a reset for a failed connect) */
 	enum conn_next (*refuse)(struct conn *c, int status, enum conn_close_reason reason,
 				 int err);
+	/* the protocol's name check (VERIFY state), or NULL if it has none */
+	struct conn_vcheck *(*vcheck)(struct conn *c);
+	/* the name check passed (or is only logged): the next state */
+	enum conn_next (*verified)(struct conn *c);
 	/* timer t expired: 1 when the protocol handled it, 0 for the default */
 	int (*timeout)(struct conn *c, enum conn_timer t);
 	/* c is closing with reason: its access-log line, if one is owed */

@@ -26,10 +26,8 @@ struct conn_http *conn_http_new(struct conn *c)
 
 	if (h == NULL)
 		return NULL;
-	memset(h, 0, offsetof(struct conn_http, vhost)); /* vhost: a string, set below */
-	h->vhost[0] = '\0';
-	h->conn = c;
-	CDS_INIT_LIST_HEAD(&h->waiter.link);
+	memset(h, 0, offsetof(struct conn_http, v)); /* v.name: a string, set below */
+	conn_vcheck_init(&h->v, c);
 	if (logging) {
 		h->start_ms = c->w->now;
 		h->bytes_start = c->bytes_out;

@@ -28,8 +28,9 @@ _Static_assert(TLS_ERR_MAX <= 16, "worker_stats.tls_malformed is too small");
 
 struct conn_tls {
 	struct tls_hello hello;
-	int verdict;	   /* tls_hello_parse's last answer (> 0: complete) */
-	uint64_t start_us; /* histo_now() at the hello's first byte */
+	int verdict;	      /* tls_hello_parse's last answer (> 0: complete) */
+	uint64_t start_us;    /* histo_now() at the hello's first byte */
+	struct conn_vcheck v; /* [http] host_verify of the SNI */
 };
 
 /* TLS alert access_denied (RFC 8446 6.2), fatal, in a TLS 1.2-framed record. */
@@ -45,6 +46,7 @@ static enum conn_next tls_start(struct conn *c)
 	tls_hello_init(&c->tls->hello, c->cfg->tls_max_hello);
 	c->tls->verdict = TLS_NEED_MORE;
 	c->tls->start_us = histo_now();
+	conn_vcheck_init(&c->tls->v, c);
 	conn_timer_arm(c, CONN_TIMER_HEADER); /* the hello must come within client_header */
 	conn_set_state(c, CONN_ST_TLS_HELLO);
 	return CONN_NEXT_AGAIN;
@@ -52,6 +54,8 @@ static enum conn_next tls_start(struct conn *c)
 
 static void tls_release(struct conn *c)
 {
+	if (c->tls != NULL)
+		conn_vcheck_cancel(&c->tls->v);
 	free(c->tls);
 	c->tls = NULL;
 }
@@ -108,6 +112,9 @@ static enum conn_next hello_done(struct conn *c)
 	histo_since(&c->w->histo, HISTO_TLS_HELLO, c->lc->metrics_slot, &c->tls->start_us);
 	if (h->sni_len > 0 && config_domain_denied(c->cfg, h->sni, h->sni_len) != DOMAINS_MISS)
 		return deny(c, CONN_CLOSE_ACL_DENIED);
+	/* an ECH outer name is the provider's public name: not the destination's */
+	if (!(h->flags & TLS_F_ECH))
+		conn_vcheck_set(&c->tls->v, c->cfg, h->sni, h->sni_len);
 	c->flags |= CONN_F_TUNNEL; /* the hello and all after it go as they are */
 	conn_set_state(c, CONN_ST_RESOLVE);
 	return CONN_NEXT_AGAIN;
@@ -155,8 +162,21 @@ static enum conn_next conn_st_tls_hello(struct conn *c)
 
 static enum conn_next tls_resolved(struct conn *c)
 {
+	conn_set_state(c, c->tls != NULL && conn_vcheck_pending(&c->tls->v, c->cfg)
+				  ? CONN_ST_VERIFY
+				  : CONN_ST_UP_CONNECT);
+	return CONN_NEXT_AGAIN;
+}
+
+static enum conn_next tls_verified(struct conn *c)
+{
 	conn_set_state(c, CONN_ST_UP_CONNECT);
 	return CONN_NEXT_AGAIN;
+}
+
+static struct conn_vcheck *tls_vcheck(struct conn *c)
+{
+	return &c->tls->v;
 }
 
 static enum conn_next tls_connected(struct conn *c)
@@ -216,6 +236,7 @@ static void tls_log_close(struct conn *c, enum conn_close_reason reason)
 
 static const conn_state_fn tls_states[CONN_ST_MAX] = {
 	[CONN_ST_TLS_HELLO] = conn_st_tls_hello,
+	[CONN_ST_VERIFY] = conn_st_verify,
 };
 
 const struct conn_proto conn_proto_tls = {
@@ -224,6 +245,8 @@ const struct conn_proto conn_proto_tls = {
 	.start = tls_start,
 	.resolved = tls_resolved,
 	.connected = tls_connected,
+	.vcheck = tls_vcheck,
+	.verified = tls_verified,
 	.refuse = tls_refuse,
 	.timeout = tls_timeout,
 	.log_close = tls_log_close,

@@ -45,7 +45,7 @@ rt_assert_eq "Host as another address" "$(status 198.18.2.4)" 409
 # count (it stalled until the 5 s connect timeout, then 504)
 rt_assert_eq "Host answered at once from the hosts file (localhost)" \
 	"$(status localhost --max-time 2)" 409
-rt_expect_log 'closed while verifying Host against the original destination: host-mismatch'
+rt_expect_log 'closed while verifying a name against the original destination: host-mismatch'
 # cached: 20 more requests for good.test cause no new query
 q1=$(grep -c 'query\[A\] good.test' "$TB_WORKDIR/dnsmasq.log" || true)
 rt_hammer -t 198.18.2.2:80 -H good.test -n 20 -c 2 -E addr

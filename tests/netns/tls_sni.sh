@@ -155,5 +155,40 @@ assert "1.3" in l["tls_versions"] or "TLS" in l["tls_versions"], l
 assert l["bytes"] > 0 and l["bytes_up"] > 0, l
 print("ok: JSON access log: %s %s ja4=%s alpn=%s versions=%s" % (l["method"], l["url"], l["ja4"], l["alpn"], l["tls_versions"]))
 PYEOF
+
+# ---- host_verify = strict applies to SNI: a name that resolves to the
+# original destination passes, one that resolves elsewhere is refused
+if command -v dnsmasq >/dev/null; then
+	tb_spawn o dnsmasq dnsmasq --no-daemon --port=53 --listen-address=198.18.2.2 \
+		--bind-interfaces --no-resolv --no-hosts --local-ttl=30 \
+		--address=/site.example/198.18.2.2 --address=/www.site.example/198.18.2.3 \
+		--pid-file="$W/dnsmasq.pid"
+	n=0
+	until tb_exec_o ss -Hlun 'sport = :53' | grep -q 198.18.2.2; do
+		n=$((n + 1)); [ $n -lt 100 ] || tb_die "dnsmasq did not start"; sleep 0.05
+	done
+	conf=$(rt_conf tls-verify <<CONF
+[global]
+workers = 1
+[listener t]
+listen = 0.0.0.0:3129
+[http]
+host_verify = strict
+dns_servers = 198.18.2.2
+CONF
+)
+	rt_start "$conf" 3129
+	check "host_verify strict: SNI resolving to the destination passes" tb_exec_c curl -s \
+		--max-time 5 --cacert "$W/cert.pem" --resolve site.example:443:198.18.2.2 \
+		https://site.example/
+	denied_tls www.site.example
+	rt_stop
+	if grep -q '443 \[t\] closed while verifying a name against the original destination: host-mismatch' "$W/remora.log"; then
+		echo "ok: the SNI mismatch is logged"
+	else
+		echo "FAIL: no host_verify line for the SNI mismatch" >&2
+		fails=$((fails + 1))
+	fi
+fi
 [ $fails -eq 0 ] || tb_die "$fails TLS check(s) failed"
 echo PASS
