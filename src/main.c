@@ -21,6 +21,9 @@
 #include <time.h>
 
 #if HAVE_JEMALLOC
+#include <jemalloc/jemalloc.h>
+#include <stdbool.h>
+
 /*
  * jemalloc's built-in options, read once at its start (before main). Freed
  * memory goes back to the kernel within about a second, by a background
@@ -29,8 +32,23 @@
  * a worker idle after a burst would keep the burst's pages). MALLOC_CONF in
  * the environment still overrides any of them. Debian's libjemalloc2 has no
  * symbol prefix: the name it reads is malloc_conf.
+ *
+ * The background thread starts only once the privileges are dropped
+ * (start_alloc_purging): made before, it would keep root's credentials
+ * (threads have their own) while every other thread has dropped them.
  */
-const char *const malloc_conf = "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0";
+const char *malloc_conf = "background_thread:false,dirty_decay_ms:1000,muzzy_decay_ms:0";
+
+static void start_alloc_purging(void)
+{
+	bool on = true;
+
+	(void)mallctl("background_thread", NULL, NULL, &on, sizeof(on));
+}
+#else
+static void start_alloc_purging(void)
+{
+}
 #endif
 
 static void usage(FILE *out)
@@ -106,6 +124,7 @@ static int run(const char *path, struct config *cfg, int fds_at_start)
 		sd_notifyf(0, "STATUS=start-up failed (see the log)");
 		return 1;
 	}
+	start_alloc_purging(); /* after the drop: the thread gets the dropped credentials */
 	/* systemd (Type=notify): ready, and a watchdog fed only while every
 	 * worker loop is turning */
 	if (sd_watchdog_enabled(0, &wd_usec) <= 0)
