@@ -121,6 +121,36 @@ rt_assert_eq "HTTP 451 carries the operator's body" "$(cat "$W/deny.body")" "Blo
 check "a name outside the list still passes" tb_exec_c curl -s --max-time 5 \
 	--cacert "$W/cert.pem" --resolve site.example:443:198.18.2.2 https://site.example/
 
+# ---- hellos captured from real clients, replayed oddly: one byte per TCP
+# segment, and a hello spread over three records; the origin must get each
+# byte for byte (it answers with its ServerHello) and the log names the SNI
+FX="$(cd "$(dirname "$0")/../fixtures/tls" && pwd)"
+replay() # WHAT FILE STEP: sends FILE STEP bytes per segment, expects a ServerHello
+{
+	local out
+	out=$(tb_exec_c "$PY" - "$FX/$2" "$3" <<'PYEOF'
+import socket, sys, time
+data = open(sys.argv[1], "rb").read()
+step = int(sys.argv[2])
+s = socket.create_connection(("198.18.2.2", 443), timeout=5)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+for i in range(0, len(data), step):
+    s.sendall(data[i:i + step])
+    time.sleep(0.002)
+got = s.recv(5)
+print("first bytes back: %s" % got.hex())
+PYEOF
+	) || true
+	if [[ $out == "first bytes back: 1603"* ]]; then
+		echo "ok: $1: the origin answered with a ServerHello"
+	else
+		echo "FAIL: $1: $out" >&2
+		fails=$((fails + 1))
+	fi
+}
+replay "curl's hello one byte per segment" curl_h2.bin 1
+replay "a hello in three records" openssl_multirec.bin 4096
+
 # ---- garbage after 0x16 0x03: malformed, tunnelled (non_http = tunnel)
 tb_exec_c "$PY" -c "
 import socket
@@ -154,6 +184,9 @@ assert len(l["ja4"]) == 36 and l["ja4"][0] == "t", l
 assert "1.3" in l["tls_versions"] or "TLS" in l["tls_versions"], l
 assert l["bytes"] > 0 and l["bytes_up"] > 0, l
 print("ok: JSON access log: %s %s ja4=%s alpn=%s versions=%s" % (l["method"], l["url"], l["ja4"], l["alpn"], l["tls_versions"]))
+for name in ("curl.example", "big.example.net"):
+    assert any(x.get("sni") == name for x in lines), "no line for the replayed hello of " + name
+print("ok: the replayed hellos are logged with their SNI")
 PYEOF
 
 # ---- host_verify = strict applies to SNI: a name that resolves to the
