@@ -27,8 +27,10 @@ ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.minimum_version = ssl.TLSVersion.TLSv1_2
 ctx.load_cert_chain(sys.argv[1], sys.argv[2])
 ctx.set_alpn_protocols(["http/1.1"])
-ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-ls.bind(("198.18.2.2", 443)); ls.listen(64)
+def listener(family, addr):
+    ls = socket.socket(family); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((addr, 443)); ls.listen(64)
+    return ls
 def serve(c, peer):
     try:
         s = ctx.wrap_socket(c, server_side=True)
@@ -43,9 +45,13 @@ def serve(c, peer):
         s.close()
     except (OSError, ssl.SSLError):
         pass
-while True:
-    c, peer = ls.accept()
-    threading.Thread(target=serve, args=(c, peer), daemon=True).start()
+def accept_loop(ls):
+    while True:
+        c, peer = ls.accept()
+        threading.Thread(target=serve, args=(c, peer), daemon=True).start()
+threading.Thread(target=accept_loop, args=(listener(socket.AF_INET6, "2001:2:0:2::2"),),
+                 daemon=True).start()
+accept_loop(listener(socket.AF_INET, "198.18.2.2"))
 PYEOF
 tb_spawn o tlsorigin "$PY" -u "$W/tls_origin.py" "$W/cert.pem" "$W/key.pem"
 tb_wait_listen o 443 10 || tb_die "TLS origin"
@@ -58,6 +64,9 @@ access_log_format = json
 [listener t]
 listen = 0.0.0.0:3129
 spoof = client-ip
+[listener t6]
+listen = [::]:3129
+spoof = client-ip-port
 [acl]
 deny_domains = blocked.example, .bad.example
 deny_tls = alert
@@ -67,19 +76,21 @@ CONF
 chmod 755 "$W"
 rt_start "$conf" 3129
 fails=0
-check() # WHAT CMD...: CMD's output must contain "peer=198.18.1.2 sni-ok"
+check() # WHAT CMD...: CMD's output must contain "peer=<the client> sni-ok"
 {
 	local what=$1 out
 	shift
 	out=$("$@" 2>&1 || true)
-	if grep -q 'peer=198.18.1.2 sni-ok' <<<"$out"; then
-		echo "ok: $what: the origin saw 198.18.1.2"
+	if grep -Eq 'peer=(198.18.1.2|2001:2:0:1::2) sni-ok' <<<"$out"; then
+		echo "ok: $what: the origin saw $(grep -Eo 'peer=[^ ]+' <<<"$out")"
 	else
 		echo "FAIL: $what: $(tail -c 300 <<<"$out")" >&2
 		fails=$((fails + 1))
 	fi
 }
 REQ='GET / HTTP/1.1\r\nHost: site.example\r\n\r\n'
+check "curl over IPv6 (spoof client-ip-port)" tb_exec_c curl -s --max-time 5 \
+	--cacert "$W/cert.pem" --resolve "site.example:443:[2001:2:0:2::2]" https://site.example/
 check "curl TLS 1.3" tb_exec_c curl -s --max-time 5 --cacert "$W/cert.pem" \
 	--resolve site.example:443:198.18.2.2 https://site.example/
 check "curl TLS 1.2" tb_exec_c curl -s --max-time 5 --tlsv1.2 --tls-max 1.2 \
@@ -174,7 +185,7 @@ rt_stop
 "$PY" - "$W/access.json" <<'PYEOF' || fails=$((fails + 1))
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1])]
-tls = [l for l in lines if l.get("sni") == "site.example"]
+tls = [l for l in lines if l.get("sni") == "site.example" and l["client"] == "198.18.1.2"]
 assert tls, "no line with sni site.example"
 l = tls[0]
 assert l["code"] == "TCP_TUNNEL" and l["status"] == 200 and l["method"] == "CONNECT", l
@@ -188,6 +199,35 @@ for name in ("curl.example", "big.example.net"):
     assert any(x.get("sni") == name for x in lines), "no line for the replayed hello of " + name
 print("ok: the replayed hellos are logged with their SNI")
 PYEOF
+
+# ---- the same through NAT REDIRECT (SO_ORIGINAL_DST), IPv4 and IPv6
+tb_intercept_clear
+tb_intercept_redirect 3129 443 80
+conf=$(rt_conf tls-redirect <<CONF
+[global]
+workers = 1
+[listener r4]
+listen = 0.0.0.0:3129
+mode = redirect
+spoof = none
+[listener r6]
+listen = [::]:3129
+mode = redirect
+spoof = none
+CONF
+)
+rt_start "$conf" 3129
+out=$(tb_exec_c curl -s --max-time 5 --cacert "$W/cert.pem" \
+	--resolve site.example:443:198.18.2.2 https://site.example/ 2>&1 || true)
+if grep -q 'sni-ok' <<<"$out"; then echo "ok: REDIRECT IPv4, spoof none: $out"; else
+	echo "FAIL: REDIRECT IPv4: $out" >&2; fails=$((fails + 1)); fi
+out=$(tb_exec_c curl -s --max-time 5 --cacert "$W/cert.pem" \
+	--resolve "site.example:443:[2001:2:0:2::2]" https://site.example/ 2>&1 || true)
+if grep -q 'sni-ok' <<<"$out"; then echo "ok: REDIRECT IPv6, spoof none: $out"; else
+	echo "FAIL: REDIRECT IPv6: $out" >&2; fails=$((fails + 1)); fi
+rt_stop
+tb_intercept_clear
+tb_intercept_tproxy 3129 443 80
 
 # ---- host_verify = strict applies to SNI: a name that resolves to the
 # original destination passes, one that resolves elsewhere is refused
