@@ -32,7 +32,7 @@ bench_testbed()
 {
 	local subj=$1 rules p
 	# the pid keeps concurrent runs (a smoke test beside a full run) apart
-	tb_init "rb$BENCH_ROOT_PID-$subj" "$WORK/$subj"
+	tb_init "b${BENCH_ROOT_PID: -4}-$subj" "$WORK/$subj"
 	tb_up
 	if [ "$subj" = none ]; then
 		rules=$BENCH_DIR/nft/route-only.nft
