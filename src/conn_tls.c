@@ -97,8 +97,12 @@ static enum conn_next hello_bad(struct conn *c)
 static enum conn_next deny(struct conn *c, enum conn_close_reason reason)
 {
 	STAT_INC(c->w->stats.tls_denied);
-	if (c->cfg->deny_tls == DENY_TLS_ALERT)
-		(void)send(c->cli.fd, alert_denied, sizeof(alert_denied), MSG_NOSIGNAL);
+	if (c->cfg->deny_tls == DENY_TLS_ALERT &&
+	    send(c->cli.fd, alert_denied, sizeof(alert_denied), MSG_NOSIGNAL) ==
+		    (ssize_t)sizeof(alert_denied)) {
+		conn_close(c, reason, 0); /* a FIN behind the alert: a reset could discard it */
+		return CONN_NEXT_CLOSED;
+	}
 	conn_reset(c, reason, 0);
 	return CONN_NEXT_CLOSED;
 }

@@ -125,6 +125,14 @@ denied_tls() # NAME: the handshake must fail (alert access_denied), no peer line
 }
 denied_tls blocked.example
 denied_tls a.bad.example
+# deny_tls = alert: the client reads a fatal access_denied alert
+out=$(tb_exec_c sh -c "echo | timeout 5 openssl s_client -connect 198.18.2.2:443 -servername blocked.example" 2>&1 || true)
+if grep -qi 'alert access denied' <<<"$out"; then
+	echo "ok: openssl s_client reads the access_denied alert"
+else
+	echo "FAIL: no access_denied alert: $(grep -i alert <<<"$out" | head -2)" >&2
+	fails=$((fails + 1))
+fi
 code=$(tb_exec_c curl -s --max-time 5 -o "$W/deny.body" -w '%{http_code}' \
 	-H 'Host: www.bad.example' http://198.18.2.2/ || true)
 rt_assert_eq "HTTP to a denied suffix: 451" "$code" 451
