@@ -258,26 +258,34 @@ static int ext_versions(struct tls_hello *h, struct scratch *sc, struct rd *r)
 	return 0;
 }
 
-static int ext_sigalgs(struct tls_hello *h, struct scratch *sc, struct rd *r)
+/* Reads bytes / 2 values of a uint16 list into out[*n..max), GREASE noted
+ * and skipped; more than max values: TLS_ERR_TOO_MANY. 0, or -1. */
+static int read_u16s(struct tls_hello *h, struct rd *r, uint32_t bytes, uint16_t *out, size_t *n,
+		     size_t max)
 {
 	uint32_t v;
 
-	if (rd_vec_fills(r, 2, 2) || r->left % 2)
-		return -1;
-	while (r->left) {
+	for (; bytes >= 2; bytes -= 2) {
 		if (rd_u16(r, &v))
 			return -1;
 		if (tls_is_grease((uint16_t)v)) {
 			h->flags |= TLS_F_GREASE;
 			continue;
 		}
-		if (sc->n_sigalgs == TLS_MAX_SIGALGS) {
+		if (*n == max) {
 			h->error = TLS_ERR_TOO_MANY;
 			return -1;
 		}
-		sc->sigalgs[sc->n_sigalgs++] = (uint16_t)v;
+		out[(*n)++] = (uint16_t)v;
 	}
 	return 0;
+}
+
+static int ext_sigalgs(struct tls_hello *h, struct scratch *sc, struct rd *r)
+{
+	if (rd_vec_fills(r, 2, 2) || r->left % 2)
+		return -1;
+	return read_u16s(h, r, r->left, sc->sigalgs, &sc->n_sigalgs, TLS_MAX_SIGALGS);
 }
 
 /* One extension of type type whose data sub holds; sets h->error on failure
@@ -359,6 +367,7 @@ static int extensions(struct tls_hello *h, struct scratch *sc, struct rd *r)
 static int hello_fixed(struct tls_hello *h, struct scratch *sc, struct rd *r)
 {
 	uint32_t v, n;
+	size_t ciphers;
 
 	if (rd_u16(r, &v) || (v >> 8) != 3 || rd_skip(r, 32))
 		return -1;
@@ -367,19 +376,10 @@ static int hello_fixed(struct tls_hello *h, struct scratch *sc, struct rd *r)
 		return -1;
 	if (rd_u16(r, &n) || n < 2 || n % 2 || n > r->left)
 		return -1;
-	for (; n; n -= 2) {
-		if (rd_u16(r, &v))
-			return -1;
-		if (tls_is_grease((uint16_t)v)) {
-			h->flags |= TLS_F_GREASE;
-			continue;
-		}
-		if (h->n_ciphers == TLS_MAX_CIPHERS) {
-			h->error = TLS_ERR_TOO_MANY;
-			return -1;
-		}
-		sc->ciphers[h->n_ciphers++] = (uint16_t)v;
-	}
+	ciphers = h->n_ciphers;
+	if (read_u16s(h, r, n, sc->ciphers, &ciphers, TLS_MAX_CIPHERS) < 0)
+		return -1;
+	h->n_ciphers = (uint16_t)ciphers;
 	if (rd_u8(r, &n) || n < 1 || rd_skip(r, n))
 		return -1;
 	return 0;
