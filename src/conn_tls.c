@@ -81,7 +81,7 @@ static enum conn_next hello_bad(struct conn *c)
 
 	STAT_INC(c->w->stats.tls_malformed[e < TLS_ERR_MAX ? e : 0]);
 	if (c->cfg->non_http == NON_HTTP_REJECT) {
-		conn_reset(c, CONN_CLOSE_NON_HTTP_REJECTED, 0);
+		conn_close(c, CONN_CLOSE_NON_HTTP_REJECTED, 0);
 		return CONN_NEXT_CLOSED;
 	}
 	/* a plain tunnel, its bytes as they came */

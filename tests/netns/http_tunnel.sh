@@ -95,9 +95,15 @@ CONF
 )
 rt_start "$conf" 3129
 before=$(grep -c ' port=8083 ' "$HT_OLOG" || true)
-for data in 'HELLO\r\n' '\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03'; do
+# other bytes are refused at once; a TLS record that is not a ClientHello
+# by the TLS reader (TLS itself is read whatever non_http says)
+for data in 'HELLO\r\n' '\x16\x03\x01\x00\x04\x68\x00\x00\x00'; do
+	case $data in
+	HELLO*) state='waiting for the first bytes (HTTP, TLS or other)' ;;
+	*) state='reading the TLS ClientHello' ;;
+	esac
 	if port=$(ht_cl raw --to "$E" --expect-empty --data "$data") &&
-		ht_close_log "$port" "$E" 'waiting for the first bytes (HTTP, TLS or other): non-http-rejected: not HTTP and non_http = reject'; then
+		ht_close_log "$port" "$E" "$state: non-http-rejected: not HTTP and non_http = reject"; then
 		echo "ok: non_http = reject closes '$data', logged"
 	else
 		ht_fail "non_http = reject: '$data'"
