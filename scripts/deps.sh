@@ -17,6 +17,7 @@ PKGS=(
 	libclang-rt-14-dev libhttp-parser-dev gnuplot-nox clang-format
 	libc-ares-dev dnsmasq-base iptables systemd-container mandoc tshark
 	debhelper dpkg-dev fakeroot lintian debootstrap python3-websockets nghttp2-client
+	openssl gnutls-bin
 )
 SERVICES=(nginx haproxy squid)
 
