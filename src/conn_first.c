@@ -97,7 +97,7 @@ enum conn_next conn_st_first_bytes(struct conn *c)
 	}
 	if (v != HTTP_FIRST_MORE && c->lc->protocol == LISTEN_PROTO_TLS)
 		v = HTTP_FIRST_TLS; /* forced: the reader says what is not a hello */
-	if (v == HTTP_FIRST_TLS) { /* TLS is read whatever non_http says */
+	if (v == HTTP_FIRST_TLS) {  /* TLS is read whatever non_http says */
 		conn_set_proto(c, CONN_PROTO_TLS);
 		return c->proto->start(c);
 	}
