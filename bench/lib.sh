@@ -12,6 +12,10 @@
 BENCH_PORT=3129
 SUBJ=${SUBJ:-}			# the subject under test, set by the caller
 BENCH_URL_HOST=$TB_O4		# the origin, as the client addresses it
+BENCH_TLS_PORT=3130		# the proxies' port-443 listener
+# the name the HTTPS scenarios use (the SNI): the client namespace resolves it
+# to the origin through /etc/netns/<client namespace>/hosts
+BENCH_TLS_HOST=tls.bench.example
 PROXY_PID=
 
 bench_die()
@@ -45,6 +49,7 @@ bench_testbed()
 		tb_exec_r ip route add local 0.0.0.0/0 dev lo table 100
 	fi
 	tb_origin_start
+	bench_tls_origin
 	for p in $(ip netns pids "$TB_O"); do
 		taskset -a -p -c "$PIN_LOAD" "$p" >/dev/null
 	done
@@ -55,12 +60,53 @@ bench_testbed()
 	fi
 }
 
-# bench_proxy_start SUBJECT WORKERS TAG: starts the proxy with WORKERS workers
+# bench_tls_origin: the HTTPS origin (a second nginx, 443, self-signed ECDSA
+# certificate for $BENCH_TLS_HOST) and the client's name for it.  The hosts
+# file is removed by bench_cleanup.
+bench_tls_origin()
+{
+	local dir=$TB_WORKDIR/origin-tls
+	mkdir -p "$dir/tmp"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+		-subj "/CN=$BENCH_TLS_HOST" -addext "subjectAltName=DNS:$BENCH_TLS_HOST" \
+		-keyout "$dir/key.pem" -out "$dir/cert.pem" 2>/dev/null ||
+		bench_die "openssl could not make the origin's certificate"
+	sed -e "s|@DIR@|$dir|g" -e "s|@WWW@|$TB_WORKDIR/origin/www|g" \
+		"$BENCH_DIR/conf/origin-tls-nginx.conf.in" >"$dir/nginx.conf"
+	tb_spawn o origin-tls nginx -e "$dir/error.log" -p "$dir/" -c "$dir/nginx.conf"
+	tb_wait_listen o 443 10 "$TB_LAST_PID" || {
+		cat "$dir/error.log" >&2 2>/dev/null
+		bench_die "the TLS origin nginx did not start"
+	}
+	mkdir -p "/etc/netns/$TB_C"
+	printf '127.0.0.1 localhost\n%s %s\n' "$TB_O4" "$BENCH_TLS_HOST" >"/etc/netns/$TB_C/hosts"
+	trap bench_cleanup EXIT
+}
+
+# bench_cleanup: tb_cleanup plus the client namespace's hosts file.
+bench_cleanup()
+{
+	# (the work directory is run.sh's own: tb_cleanup's exit status test
+	# does not matter here)
+	[ -z "${TB_C:-}" ] || rm -rf "/etc/netns/$TB_C"
+	tb_cleanup
+}
+
+# bench_tls SCENARIO: true for the HTTPS scenarios.
+bench_tls()
+{
+	case "$1" in
+	g | h | i | j) return 0 ;;
+	esac
+	return 1
+}
+
+# bench_proxy_start SUBJECT WORKERS TAG [SCENARIO]: starts the proxy with WORKERS workers
 # (threads) pinned to CPUs $PIN_PROXY (or both CPUs when WORKERS > 1), waits
 # for its listener and sets PROXY_PID.  Fails the run if it does not start.
 bench_proxy_start()
 {
-	local subj=$1 workers=$2 tag=$3 pin=$PIN_PROXY conf
+	local subj=$1 workers=$2 tag=$3 scen=${4:-} pin=$PIN_PROXY conf alog=off
 	PROXY_PID=
 	[ "$workers" -gt 1 ] && pin=$PIN_ALL
 	case "$subj" in
@@ -68,8 +114,14 @@ bench_proxy_start()
 		return 0
 		;;
 	remora)
-		conf=$TB_WORKDIR/remora-w$workers.conf
-		sed -e "s|@WORKERS@|$workers|g" "$BENCH_DIR/conf/remora.conf.in" >"$conf"
+		conf=$TB_WORKDIR/remora-$tag.conf
+		bench_tls "$scen" && alog=$TB_WORKDIR/remora-$tag-access.log
+		sed -e "s|@WORKERS@|$workers|g" -e "s|@ACCESS_LOG@|$alog|g" \
+			"$BENCH_DIR/conf/remora.conf.in" >"$conf"
+		if [ "$scen" = j ]; then
+			# 1M names, none of them the benchmark's SNI
+			printf '\n[acl]\ndeny_domains_file = %s\n' "$DENY_LIST" >>"$conf"
+		fi
 		"$REMORA" -t -c "$conf" >/dev/null || bench_die "remora -t rejected $conf"
 		tb_spawn r "remora-$tag" taskset -c "$pin" "$REMORA" -c "$conf"
 		;;
@@ -94,6 +146,9 @@ bench_proxy_start()
 	if ! tb_wait_listen r "$BENCH_PORT" 20 "$PROXY_PID"; then
 		tail -n 30 "$TB_WORKDIR/$subj-$tag.log" "$TB_WORKDIR/squid-cache.log" 2>/dev/null >&2
 		bench_die "$subj did not start (log: $TB_WORKDIR/$subj-$tag.log)"
+	fi
+	if [ "$subj" != squid ] && ! tb_wait_listen r "$BENCH_TLS_PORT" 20 "$PROXY_PID"; then
+		bench_die "$subj did not listen on :$BENCH_TLS_PORT (log: $TB_WORKDIR/$subj-$tag.log)"
 	fi
 }
 
@@ -177,13 +232,14 @@ bench_cpu_pct()
 		print out }'
 }
 
-# bench_nft_packets CHAIN MATCH: packet count of the first rule in
-# remora_bench CHAIN whose text contains MATCH.
+# bench_nft_packets CHAIN MATCH: packets counted by the rules in
+# remora_bench CHAIN whose text contains MATCH (summed).
 bench_nft_packets()
 {
 	tb_exec_r nft list chain inet remora_bench "$1" |
 		awk -v m="$2" 'index($0, m) && /counter packets/ {
-			for (i = 1; i <= NF; i++) if ($i == "packets") { print $(i + 1); exit } }'
+			for (i = 1; i <= NF; i++) if ($i == "packets") n += $(i + 1) }
+			END { print n + 0 }'
 }
 
 # bench_intercepted: packets that reached the proxy (or, without one, were
@@ -191,7 +247,7 @@ bench_nft_packets()
 bench_intercepted()
 {
 	if [ "$SUBJ" = none ]; then
-		bench_nft_packets forward "dport 80"
+		bench_nft_packets forward "dport"
 	else
 		bench_nft_packets prerouting "tproxy"
 	fi
@@ -217,44 +273,80 @@ bench_strays()
 			END { print n + 0 }'
 }
 
-# bench_proxy_responses: responses the proxy itself counted (Remora's
-# /metrics, all classes); empty for subjects without such a counter.
+# bench_proxy_responses [SCENARIO]: responses the proxy itself counted
+# (Remora's /metrics, all classes) or, for the HTTPS scenarios, "flows
+# denied malformed" of its TLS counters; empty for subjects without them.
 bench_proxy_responses()
 {
 	[ "$SUBJ" = remora ] || return 0
+	if bench_tls "${1:-}"; then
+		tb_exec_r curl -sS --max-time 5 http://127.0.0.1:9180/metrics |
+			awk '/^remora_tls_flows_total/ { f += $2 } /^remora_tls_denied_total/ { d += $2 }
+			     /^remora_tls_malformed_total/ { m += $2 } END { print f + 0, d + 0, m + 0 }'
+		return 0
+	fi
 	tb_exec_r curl -sS --max-time 5 http://127.0.0.1:9180/metrics |
 		awk '/^remora_responses_total/ { n += $2 } END { print n + 0 }'
 }
 
-# bench_check_path: one request from the client must reach the origin, which
-# must see the client's own address (through the proxy: spoofing works) and
-# the original destination.  Fails the run otherwise.
+# bench_tls_counted SCENARIO REQUESTS "BEFORE" "AFTER": Remora's TLS counters
+# over a run: one flow per request with a new connection per request (g, j),
+# flows at all otherwise, no flow denied (the deny list of j matches nothing),
+# no hello malformed.  Fails the run otherwise.
+bench_tls_counted()
+{
+	local scen=$1 req=$2 need=1
+	# shellcheck disable=SC2086 # "flows denied malformed" twice
+	set -- $3 $4
+	case "$scen" in
+	g | j) need=$req ;;
+	esac
+	[ $(($4 - $1)) -ge "$need" ] ||
+		bench_die "$SUBJ $scen: Remora counted $(($4 - $1)) TLS flows for $req requests"
+	[ $(($5 - $2)) -eq 0 ] || bench_die "$SUBJ $scen: Remora denied $(($5 - $2)) TLS flows"
+	[ $(($6 - $3)) -eq 0 ] || bench_die "$SUBJ $scen: $(($6 - $3)) malformed ClientHellos"
+}
+
+# bench_check_path [SCENARIO]: one request from the client must reach the
+# origin (over TLS for the HTTPS scenarios), which must see the client's own
+# address (through the proxy: spoofing works) and the original destination.
+# Fails the run otherwise.
 bench_check_path()
 {
-	local out
-	out=$(tb_exec_c curl -sS --max-time 5 "http://$BENCH_URL_HOST/" 2>"$TB_WORKDIR/curl.err") ||
+	local out url=http://$BENCH_URL_HOST/ port=80
+	if bench_tls "${1:-}"; then
+		url=https://$BENCH_TLS_HOST/ port=443
+	fi
+	out=$(tb_exec_c curl -ksS --max-time 5 "$url" 2>"$TB_WORKDIR/curl.err") ||
 		bench_die "$SUBJ: no answer through the testbed: $(cat "$TB_WORKDIR/curl.err")"
 	case "$out" in
-	"peer=$TB_C4 "*"dst=$BENCH_URL_HOST:80") ;;
-	*) bench_die "$SUBJ: origin saw '$out', want peer=$TB_C4 ... dst=$BENCH_URL_HOST:80" ;;
+	"peer=$TB_C4 "*"dst=$BENCH_URL_HOST:$port") ;;
+	*) bench_die "$SUBJ: origin saw '$out', want peer=$TB_C4 ... dst=$BENCH_URL_HOST:$port" ;;
 	esac
+	# (j): the list is in force: its first name is refused
+	if [ "${1:-}" = j ] && tb_exec_c curl -ksS --max-time 5 \
+		--resolve "$(head -n 1 "$DENY_LIST"):443:$BENCH_URL_HOST" \
+		"https://$(head -n 1 "$DENY_LIST")/" >/dev/null 2>&1; then
+		bench_die "$SUBJ: a name of the deny list passed"
+	fi
 }
 
 # bench_wrk SECONDS SCENARIO OUTFILE: wrk in the client namespace on $PIN_LOAD.
 bench_wrk()
 {
-	local secs=$1 scen=$2 out=$3 path=/1k extra=()
+	local secs=$1 scen=$2 out=$3 path=/1k extra=() base=http://$BENCH_URL_HOST
+	bench_tls "$scen" && base=https://$BENCH_TLS_HOST
 	case "$scen" in
-	a) ;;
-	b) extra=(-H "Connection: close") ;;
-	c) path=/64k ;;
+	a | h) ;;
+	b | g | j) extra=(-H "Connection: close") ;;
+	c | i) path=/64k ;;
 	*) bench_die "bench_wrk: scenario $scen" ;;
 	esac
 	local _ rc
 	for _ in 1 2 3; do
 		rc=0
 		tb_exec_c taskset -c "$PIN_LOAD" wrk -t 1 -c "$CONNS" -d "${secs}s" --latency \
-			-s "$BENCH_DIR/wrk/report.lua" "${extra[@]}" "http://$BENCH_URL_HOST$path" \
+			-s "$BENCH_DIR/wrk/report.lua" "${extra[@]}" "$base$path" \
 			>"$out" 2>&1 || rc=$?
 		[ "$rc" -eq 0 ] && return 0
 		# On a shared machine someone else's clean-up may kill every wrk
@@ -345,12 +437,12 @@ bench_load_once()
 	local t0 t1 m0 m1 c0 c1 i0 i1 f0 f1 w0 w1 r0 r1 hwm req dur p50 p99 errs non2xx bypass
 	tag=$scen-w$workers-r$rep
 	out=$TB_WORKDIR/wrk-$tag.txt
-	bench_proxy_start "$subj" "$workers" "$tag"
-	bench_check_path
+	bench_proxy_start "$subj" "$workers" "$tag" "$scen"
+	bench_check_path "$scen"
 	if [ "$WARMUP" -gt 0 ]; then
 		bench_wrk "$WARMUP" "$scen" "$TB_WORKDIR/wrk-$tag-warmup.txt"
 	fi
-	r0=$(bench_proxy_responses)
+	r0=$(bench_proxy_responses "$scen")
 	w0=$(bench_now_ms)
 	f0=$(bench_foreign)
 	t0=$(bench_proxy_ticks)
@@ -364,7 +456,7 @@ bench_load_once()
 	i1=$(bench_intercepted)
 	f1=$(bench_foreign)
 	w1=$(bench_now_ms)
-	r1=$(bench_proxy_responses)
+	r1=$(bench_proxy_responses "$scen")
 	hwm=$(bench_proxy_status_kb VmHWM)
 	bench_proxy_stop "$subj"
 
@@ -384,7 +476,9 @@ bench_load_once()
 	bypass=$(bench_bypassed)
 	[ "$bypass" -eq 0 ] || bench_die "$subj $tag: $bypass packets tried to bypass the proxy"
 	# The proxy's own counter saw every response wrk counted.
-	if [ -n "$r0" ] && [ $((r1 - r0)) -lt "$req" ]; then
+	if [ -n "$r0" ] && bench_tls "$scen"; then
+		bench_tls_counted "$scen" "$req" "$r0" "$r1"
+	elif [ -n "$r0" ] && [ $((r1 - r0)) -lt "$req" ]; then
 		bench_die "$subj $tag: the proxy counted $((r1 - r0)) responses, wrk $req"
 	fi
 	# shellcheck disable=SC2086 # "utime stime" and "busy total" pairs

@@ -19,7 +19,7 @@
 #   -P, --pace RATE      scenario (p): Connection: close at 25/50/75 % of RATE
 #                        requests/s (default 8000)
 #   -s, --subjects LIST  subset of "none remora haproxy squid"
-#   -S, --scenarios LIST subset of "a b c d e f p"
+#   -S, --scenarios LIST subset of "a b c d e f p g h i j"
 #   -o, --out FILE       results document (default docs/benchmarks.md; "-" = none)
 #   -k, --work DIR       work directory (default: a new /tmp/remora-bench.XXXXXX)
 # Environment: REMORA (binary; default build/remora, built with ninja first),
@@ -32,8 +32,12 @@
 # connections (RSS per connection); e = a, b, c with 2 workers (Remora,
 # HAProxy); f = d as a burst (all IDLE_N connections up, then every request
 # at once; RSS 10 s later, peak beside); p = b paced with h2load at 25/50/75 %
-# of PACE_RATE (Remora, HAProxy: CPU per connection below saturation).  Exit: 0 ok, 1 failure (a subject failed to start, was bypassed,
-# or produced no sane numbers), 77 not root.
+# of PACE_RATE (Remora, HAProxy: CPU per connection below saturation);
+# HTTPS through port 443 (none, Remora, HAProxy; not Squid): g a new TLS
+# connection per request (Connection: close), h keep-alive 1 KiB, i
+# keep-alive 64 KiB; j = g for Remora with a deny list of DENY_N names
+# (default 1000000, none matching the SNI).  Exit: 0 ok, 1 failure (a subject
+# failed to start, was bypassed, or produced no sane numbers), 77 not root.
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
@@ -46,7 +50,8 @@ WARMUP=2
 IDLE_N=5000
 CONNS=50
 SUBJECTS="none remora haproxy squid"
-SCENARIOS="a b c d e f p"
+SCENARIOS="a b c d e f p g h i j"
+DENY_N=${DENY_N:-1000000}
 PACE_RATE=8000
 OUT=$ROOT/docs/benchmarks.md
 WORK=
@@ -91,7 +96,7 @@ fi
 
 # ---- packages: install what is missing ---------------------------------------
 need=()
-for t in wrk h2load haproxy squid nginx nft ip ss curl taskset python3 cc; do
+for t in wrk h2load haproxy squid nginx nft ip ss curl taskset python3 cc openssl; do
 	command -v "$t" >/dev/null 2>&1 || need+=("$t")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -133,6 +138,13 @@ if [ -z "${IDLE_CONNS:-}" ]; then
 	cc -O2 -Wall -Wextra -std=gnu11 -o "$IDLE_CONNS" "$BENCH_DIR/idle_conns.c"
 fi
 RESULTS=$WORK/results.tsv
+# scenario (j): DENY_N generated names, none of them the benchmark's SNI
+DENY_LIST=$WORK/deny.list
+if [[ " $SCENARIOS " == *" j "* ]]; then
+	awk -v n="$DENY_N" 'BEGIN { for (i = 0; i < n; i++)
+		printf "%s%d.deny%d.example\n", (i % 2 ? "." : "host"), i, i % 997 }' >"$DENY_LIST"
+	chmod 644 "$DENY_LIST"
+fi
 
 # ---- fairness on a small machine ----------------------------------------------
 # The proxy runs alone on CPU 0; wrk and the origin nginx share CPU 1.  With 2
@@ -180,6 +192,7 @@ printf 'subject\tscenario\tworkers\trepeat\trequests\tduration_us\tp50_us\tp99_u
 	echo "conns=$CONNS"
 	echo "idle_n=$IDLE_N"
 	echo "pace_rate=$PACE_RATE"
+	echo "deny_n=$DENY_N"
 	echo "smoke=$SMOKE"
 	echo "subjects=$SUBJECTS"
 	echo "scenarios=$SCENARIOS"
@@ -225,6 +238,18 @@ for SUBJ in $SUBJECTS; do
 			done
 		done
 	fi
+	if [ "$SUBJ" != squid ]; then # Squid: no TLS scenarios
+		for scen in g h i; do
+			has "$SCENARIOS" "$scen" || continue
+			for rep in $(seq 1 "$REPEATS"); do
+				bench_load "$SUBJ" "$scen" 1 "$rep"
+				# (j) right after (g), so the pair sees the same machine
+				if [ "$scen" = g ] && [ "$SUBJ" = remora ] && has "$SCENARIOS" j; then
+					bench_load "$SUBJ" j 1 "$rep"
+				fi
+			done
+		done
+	fi
 	if has "$SCENARIOS" e && { [ "$SUBJ" = remora ] || [ "$SUBJ" = haproxy ]; }; then
 		for scen in a b c; do
 			for rep in $(seq 1 "$REPEATS"); do
@@ -233,9 +258,9 @@ for SUBJ in $SUBJECTS; do
 		done
 	fi
 	strays=$(bench_strays)
-	bench_log "$SUBJ: 0 packets bypassed the proxy; $strays stray port-80 packets dropped"
+	bench_log "$SUBJ: 0 packets bypassed the proxy; $strays stray port-80/443 packets dropped"
 	echo "strays_$SUBJ=$strays" >>"$WORK/meta.txt"
-	tb_cleanup
+	bench_cleanup
 done
 trap - EXIT
 echo "elapsed=$(($(date +%s) - started))" >>"$WORK/meta.txt"
