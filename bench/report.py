@@ -174,7 +174,7 @@ def table_md(load, idle, meta=None):
             scen_label(sc, meta), SUBJECT_LABEL[key], fmt(c.rps), ms(c.p50), ms(c.p99),
             c.errors, c.non2xx, cpu, fmt(c.machine, 1), c.cpus or "–",
             fmt(c.hwm / 1024, 1) if proxy else "–"))
-    if idle:
+    if any(len(k) == 2 for k in idle):  # scenario (d) was run
         n = next(iter(idle.values())).idle_n
         out.append("")
         out.append(f"Scenario (d): {n:,} idle keep-alive connections held open through the "
@@ -350,9 +350,14 @@ def doc_block(meta, load, idle, tmd, png_name):
                "socket errors and non-2xx are totals over all runs. "
                f"Whole run: {int(m.get('elapsed', '0')) // 60} min.")
     worst = max((c.foreign for c in load.values()), default=0)
+    retries = m.get("noise_retries", "4")
+    if retries == "0":
+        rule = "runs were kept whatever the load: NOISE_RETRIES=0"
+    else:
+        rule = (f"a run above {m.get('noise_pct', '?')}% is thrown away and made again, "
+                f"at most {retries} times")
     out.append(f"CPU used by processes outside the benchmark during the kept runs: at most "
-               f"{worst * 100:.1f}% of the machine (a run above {m.get('noise_pct', '?')}% "
-               "is thrown away and made again).")
+               f"{worst * 100:.1f}% of the machine ({rule}; per run in results.tsv).")
     out.append("")
     out += table_md(load, idle, meta)
     out.append("")

@@ -199,6 +199,7 @@ printf 'subject\tscenario\tworkers\trepeat\trequests\tduration_us\tp50_us\tp99_u
 	echo "pin_proxy=$PIN_PROXY"
 	echo "pin_load=$PIN_LOAD"
 	echo "noise_pct=$NOISE_PCT"
+	echo "noise_retries=$NOISE_RETRIES"
 } >"$WORK/meta.txt"
 
 has()
