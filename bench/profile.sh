@@ -102,6 +102,27 @@ syscalls_of()
 		sub("syscalls:sys_enter_", "", $3); print $3, $1 }' "$1" | sort -k2,2nr
 }
 
+# Prints "in out" TCP segments of namespace $1 (/proc/net/snmp, Tcp: InSegs OutSegs).
+ns_segs()
+{
+	ip netns exec "$1" awk '$1 == "Tcp:" && $2 ~ /^[0-9]/ { print $11, $12 }' /proc/net/snmp
+}
+
+# Prints "ticks switches" of the origin's nginx processes (utime + stime,
+# voluntary + involuntary context switches): what a request costs the origin.
+origin_cost()
+{
+	local p t=0 x=0 v
+	for p in $(ip netns pids "$TB_O"); do
+		v=$(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null) || continue
+		t=$((t + v))
+		v=$(awk '/ctxt_switches/ { s += $2 } END { print s + 0 }' "/proc/$p/status" 2>/dev/null) ||
+			continue
+		x=$((x + v))
+	done
+	echo "$t $x"
+}
+
 # Prints the raw_syscalls:sys_enter count (all system calls) of a perf stat -x, file.
 syscalls_total()
 {
@@ -119,9 +140,12 @@ profile_one()
 
 	# 1. user vs kernel CPU per request, nothing attached to the proxy
 	out=$TB_WORKDIR/wrk-$tag-clean.txt
+	local c0 c1 o0 o1 g0 g1
+	c0=$(ns_segs "$TB_C") o0=$(ns_segs "$TB_O") g0=$(origin_cost)
 	t0=$(bench_proxy_ticks)
 	bench_wrk "$DURATION" "$scen" "$out"
 	t1=$(bench_proxy_ticks)
+	c1=$(ns_segs "$TB_C") o1=$(ns_segs "$TB_O") g1=$(origin_cost)
 	req=$(bench_field "$out" requests)
 	# shellcheck disable=SC2086
 	set -- $t0 $t1
@@ -131,6 +155,17 @@ profile_one()
 		printf "cpu per request: %.1f us user + %.1f us kernel = %.1f us (%.0f%% kernel)\n",
 			u * 1e6 / hz / n, s * 1e6 / hz / n, (u + s) * 1e6 / hz / n,
 			(u + s) ? 100 * s / (u + s) : 0 }' | tee -a "$SUMMARY"
+	# packets per request on the client's and the origin's side, and the
+	# origin's own cost (a proxy that makes the origin or the load generator
+	# work harder costs throughput where they are the bottleneck)
+	# shellcheck disable=SC2086
+	set -- $c0 $c1 $o0 $o1 $g0 $g1
+	awk -v n="$req" -v hz="$CLK_TCK" -v ci=$(($3 - $1)) -v co=$(($4 - $2)) \
+		-v oi=$(($7 - $5)) -v oo=$(($8 - $6)) -v ot=$((${11} - $9)) -v ox=$((${12} - ${10})) 'BEGIN {
+		printf "packets per request: client in %.2f out %.2f, origin in %.2f out %.2f\n",
+			ci / n, co / n, oi / n, oo / n
+		printf "origin per request: %.1f us CPU, %.2f context switches\n",
+			ot * 1e6 / hz / n, ox / n }' | tee -a "$SUMMARY"
 
 	# 2. system calls per request (perf slows the proxy down; counts stay right)
 	out=$TB_WORKDIR/wrk-$tag-stat.txt
@@ -176,7 +211,7 @@ callgrind_one()
 	case "$subj" in
 	remora)
 		conf=$TB_WORKDIR/remora-w1.conf
-		sed -e "s|@WORKERS@|1|g" "$BENCH_DIR/conf/remora.conf.in" >"$conf"
+		sed -e "s|@WORKERS@|1|g" -e "s|@ACCESS_LOG@|off|g" "$BENCH_DIR/conf/remora.conf.in" >"$conf"
 		tb_spawn r remora-cg taskset -c "$PIN_PROXY" valgrind --tool=callgrind \
 			--instr-atstart=no --callgrind-out-file="$cg" "$REMORA" -c "$conf"
 		;;
