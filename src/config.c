@@ -950,5 +950,11 @@ static void derive(struct config *cfg)
 	cfg->timeout_ms[CONN_TIMER_LINGER] = CONFIG_LINGER_MS;
 	cfg->timeout_ms[CONN_TIMER_FIRST] = cfg->first_bytes_timeout_ms;
 	cfg->timeout_ms[CONN_TIMER_TUNNEL] = cfg->tunnel_timeout_ms;
+	/* the tunnel timeout in two parts: keep-alive goes on in between */
+	cfg->timeout_ms[CONN_TIMER_QUIET] = cfg->tunnel_timeout_ms < CONFIG_TUNNEL_QUIET_MS
+						    ? cfg->tunnel_timeout_ms
+						    : CONFIG_TUNNEL_QUIET_MS;
+	cfg->timeout_ms[CONN_TIMER_QUIET_REST] =
+		cfg->tunnel_timeout_ms - cfg->timeout_ms[CONN_TIMER_QUIET];
 	cfg->refs = 1;
 }

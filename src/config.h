@@ -114,8 +114,8 @@ struct config {
 	/* derived at load time */
 	struct http_limits req_limits;
 	struct http_limits rsp_limits;
-	uint32_t timeout_ms[8]; /* indexed by enum conn_timer */
-	unsigned long refs;	/* config_get/config_put */
+	uint32_t timeout_ms[12]; /* indexed by enum conn_timer (conn.c checks the size) */
+	unsigned long refs;	 /* config_get/config_put */
 };
 
 /* Reads and validates path. On success returns 0 and a new config in *out
@@ -143,7 +143,10 @@ int config_acl_allows(const struct config *cfg, const union ic_addr *client,
  */
 int config_domain_denied(const struct config *cfg, const char *host, size_t len);
 /* Graceful-close time (fixed): how long a client may take to read the end. */
-#define CONFIG_LINGER_MS 2000
+#define CONFIG_LINGER_MS       2000
+/* A tunnel quiet this long gets TCP keep-alive on both legs (set lazily: the
+ * many short tunnels, TLS flows above all, never pay its system calls). */
+#define CONFIG_TUNNEL_QUIET_MS 60000
 
 /* Value parsers, exposed for the tests. Return 0 or -1. */
 /* "250ms", "10s", "2m", "1h", or a bare number of seconds; 1 ms .. 24 h. */

@@ -93,10 +93,19 @@ void conn_set_state(struct conn *c, enum conn_state st)
 	c->state = (uint8_t)st;
 }
 
+_Static_assert(CONN_TIMER_MAX <= sizeof(((struct config *)0)->timeout_ms) / sizeof(uint32_t),
+	       "struct config's timeout_ms is too small");
+
 void conn_timer_arm(struct conn *c, enum conn_timer t)
 {
 	struct worker *w = c->w;
-	uint64_t deadline = w->now + c->cfg->timeout_ms[t];
+	uint64_t deadline;
+
+	/* a tunnel without keep-alive yet waits the first part of its quiet
+	 * time: keep-alive goes on when that passes (tunnel_quiet) */
+	if (t == CONN_TIMER_TUNNEL && !(c->flags & CONN_F_KEEPALIVE))
+		t = CONN_TIMER_QUIET;
+	deadline = w->now + c->cfg->timeout_ms[t];
 
 	if (c->timer == t && c->deadline == deadline)
 		return; /* same tick: already in place */
@@ -378,10 +387,12 @@ void conn_reset(struct conn *c, enum conn_close_reason reason, int err)
 }
 
 /* TCP keep-alive on a leg that may stay quiet for long (tunnels): a peer
- * that vanished is found in minutes, not at the tunnel timeout. */
+ * that vanished is found in minutes, not at the tunnel timeout. Set once a
+ * tunnel has been quiet for CONFIG_TUNNEL_QUIET_MS: first probe after 5
+ * minutes of quiet in all. */
 static void set_keepalive(int fd)
 {
-	int on = 1, idle = 300, intvl = 30, cnt = 4;
+	int on = 1, idle = 300 - CONFIG_TUNNEL_QUIET_MS / 1000, intvl = 30, cnt = 4;
 
 	if (fd < 0)
 		return;
@@ -395,11 +406,23 @@ static void set_keepalive(int fd)
 #endif
 }
 
+/* The first part of a tunnel's quiet time passed: keep-alive on both legs,
+ * then the rest of [timeouts] tunnel. */
+static void tunnel_quiet(struct conn *c)
+{
+	if (c->cfg->timeout_ms[CONN_TIMER_QUIET_REST] == 0 || !(c->flags & CONN_F_TUNNEL)) {
+		conn_close(c, CONN_CLOSE_IDLE_TIMEOUT, 0);
+		return;
+	}
+	c->flags |= CONN_F_KEEPALIVE;
+	set_keepalive(c->cli.fd);
+	set_keepalive(c->up.fd);
+	conn_timer_arm(c, CONN_TIMER_QUIET_REST);
+}
+
 void conn_enter_tunnel(struct conn *c)
 {
 	c->flags |= CONN_F_TUNNEL;
-	set_keepalive(c->cli.fd);
-	set_keepalive(c->up.fd);
 	/* a sniffing tunnel where nothing moved yet stays under the header
 	 * timeout: a silent client is not worth an hour */
 	conn_timer_arm(c, (c->flags & CONN_F_SNIFFING) && c->bytes_out == 0 ? CONN_TIMER_HEADER
@@ -718,7 +741,11 @@ void conn_timeout(struct conn *c, enum conn_timer t)
 		conn_close(c, CONN_CLOSE_IDLE_TIMEOUT, 0);
 		return;
 	case CONN_TIMER_TUNNEL:
+	case CONN_TIMER_QUIET_REST:
 		conn_close(c, CONN_CLOSE_IDLE_TIMEOUT, 0);
+		return;
+	case CONN_TIMER_QUIET:
+		tunnel_quiet(c);
 		return;
 	case CONN_TIMER_FIRST:
 		conn_first_bytes_timeout(c);

@@ -94,6 +94,8 @@ enum conn_timer {
 	CONN_TIMER_LINGER,   /* fixed: closing gracefully */
 	CONN_TIMER_FIRST,    /* [timeouts] first_bytes: a new client's silence becomes a tunnel */
 	CONN_TIMER_TUNNEL,   /* [timeouts] tunnel: a byte tunnel (or upgrade) with no traffic */
+	CONN_TIMER_QUIET,    /* a tunnel's first CONFIG_TUNNEL_QUIET_MS of quiet: then keep-alive */
+	CONN_TIMER_QUIET_REST, /* the rest of [timeouts] tunnel after CONN_TIMER_QUIET */
 	CONN_TIMER_MAX
 };
 
@@ -116,6 +118,7 @@ enum conn_timer {
 #define CONN_F_CORKED	   0x80u  /* response bytes sent with MSG_MORE wait in the kernel */
 #define CONN_F_SNIFFING	   0x100u /* tunnel: the client's first line is still being classified */
 #define CONN_F_COMMITTED   0x200u /* sniffing tunnel: held prefix bytes went upstream */
+#define CONN_F_KEEPALIVE   0x400u /* tunnel: TCP keep-alive is on for both legs */
 
 struct conn;
 struct conn_http;

@@ -66,6 +66,25 @@ both "long-poll answered after 65 s" longpoll 9007 >"$TB_WORKDIR/longpoll.out" 2
 lp=$!
 both "tunnel quiet for 70 s" quiet 9008 70 >"$TB_WORKDIR/quiet.out" 2>&1 &
 qt=$!
+# TCP keep-alive on the quiet tunnel's two legs: not while the tunnel is
+# young (short flows never pay its system calls), on after a quiet minute
+ka_legs()
+{
+	tb_exec_r ss -tnoH state established '( sport = :9008 or dport = :9008 )' |
+		grep -c 'timer:(keepalive' || true
+}
+(
+	sleep 10
+	young=$(ka_legs)
+	sleep 56
+	old=$(ka_legs)
+	if [ "$young" = 0 ] && [ "$old" = 2 ]; then
+		echo "ok: quiet tunnel: keep-alive on 0 legs at 10 s, on both at 66 s"
+	else
+		echo "FAIL: quiet tunnel: legs with keep-alive at 10 s: $young (want 0), at 66 s: $old (want 2)"
+	fi
+) >"$TB_WORKDIR/ka.out" 2>&1 &
+ka=$!
 # a real WebSocket client and server (python3-websockets, Debian's python)
 WSPY=/usr/bin/python3
 if "$WSPY" -c 'import websockets' 2>/dev/null; then
@@ -101,11 +120,12 @@ for path in /barelf /fold /wscolon /999 /noreason /clte /10te /icy /bighead; do
 	curl_both "odd response $path" "$path"
 done
 
-for job in $lp $qt $ws; do
+for job in $lp $qt $ws $ka; do
 	if ! wait $job; then fails=$((fails + 1)); fi
 done
-cat "$TB_WORKDIR/longpoll.out" "$TB_WORKDIR/quiet.out" "$TB_WORKDIR/ws.out"
-if grep -q '^FAIL' "$TB_WORKDIR/longpoll.out" "$TB_WORKDIR/quiet.out" "$TB_WORKDIR/ws.out"; then
+cat "$TB_WORKDIR/longpoll.out" "$TB_WORKDIR/quiet.out" "$TB_WORKDIR/ws.out" "$TB_WORKDIR/ka.out"
+if grep -q '^FAIL' "$TB_WORKDIR/longpoll.out" "$TB_WORKDIR/quiet.out" "$TB_WORKDIR/ws.out" \
+	"$TB_WORKDIR/ka.out"; then
 	fails=$((fails + 1))
 fi
 # nothing bypassed the proxy on the intercepted ports
