@@ -296,6 +296,16 @@ static int take_client_slot(struct acceptor *a, struct conn *c, const struct con
 	return 1;
 }
 
+/* Must a new connection be started at once, rather than when its first
+ * bytes arrive (or within WORKER_PICKUP_MS)? A forced tunnel connects
+ * upstream at once (a server-first protocol); a first_bytes timeout too
+ * short to absorb the pick-up delay wants an exact start. */
+static int must_start_now(const struct listener_conf *lc, const struct config *cfg)
+{
+	return lc->protocol == LISTEN_PROTO_TCP ||
+	       cfg->timeout_ms[CONN_TIMER_FIRST] < 2 * WORKER_PICKUP_MS;
+}
+
 /* Accepts up to ACCEPT_BATCH connections (all of them when draining). */
 static void accept_batch(struct acceptor *a, struct listener *l, int drain)
 {
@@ -336,7 +346,7 @@ static void accept_batch(struct acceptor *a, struct listener *l, int drain)
 			conn_free_unstarted(c);
 			continue;
 		}
-		worker_hand_off(pick_worker(a, cfg->balance), c);
+		worker_hand_off(pick_worker(a, cfg->balance), c, must_start_now(l->conf, cfg));
 		STAT_INC(a->accepted);
 		if (cfg->max_connections != 0 && open_connections(a) >= cfg->max_connections) {
 			/* the kernel backlog holds new SYNs until we are below the mark */

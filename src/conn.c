@@ -74,6 +74,7 @@ struct conn *conn_new(int fd, const union ic_addr *peer, const struct listener_c
 	ic_addr_unmap(&c->peer);
 	c->lc = lc;
 	c->cfg = config_get(cfg);
+	c->start_ms = now_ms(); /* accepted: the worker may take it up to WORKER_PICKUP_MS later */
 	c->state = CONN_ST_FIRST_BYTES;
 	http_sniff_init(&c->sniff);
 	return c;
@@ -122,21 +123,38 @@ void conn_start(struct worker *w, struct conn *c)
 	c->w = w;
 	c->proto = w->protos[CONN_PROTO_TUNNEL]; /* until the first bytes decide */
 	c->id = ++w->next_id;
-	c->start_ms = w->now;
+	if (c->start_ms > w->now)
+		c->start_ms = w->now; /* (the acceptor read the clock after our loop did) */
 	c->timer = CONN_TIMER_FIRST;
-	c->deadline = w->now + c->cfg->timeout_ms[CONN_TIMER_FIRST];
+	c->deadline = c->start_ms + c->cfg->timeout_ms[CONN_TIMER_FIRST];
 	worker_timer_insert(w, c);
 	w->nconns++;
 	STAT_INC(w->stats.accepted);
-	err = poller_add(w->poller, c->cli.fd, POLLER_IN | POLLER_OUT | POLLER_ET, &c->cli);
-	if (err < 0) {
-		conn_close(c, CONN_CLOSE_POLLER, -err);
-		return;
+	if (!c->cli.registered) {
+		err = poller_add(w->poller, c->cli.fd, POLLER_IN | POLLER_ET, &c->cli);
+		if (err < 0) {
+			conn_close(c, CONN_CLOSE_POLLER, -err);
+			return;
+		}
+		c->cli.registered = 1;
+		/* the request often arrives with the handshake: try before waiting */
+		c->cli.readable = 1;
 	}
-	/* the request often arrives with the handshake: try before waiting */
-	c->cli.readable = 1;
+	/* (registered by the acceptor: an event says when there is something
+	 * to read, and conn_on_event kept it) A new socket can be written. */
 	c->cli.writable = 1;
 	conn_run(c);
+}
+
+void conn_write_blocked(struct conn *c, struct conn_side *s)
+{
+	s->writable = 0;
+	if (s->out_armed)
+		return;
+	/* (fails only without kernel memory: then c waits for its timer, as
+	 * callers cannot take a close in the middle of a write) */
+	if (poller_set(c->w->poller, s->fd, POLLER_IN | POLLER_OUT | POLLER_ET, s) == 0)
+		s->out_armed = 1;
 }
 
 static void log_close(struct conn *c, enum conn_close_reason reason, int err)
@@ -165,6 +183,7 @@ void conn_close_upstream(struct conn *c)
 		close(c->up.fd);
 	c->up.fd = -1;
 	c->up.readable = c->up.writable = c->up.eof = c->up.shut = c->up.hup = 0;
+	c->up.registered = c->up.out_armed = 0;
 	c->flags &= (uint16_t)~CONN_F_UP_WR_SHUT;
 }
 
@@ -359,7 +378,7 @@ ssize_t conn_write_more(struct conn *c, struct conn_side *s, struct buf **bp, in
 				conn_uncork(c, 0); /* this send pushed the held bytes too */
 		}
 		if ((uint32_t)n < b->lim - b->start)
-			s->writable = 0; /* short write: the socket buffer is full */
+			conn_write_blocked(c, s); /* short write: the socket buffer is full */
 		b->start += (uint32_t)n;
 		if (b->start == b->end) {
 			buf_put(&c->w->bufs, b);
@@ -368,7 +387,7 @@ ssize_t conn_write_more(struct conn *c, struct conn_side *s, struct buf **bp, in
 		return n;
 	}
 	if (errno == EAGAIN || errno == EWOULDBLOCK) {
-		s->writable = 0;
+		conn_write_blocked(c, s);
 		return -EAGAIN;
 	}
 	return errno == EINTR ? -EAGAIN : -errno;
@@ -537,6 +556,7 @@ static enum conn_next conn_st_up_connect(struct conn *c)
 			conn_close(c, CONN_CLOSE_POLLER, -err);
 			return CONN_NEXT_CLOSED;
 		}
+		c->up.registered = c->up.out_armed = 1;
 		conn_timer_arm(c, CONN_TIMER_CONNECT);
 		return CONN_NEXT_WAIT;
 	}
@@ -791,17 +811,21 @@ void conn_run(struct conn *c)
 	}
 }
 
-void conn_on_event(struct conn_side *s, uint32_t events)
+bool conn_on_event(struct conn_side *s, uint32_t events)
 {
 	struct conn *c = s->c;
 
-	if (c->state == CONN_ST_CLOSED)
-		return; /* stale event for a conn closed earlier in this batch */
+	HANDOFF_ACQUIRE(c); /* (the acceptor's writes to c: see worker_hand_off) */
+	if (c->w != NULL && c->state == CONN_ST_CLOSED)
+		return true; /* stale event for a conn closed earlier in this batch */
 	if (events & POLLER_IN)
 		s->readable = 1;
 	if (events & (POLLER_HUP | POLLER_ERR))
 		s->hup = 1; /* EOF (or an error) is queued: read until it shows */
 	if (events & POLLER_OUT)
 		s->writable = 1;
+	if (c->w == NULL)
+		return false; /* not started: conn_start runs it with what we kept */
 	conn_run(c);
+	return true;
 }

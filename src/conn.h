@@ -135,9 +135,11 @@ struct conn_side {
 	int fd;
 	uint8_t readable; /* edge-triggered readiness not yet consumed */
 	uint8_t writable;
-	uint8_t eof;  /* read returned 0 */
-	uint8_t shut; /* we have shut down writing on this fd */
-	uint8_t hup;  /* the peer closed (or failed): EOF is queued behind the data */
+	uint8_t eof;	    /* read returned 0 */
+	uint8_t shut;	    /* we have shut down writing on this fd */
+	uint8_t hup;	    /* the peer closed (or failed): EOF is queued behind the data */
+	uint8_t registered; /* in the worker's poller (the client's: by the acceptor) */
+	uint8_t out_armed;  /* POLLER_OUT is asked for (the client's: once a write blocked) */
 	struct conn *c;
 };
 
@@ -187,8 +189,13 @@ struct conn *conn_new(int fd, const union ic_addr *peer, const struct listener_c
 void conn_free_unstarted(struct conn *c);
 /* Takes ownership of c in worker w and starts it (owning worker only). */
 void conn_start(struct worker *w, struct conn *c);
-/* Handles readiness on one side (owning worker only). */
-void conn_on_event(struct conn_side *s, uint32_t events);
+/* Handles readiness on one side (owning worker only). Returns false when
+ * c is not started yet (its event came before the acceptor queued it): the
+ * readiness is kept for conn_start, which the caller must get to soon. */
+bool conn_on_event(struct conn_side *s, uint32_t events);
+/* A write on s would block: readiness to write is asked for (the client's
+ * fd is registered without it until the first time this happens). */
+void conn_write_blocked(struct conn *c, struct conn_side *s);
 /* Runs the state machine until it must wait (owning worker only). */
 void conn_run(struct conn *c);
 /* Closes both legs now with a reason (errno detail err, or 0), logs it when

@@ -623,7 +623,7 @@ static long splice_response(struct conn *c, enum conn_next *next)
 		if (c->pipe != NULL && c->pipe->bytes > 0 && c->cli.writable) {
 			n = pipe_drain(c->pipe, c->cli.fd);
 			if (n == -EAGAIN || (n > 0 && c->pipe->bytes > 0))
-				c->cli.writable = 0;
+				conn_write_blocked(c, &c->cli);
 			if (n > 0) {
 				conn_uncork(c, 0); /* the splice pushed held bytes out too */
 				moved += n;

@@ -22,8 +22,6 @@
 #define WORKER_POOL_PIPES 64
 #define WORKER_PIPE_SIZE  (256 * 1024)
 
-/* Longest sleep of an idle worker loop: its heartbeat period. */
-#define HEARTBEAT_MS 1000
 /* Graceful close: how long a client may take to read the end and close. */
 
 int worker_init(struct worker *w, unsigned id, const struct config *cfg)
@@ -99,14 +97,22 @@ bool worker_dst_is_forbidden(const struct worker *w, const union ic_addr *dst)
 	return ic_addr_is_forbidden_dst(dst) || (w->local != NULL && ic_ip_set_has(w->local, dst));
 }
 
-void worker_hand_off(struct worker *w, struct conn *c)
+void worker_hand_off(struct worker *w, struct conn *c, int now)
 {
 	ATOMIC_ADD(w->load, 1);
+	/* every write to c above happens before the worker's first look at it,
+	 * whether that comes from the poller (conn_on_event) or the queue */
+	c->cli.registered = 1;
 	HANDOFF_RELEASE(c);
-	/* enqueue returns false when the queue was empty: only then wake. The
-	 * eventfd write cannot fail short of a counter overflow, and a pending
-	 * wake-up is never lost (it stays readable until the worker reads it). */
-	if (!cds_wfcq_enqueue(&w->qhead, &w->qtail, &c->qnode))
+	if (poller_add(w->poller, c->cli.fd, POLLER_IN | POLLER_ET, &c->cli) < 0) {
+		c->cli.registered = 0; /* no event can come: conn_start registers it */
+		now = 1;
+		HANDOFF_RELEASE(c); /* (the queue alone carries c to the worker now) */
+	}
+	/* The eventfd write cannot fail short of a counter overflow, and a
+	 * pending wake-up is never lost (it stays readable until read). */
+	cds_wfcq_enqueue(&w->qhead, &w->qtail, &c->qnode);
+	if (now)
 		(void)poller_wake(w->poller);
 }
 
@@ -185,7 +191,7 @@ static int next_timeout(struct worker *w)
 	struct conn *c;
 	int t, cork_ms = -1, dns_ms = dns_timeout_ms(w->dns);
 
-	if (w->pending != NULL)
+	if (w->pending != NULL || w->early)
 		return 0;
 	for (t = 0; t < CONN_TIMER_MAX; t++) {
 		if (cds_list_empty(&w->timers[t]))
@@ -273,8 +279,8 @@ static void *worker_main(void *arg)
 		timeout = next_timeout(w);
 		if (drain_deadline != 0 && (timeout < 0 || timeout > 100))
 			timeout = 100;
-		else if (timeout < 0 || timeout > HEARTBEAT_MS)
-			timeout = HEARTBEAT_MS; /* an idle worker still proves it is alive */
+		else if (timeout < 0 || timeout > WORKER_PICKUP_MS)
+			timeout = WORKER_PICKUP_MS; /* hand-offs that did not wake us */
 		n = poller_wait(w->poller, ev, WORKER_EVENTS, timeout);
 		w->now = now_ms();
 		STAT_ADD(w->heartbeat, w->now - w->heartbeat);
@@ -283,13 +289,18 @@ static void *worker_main(void *arg)
 				  strerror(-n));
 			break;
 		}
+		/* first the hand-offs: an event below is most often a new
+		 * connection's first bytes. One whose event came before the
+		 * acceptor queued it is started on the next, immediate, loop. */
+		w->early = 0;
+		take_hand_offs(w);
 		for (i = 0; i < n; i++) {
 			if (ev[i].udata == NULL)
-				take_hand_offs(w);
-			else if (*(const uint8_t *)ev[i].udata == POLL_KIND_DNS)
+				continue; /* a wake-up: the hand-offs are taken */
+			if (*(const uint8_t *)ev[i].udata == POLL_KIND_DNS)
 				dns_on_event(ev[i].udata, ev[i].events);
-			else
-				conn_on_event(ev[i].udata, ev[i].events);
+			else if (!conn_on_event(ev[i].udata, ev[i].events))
+				w->early = 1;
 		}
 		dns_tick(w->dns);
 		run_pending(w);

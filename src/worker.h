@@ -75,6 +75,7 @@ struct worker {
 	uint32_t drain_ms;	     /* set with the stop request */
 	struct conn *dead;
 	struct conn *pending;
+	int early; /* an event came for a connection not yet taken from the queue */
 	uint64_t now;
 	uint64_t trim_at; /* next buf_pool_trim (w->now, ms) */
 	uint64_t next_id;
@@ -124,9 +125,19 @@ void worker_set_local(struct worker *w, struct ic_ip_set *s);
  * (ic_addr_is_forbidden_dst) or one of the box's own? Owning worker only. */
 bool worker_dst_is_forbidden(const struct worker *w, const union ic_addr *dst);
 
-/* Hands an accepted connection to w (c is w's from now on); wakes w only if
- * its queue was empty. Wait-free: never blocks, never fails. */
-void worker_hand_off(struct worker *w, struct conn *c);
+/* Longest a worker sleeps: a connection handed off without a wake-up is
+ * started within this time even if its client stays silent. */
+#define WORKER_PICKUP_MS 100
+
+/* Hands an accepted connection to w (c is w's from now on). c's client fd
+ * goes straight into w's poller, readable only, so w wakes when the first
+ * bytes arrive — one wake-up per connection, not one for the hand-off and
+ * one for the bytes. w is woken at once only when c must not wait for its
+ * client (now != 0: a forced tunnel connects at once) or when the fd could
+ * not be registered; otherwise a silent client's connection is started
+ * within WORKER_PICKUP_MS, which first_bytes timers allow for (acceptor.c).
+ * Never blocks, never fails. */
+void worker_hand_off(struct worker *w, struct conn *c, int now);
 /* Current load estimate (relaxed read), for choosing a worker. */
 unsigned long worker_load(const struct worker *w);
 

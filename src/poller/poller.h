@@ -29,6 +29,9 @@
  * Thread safety:
  *   poller_create, poller_destroy, poller_set, poller_del, poller_wait
  *     only from the owning thread;
+ *   poller_add   also from another thread (the acceptor registers a new
+ *     connection in its worker's poller): both backends keep no state of
+ *     their own per fd, the kernel's epoll_ctl()/kevent() are thread-safe;
  *   poller_wake  from any thread, any time while the poller exists.
  */
 #ifndef REMORA_POLLER_H

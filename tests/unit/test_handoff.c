@@ -2,7 +2,9 @@
  * test_handoff.c — the acceptor → worker hand-off queue, used the way the
  * acceptor (worker_hand_off) and the worker (take_hand_offs in worker.c,
  * replicated here because it is static) use it: one wait-free cds_wfcq per
- * worker, a wake-up only when the queue goes from empty to non-empty, and a
+ * worker, the client's fd registered in the worker's poller by the acceptor
+ * (readable only) so the first bytes wake the worker and the hand-off does
+ * not, a wake-up only for a connection that must start at once, and a
  * consumer that splices the whole queue at once.
  */
 #include "remora-config.h"
@@ -10,11 +12,14 @@
 #include <check.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <urcu/wfcqueue.h>
 
 #include "conn.h"
 #include "poller/poller.h"
 #include "unit.h"
+#include "util.h"
 #include "worker.h"
 
 #define EVS 8
@@ -105,91 +110,142 @@ START_TEST(fresh_worker_has_nothing)
 }
 END_TEST
 
-START_TEST(first_hand_off_wakes)
+/* An accepted connection on one end of a socket pair (*peer_fd: the other,
+ * the "client"), as the acceptor hands it off. */
+static struct conn *sock_conn(uint64_t id, int *peer_fd)
+{
+	int sv[2];
+	struct conn *c;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	c = conn_new(sv[0], &peer, NULL, &cfg);
+	ck_assert_ptr_nonnull(c);
+	c->id = id;
+	*peer_fd = sv[1];
+	return c;
+}
+
+static void free_sock_conn(struct conn *c, int peer_fd)
+{
+	close(c->cli.fd);
+	close(peer_fd);
+	free(c);
+}
+
+/* Events of the worker's poller within timeout_ms: wake-ups counted in
+ * *wakes, the first connection event's udata and events returned. */
+static int poll_worker(int timeout_ms, int *wakes, void **udata, uint32_t *events)
+{
+	struct poller_event ev[EVS];
+	int n = poller_wait(w.poller, ev, EVS, timeout_ms), i, conns = 0;
+
+	ck_assert_int_ge(n, 0);
+	*wakes = 0;
+	for (i = 0; i < n; i++) {
+		if (ev[i].udata == NULL) {
+			(*wakes)++;
+		} else if (conns++ == 0) {
+			*udata = ev[i].udata;
+			*events = ev[i].events;
+		}
+	}
+	return conns;
+}
+
+/* The worker is not woken for a hand-off: the connection waits in the queue,
+ * its fd already in the worker's poller, readable only (a new socket is
+ * writable at once, and that must not wake the worker either). */
+START_TEST(hand_off_does_not_wake)
+{
+	struct conn *c, *got[4];
+	int pfd, wakes = 0;
+	void *ud = NULL;
+	uint32_t ev = 0;
+
+	c = sock_conn(1, &pfd);
+	worker_hand_off(&w, c, 0);
+	ck_assert_uint_eq(worker_load(&w), 1);
+	ck_assert_int_eq(poll_worker(50, &wakes, &ud, &ev), 0);
+	ck_assert_int_eq(wakes, 0);
+	ck_assert_int_eq(c->cli.registered, 1);
+	ck_assert_uint_eq(take_all(got, 4), 1);
+	ck_assert_ptr_eq(got[0], c);
+	free_sock_conn(c, pfd);
+}
+END_TEST
+
+/* The client's first bytes wake the worker, with the connection's own event. */
+START_TEST(first_bytes_wake_with_the_conn)
+{
+	struct conn *c, *got[4];
+	int pfd, wakes = 0;
+	void *ud = NULL;
+	uint32_t ev = 0;
+
+	c = sock_conn(1, &pfd);
+	worker_hand_off(&w, c, 0);
+	ck_assert_int_eq(write(pfd, "GET", 3), 3);
+	ck_assert_int_eq(poll_worker(1000, &wakes, &ud, &ev), 1);
+	ck_assert_int_eq(wakes, 0);
+	ck_assert_ptr_eq(ud, &c->cli);
+	ck_assert(ev & POLLER_IN);
+	ck_assert(!(ev & POLLER_OUT));
+	ck_assert_uint_eq(take_all(got, 4), 1);
+	free_sock_conn(c, pfd);
+}
+END_TEST
+
+/* A connection that must start at once (a forced tunnel) wakes the worker. */
+START_TEST(start_now_wakes)
+{
+	struct conn *a, *b, *got[4];
+	int pa, pb, wakes = 0;
+	void *ud = NULL;
+	uint32_t ev = 0;
+
+	a = sock_conn(1, &pa);
+	b = sock_conn(2, &pb);
+	worker_hand_off(&w, a, 0);
+	worker_hand_off(&w, b, 1);
+	ck_assert_int_eq(poll_worker(1000, &wakes, &ud, &ev), 0);
+	ck_assert_int_eq(wakes, 1);
+	ck_assert_int_eq(poll_worker(0, &wakes, &ud, &ev), 0);
+	ck_assert_int_eq(wakes, 0); /* acknowledged */
+	ck_assert_uint_eq(take_all(got, 4), 2);
+	ck_assert(got[0] == a && got[1] == b); /* FIFO */
+	free_sock_conn(a, pa);
+	free_sock_conn(b, pb);
+}
+END_TEST
+
+/* An fd the poller refuses cannot wake the worker by itself: the hand-off
+ * wakes it, and conn_start will register the fd. */
+START_TEST(unregistered_fd_wakes)
 {
 	struct conn *c = fake_conn(1), *got[4];
+	int wakes = 0;
+	void *ud = NULL;
+	uint32_t ev = 0;
 
-	worker_hand_off(&w, c);
-	ck_assert_uint_eq(worker_load(&w), 1);
-	ck_assert_int_eq(pending_wakes(1000), 1);
-	ck_assert_int_eq(pending_wakes(0), 0); /* acknowledged */
+	worker_hand_off(&w, c, 0);
+	ck_assert_int_eq(c->cli.registered, 0);
+	ck_assert_int_eq(poll_worker(1000, &wakes, &ud, &ev), 0);
+	ck_assert_int_eq(wakes, 1);
 	ck_assert_uint_eq(take_all(got, 4), 1);
 	ck_assert_ptr_eq(got[0], c);
 	free_all(got, 1);
 }
 END_TEST
 
-START_TEST(two_hand_offs_one_wake)
+/* The stamp the first_bytes timer counts from is the acceptor's. */
+START_TEST(accept_time_is_stamped)
 {
-	struct conn *a = fake_conn(1), *b = fake_conn(2), *got[4];
+	uint64_t t0 = now_ms();
+	struct conn *c = fake_conn(1);
 
-	worker_hand_off(&w, a);
-	worker_hand_off(&w, b);
-	ck_assert_uint_eq(worker_load(&w), 2);
-	ck_assert_int_eq(pending_wakes(1000), 1);
-	ck_assert_int_eq(pending_wakes(0), 0);
-	ck_assert_uint_eq(take_all(got, 4), 2);
-	ck_assert_ptr_eq(got[0], a); /* FIFO */
-	ck_assert_ptr_eq(got[1], b);
-	free_all(got, 2);
-}
-END_TEST
-
-/* Coalescing wake-ups alone could hide a second poller_wake(); here the first
- * wake-up is consumed before the second hand-off, so a wake on a non-empty
- * queue would show. */
-START_TEST(hand_off_to_non_empty_queue_does_not_wake)
-{
-	struct conn *a = fake_conn(1), *b = fake_conn(2), *c = fake_conn(3), *got[4];
-
-	worker_hand_off(&w, a);
-	ck_assert_int_eq(pending_wakes(1000), 1);
-	worker_hand_off(&w, b); /* queue still holds a: no wake-up */
-	ck_assert_int_eq(pending_wakes(0), 0);
-	worker_hand_off(&w, c);
-	ck_assert_int_eq(pending_wakes(0), 0);
-	ck_assert_uint_eq(take_all(got, 4), 3);
-	ck_assert(got[0] == a && got[1] == b && got[2] == c);
-	free_all(got, 3);
-}
-END_TEST
-
-START_TEST(hand_off_after_splice_wakes_again)
-{
-	struct conn *got[4];
-	int round;
-
-	for (round = 0; round < 3; round++) {
-		struct conn *a = fake_conn(1), *b = fake_conn(2);
-
-		worker_hand_off(&w, a);
-		worker_hand_off(&w, b);
-		ck_assert_int_eq(pending_wakes(1000), 1);
-		ck_assert_uint_eq(take_all(got, 4), 2);
-		ck_assert_int_eq(pending_wakes(0), 0);
-		ck_assert(cds_wfcq_empty(&w.qhead, &w.qtail));
-		free_all(got, 2);
-	}
-	ck_assert_uint_eq(worker_load(&w), 6);
-}
-END_TEST
-
-/* A wake-up that arrives before the splice is not lost, and one already
- * pending when the consumer splices leads at worst to an empty splice. */
-START_TEST(wake_pending_across_splice)
-{
-	struct conn *a = fake_conn(1), *b = fake_conn(2), *got[4];
-
-	worker_hand_off(&w, a);
-	ck_assert_uint_eq(take_all(got, 4), 1); /* spliced before the wake is read */
-	free_all(got, 1);
-	worker_hand_off(&w, b); /* empty again: wakes (coalesced) */
-	ck_assert_int_eq(pending_wakes(1000), 1);
-	ck_assert_uint_eq(take_all(got, 4), 1);
-	ck_assert_ptr_eq(got[0], b);
-	free_all(got, 1);
-	ck_assert_int_eq(pending_wakes(0), 0);
-	ck_assert_uint_eq(take_all(got, 4), 0);
+	ck_assert_uint_ge(c->start_ms, t0);
+	ck_assert_uint_le(c->start_ms, now_ms());
+	free(c);
 }
 END_TEST
 
@@ -217,7 +273,7 @@ static void *producer(void *arg)
 		if (c == NULL)
 			abort();
 		c->id = ID(prod, seq);
-		worker_hand_off(&w, c);
+		worker_hand_off(&w, c, 1);
 	}
 	return NULL;
 }
@@ -284,11 +340,11 @@ static Suite *handoff_suite(void)
 	tc = tcase_create("wake_on_empty_to_non_empty");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, fresh_worker_has_nothing);
-	tcase_add_test(tc, first_hand_off_wakes);
-	tcase_add_test(tc, two_hand_offs_one_wake);
-	tcase_add_test(tc, hand_off_to_non_empty_queue_does_not_wake);
-	tcase_add_test(tc, hand_off_after_splice_wakes_again);
-	tcase_add_test(tc, wake_pending_across_splice);
+	tcase_add_test(tc, hand_off_does_not_wake);
+	tcase_add_test(tc, first_bytes_wake_with_the_conn);
+	tcase_add_test(tc, start_now_wakes);
+	tcase_add_test(tc, unregistered_fd_wakes);
+	tcase_add_test(tc, accept_time_is_stamped);
 	tcase_add_test(tc, stop_request_wakes);
 	suite_add_tcase(s, tc);
 
