@@ -75,6 +75,7 @@ struct conn *conn_new(int fd, const union ic_addr *peer, const struct listener_c
 	c->lc = lc;
 	c->cfg = config_get(cfg);
 	c->start_ms = now_ms(); /* accepted: the worker may take it up to WORKER_PICKUP_MS later */
+	c->queued = 1;
 	c->state = CONN_ST_FIRST_BYTES;
 	http_sniff_init(&c->sniff);
 	return c;
@@ -273,6 +274,10 @@ void conn_close(struct conn *c, enum conn_close_reason reason, int err)
 void conn_free(struct conn *c)
 {
 	REMORA_ASSERT(c->state == CONN_ST_CLOSED);
+	if (c->queued) {
+		c->free_on_take = 1; /* take_hand_offs (worker.c) frees it */
+		return;
+	}
 	if (c->client_slot != NULL)
 		ATOMIC_SUB(*c->client_slot, 1);
 	config_put(c->cfg);
@@ -811,13 +816,13 @@ void conn_run(struct conn *c)
 	}
 }
 
-bool conn_on_event(struct conn_side *s, uint32_t events)
+void conn_on_event(struct worker *w, struct conn_side *s, uint32_t events)
 {
 	struct conn *c = s->c;
 
 	HANDOFF_ACQUIRE(c); /* (the acceptor's writes to c: see worker_hand_off) */
 	if (c->w != NULL && c->state == CONN_ST_CLOSED)
-		return true; /* stale event for a conn closed earlier in this batch */
+		return; /* stale event for a conn closed earlier in this batch */
 	if (events & POLLER_IN)
 		s->readable = 1;
 	if (events & (POLLER_HUP | POLLER_ERR))
@@ -825,7 +830,7 @@ bool conn_on_event(struct conn_side *s, uint32_t events)
 	if (events & POLLER_OUT)
 		s->writable = 1;
 	if (c->w == NULL)
-		return false; /* not started: conn_start runs it with what we kept */
-	conn_run(c);
-	return true;
+		conn_start(w, c); /* before the acceptor queued it: it starts now */
+	else
+		conn_run(c);
 }

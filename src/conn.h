@@ -173,6 +173,8 @@ struct conn {
 	uint8_t reason;
 	uint8_t timer;
 	uint8_t pending;
+	uint8_t queued;	      /* may still be in the hand-off queue: not freed until taken */
+	uint8_t free_on_take; /* closed and freed (conn_free) while queued */
 	uint16_t flags;
 	struct http_sniff sniff; /* first-bytes classifier (FIRST_BYTES, sniffing tunnels) */
 	uint8_t close_state;	 /* state in which the close was decided (for the log) */
@@ -189,10 +191,10 @@ struct conn *conn_new(int fd, const union ic_addr *peer, const struct listener_c
 void conn_free_unstarted(struct conn *c);
 /* Takes ownership of c in worker w and starts it (owning worker only). */
 void conn_start(struct worker *w, struct conn *c);
-/* Handles readiness on one side (owning worker only). Returns false when
- * c is not started yet (its event came before the acceptor queued it): the
- * readiness is kept for conn_start, which the caller must get to soon. */
-bool conn_on_event(struct conn_side *s, uint32_t events);
+/* Handles readiness on one side (w: the worker whose poller reported it).
+ * A conn whose first event came before the worker took it from the queue
+ * is started here (the queue then skips it). Owning worker only. */
+void conn_on_event(struct worker *w, struct conn_side *s, uint32_t events);
 /* A write on s would block: readiness to write is asked for (the client's
  * fd is registered without it until the first time this happens). */
 void conn_write_blocked(struct conn *c, struct conn_side *s);
@@ -202,7 +204,8 @@ void conn_run(struct conn *c);
  * the reason's level is enabled, and queues c to be freed at the end of the
  * batch. Idempotent. Owning worker only. */
 void conn_close(struct conn *c, enum conn_close_reason reason, int err);
-/* Frees a closed conn (owning worker, end of batch). */
+/* Frees a closed conn (owning worker, end of batch); one still in the
+ * hand-off queue (the acceptor may be linking it) is freed when taken. */
 void conn_free(struct conn *c);
 /* Arms timer t from now (owning worker only). */
 void conn_timer_arm(struct conn *c, enum conn_timer t);

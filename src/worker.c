@@ -128,8 +128,17 @@ void worker_request_stop(struct worker *w, uint32_t drain_ms)
 	(void)poller_wake(w->poller);
 }
 
-/* Takes every connection the acceptor queued. */
-static void take_hand_offs(struct worker *w)
+/* The worker is ending: a connection it never started is closed. */
+static void drop_unstarted(struct conn *c)
+{
+	if (c->client_slot != NULL)
+		ATOMIC_SUB(*c->client_slot, 1);
+	conn_free_unstarted(c);
+}
+
+/* Takes every connection the acceptor queued: starts it (start = 1) or,
+ * when the worker is ending, closes it; frees those already closed. */
+static void take_hand_offs(struct worker *w, int start)
 {
 	struct cds_wfcq_head head;
 	struct cds_wfcq_tail tail;
@@ -143,8 +152,18 @@ static void take_hand_offs(struct worker *w)
 		return;
 	}
 	__cds_wfcq_for_each_blocking_safe (&head, &tail, node, next) {
-		HANDOFF_ACQUIRE(caa_container_of(node, struct conn, qnode));
-		conn_start(w, caa_container_of(node, struct conn, qnode));
+		struct conn *c = caa_container_of(node, struct conn, qnode);
+
+		HANDOFF_ACQUIRE(c);
+		c->queued = 0;
+		if (c->free_on_take)
+			conn_free(c); /* started by its first event, closed, freed */
+		else if (c->w != NULL)
+			continue; /* started by its first event (conn_on_event) */
+		else if (start)
+			conn_start(w, c);
+		else
+			drop_unstarted(c);
 	}
 	cds_wfcq_destroy(&head, &tail);
 }
@@ -191,7 +210,7 @@ static int next_timeout(struct worker *w)
 	struct conn *c;
 	int t, cork_ms = -1, dns_ms = dns_timeout_ms(w->dns);
 
-	if (w->pending != NULL || w->early)
+	if (w->pending != NULL)
 		return 0;
 	for (t = 0; t < CONN_TIMER_MAX; t++) {
 		if (cds_list_empty(&w->timers[t]))
@@ -290,24 +309,23 @@ static void *worker_main(void *arg)
 			break;
 		}
 		/* first the hand-offs: an event below is most often a new
-		 * connection's first bytes. One whose event came before the
-		 * acceptor queued it is started on the next, immediate, loop. */
-		w->early = 0;
-		take_hand_offs(w);
+		 * connection's first bytes (one that came before the acceptor
+		 * queued its conn starts it: conn_on_event) */
+		take_hand_offs(w, 1);
 		for (i = 0; i < n; i++) {
 			if (ev[i].udata == NULL)
 				continue; /* a wake-up: the hand-offs are taken */
 			if (*(const uint8_t *)ev[i].udata == POLL_KIND_DNS)
 				dns_on_event(ev[i].udata, ev[i].events);
-			else if (!conn_on_event(ev[i].udata, ev[i].events))
-				w->early = 1;
+			else
+				conn_on_event(w, ev[i].udata, ev[i].events);
 		}
 		dns_tick(w->dns);
 		run_pending(w);
 		expire_timers(w);
 		push_corked(w);
 		if (drain_deadline == 0 && ATOMIC_GET(w->stop)) {
-			take_hand_offs(w);
+			take_hand_offs(w, 1);
 			drain_deadline = w->now + ATOMIC_GET(w->drain_ms);
 			w->draining = 1;
 			close_all(w, CONN_CLOSE_CLIENT_EMPTY, 1);
@@ -326,6 +344,7 @@ static void *worker_main(void *arg)
 	}
 	close_all(w, CONN_CLOSE_SHUTDOWN, 0);
 	free_dead(w);
+	take_hand_offs(w, 0); /* what was closed while queued, and latecomers */
 	return NULL;
 }
 

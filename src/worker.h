@@ -75,7 +75,6 @@ struct worker {
 	uint32_t drain_ms;	     /* set with the stop request */
 	struct conn *dead;
 	struct conn *pending;
-	int early; /* an event came for a connection not yet taken from the queue */
 	uint64_t now;
 	uint64_t trim_at; /* next buf_pool_trim (w->now, ms) */
 	uint64_t next_id;
