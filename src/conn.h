@@ -116,6 +116,8 @@ enum conn_timer {
 #define CONN_F_CORKED	   0x80u  /* response bytes sent with MSG_MORE wait in the kernel */
 #define CONN_F_SNIFFING	   0x100u /* tunnel: the client's first line is still being classified */
 #define CONN_F_COMMITTED   0x200u /* sniffing tunnel: held prefix bytes went upstream */
+#define CONN_F_SPLICE_C2U  0x400u /* tunnel: client bytes carry bulk, move by splice() */
+#define CONN_F_SPLICE_U2C  0x800u /* tunnel: upstream bytes carry bulk, move by splice() */
 
 struct conn;
 struct conn_http;
@@ -154,7 +156,8 @@ struct conn {
 	const struct conn_proto *proto; /* HTTP or the tunnel: set by the first bytes */
 	struct conn_http *h;		/* HTTP state of the exchange in progress, else NULL */
 	struct conn_tls *tls;		/* TLS: the ClientHello read, else NULL */
-	struct rpipe *pipe;		/* response bytes in flight by splice(), else NULL */
+	struct rpipe *pipe;		/* bytes to the client in flight by splice(), else NULL */
+	struct rpipe *pipe_c2u;		/* tunnel: client bytes in flight by splice(), else NULL */
 	uint64_t deadline;
 	uint64_t cork_deadline; /* now_us() when corked bytes must go out */
 	uint64_t id;
