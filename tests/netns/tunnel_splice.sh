@@ -7,7 +7,9 @@
 #      client sees that EOF only after all 8 MiB; the client sends 2 MiB more
 #      after it and half-closes: the origin sees all 6 MiB, then EOF;
 #   3. 4 MiB down, then 200 ping-pongs of 1 KiB on the same flow: the
-#      direction goes back to copying (the pongs are not spliced).
+#      direction goes back to copying (the pongs are not spliced);
+#   4. a client that resets in the middle of a bulk transfer both ways (pipes
+#      holding bytes): closed as client-reset, no descriptor leaked (rt_stop).
 # /metrics: bytes spliced both ways > 0 after 2, byte counters and the access
 # log's byte counts equal what the clients sent and received.
 set -euo pipefail
@@ -145,6 +147,19 @@ elif mode == "bulk":
         sys.exit("bulk: bytes after EOF")
     print("origin-want got %d %s" % (up1 + up2, digest(11, up1 + up2)))
     print("sent %d received %d" % (len(line) + up1 + up2, down))
+elif mode == "reset":
+    s.sendall(b"bulk %d 3\n" % (64 << 20))
+    up = stream(13, 8 << 20)
+    s.settimeout(0.2)
+    try:  # upload until the relay pushes back, reading nothing
+        for chunk in up:
+            s.sendall(chunk)
+    except socket.timeout:
+        pass
+    time.sleep(0.3)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")
+    s.close()
+    print("sent - received -")
 elif mode == "mixed":
     down = 4 << 20
     line = b"mixed %d 5 200\n" % down
@@ -207,6 +222,7 @@ run()
 	out=$(tb_exec_c python3 "$TB_WORKDIR/client.py" "$1") || tb_die "$1: client failed"
 	echo "$out" >"$TB_WORKDIR/client-$1.out"
 	set -- $(sed -n 's/^sent \([0-9]*\) received \([0-9]*\)$/\1 \2/p' <<<"$out")
+	[ $# -eq 2 ] || return 0
 	sent=$((sent + $1))
 	received=$((received + $2))
 	LAST_RECEIVED=$2
@@ -237,6 +253,8 @@ spliced_in=$(metric remora_bytes_spliced_from_clients_total)
 echo "ok: bulk: spliced $spliced bytes down, $spliced_in up"
 
 run mixed
+rt_assert_eq "bytes from clients" "$(metric 'remora_bytes_total{direction="from_clients"}')" "$sent"
+rt_assert_eq "bytes to clients" "$(metric 'remora_bytes_total{direction="to_clients"}')" "$received"
 rt_assert_eq "mixed: access log bytes" "$(alog_bytes 3)" "$LAST_RECEIVED"
 d=$(($(metric remora_bytes_spliced_total) - spliced))
 # the pongs (200 KiB) go back to the copy path: at most one small splice
@@ -246,7 +264,13 @@ echo "ok: mixed: $d bytes spliced, the pongs copied"
 rt_assert_eq "mixed: nothing spliced from the client" \
 	"$(metric remora_bytes_spliced_from_clients_total)" "$spliced_in"
 
-rt_assert_eq "bytes from clients" "$(metric 'remora_bytes_total{direction="from_clients"}')" "$sent"
-rt_assert_eq "bytes to clients" "$(metric 'remora_bytes_total{direction="to_clients"}')" "$received"
+run reset
+i=0
+until [ "$(metric 'remora_closes_total{reason="client-reset"}')" = 1 ]; do
+	[ $i -lt 100 ] || tb_die "reset: not closed as client-reset"
+	sleep 0.05
+	i=$((i + 1))
+done
+echo "ok: reset: closed as client-reset"
 rt_stop
 echo PASS
