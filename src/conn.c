@@ -703,6 +703,20 @@ write_error:
 
 static enum conn_next conn_st_tunnel(struct conn *c)
 {
+	const struct tunnel_way c2u = {.from = &c->cli,
+				       .to = &c->up,
+				       .bp = &c->c2u,
+				       .pp = &c->pipe_c2u,
+				       .splice = CONN_F_SPLICE_C2U,
+				       .reset_from = CONN_CLOSE_CLIENT_RESET,
+				       .reset_to = CONN_CLOSE_UPSTREAM_RESET};
+	const struct tunnel_way u2c = {.from = &c->up,
+				       .to = &c->cli,
+				       .bp = &c->u2c,
+				       .pp = &c->pipe,
+				       .splice = CONN_F_SPLICE_U2C,
+				       .reset_from = CONN_CLOSE_UPSTREAM_RESET,
+				       .reset_to = CONN_CLOSE_CLIENT_RESET};
 	enum conn_next next = CONN_NEXT_WAIT;
 	long up = 0, down;
 	int held = 0;
@@ -724,16 +738,11 @@ static enum conn_next conn_st_tunnel(struct conn *c)
 			return next;
 	}
 	if (!held) {
-		up = tunnel_dir(c, &(const struct tunnel_way){&c->cli, &c->up, &c->c2u,
-							      &c->pipe_c2u, CONN_F_SPLICE_C2U,
-							      CONN_CLOSE_CLIENT_RESET,
-							      CONN_CLOSE_UPSTREAM_RESET});
+		up = tunnel_dir(c, &c2u);
 		if (up < 0)
 			return CONN_NEXT_CLOSED;
 	}
-	down = tunnel_dir(
-		c, &(const struct tunnel_way){&c->up, &c->cli, &c->u2c, &c->pipe, CONN_F_SPLICE_U2C,
-					      CONN_CLOSE_UPSTREAM_RESET, CONN_CLOSE_CLIENT_RESET});
+	down = tunnel_dir(c, &u2c);
 	if (down < 0)
 		return CONN_NEXT_CLOSED;
 	if (c->cli.shut && c->up.shut) {
