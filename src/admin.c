@@ -153,6 +153,10 @@ static void metrics_traffic(const struct admin *ad, struct out *o)
 	help(o, "remora_bytes_spliced_total", "counter",
 	     "Bytes to clients moved by splice() without a copy.");
 	out(o, "remora_bytes_spliced_total %llu\n", (unsigned long long)SUM(bytes_spliced));
+	help(o, "remora_bytes_spliced_from_clients_total", "counter",
+	     "Bytes from clients moved by splice() without a copy (tunnels).");
+	out(o, "remora_bytes_spliced_from_clients_total %llu\n",
+	    (unsigned long long)SUM(bytes_spliced_in));
 	help(o, "remora_tunnels_total", "counter", "Connections turned into byte tunnels.");
 	out(o, "remora_tunnels_total{kind=\"non_http\"} %llu\n",
 	    (unsigned long long)SUM(tunnels_non_http));

@@ -259,7 +259,8 @@ void conn_close(struct conn *c, enum conn_close_reason reason, int err)
 	buf_put(&w->bufs, c->pre);
 	c->c2u = c->u2c = c->pre = NULL;
 	pipe_put(&w->pipes, c->pipe);
-	c->pipe = NULL;
+	pipe_put(&w->pipes, c->pipe_c2u);
+	c->pipe = c->pipe_c2u = NULL;
 	c->proto->release(c);
 	cds_list_del_init(&c->tlink);
 	conn_uncork(c, 0); /* the fd is closed: the kernel sends what it held */
@@ -581,33 +582,148 @@ static enum conn_next conn_st_up_connect(struct conn *c)
 }
 
 /* ---- TUNNEL -------------------------------------------------------------- */
-/* Moves bytes from -> to through *bp until both stall or the budget is spent.
- * Backpressure: nothing is read while the buffer is full. Propagates EOF as
- * shutdown(SHUT_WR) once the buffer is drained. Returns bytes moved, or -1
- * after closing c. */
-static long tunnel_dir(struct conn *c, struct conn_side *from, struct conn_side *to,
-		       struct buf **bp, enum conn_close_reason reset_from,
-		       enum conn_close_reason reset_to)
+/* A tunnel direction starts by copying through its buffer (recv and send are
+ * cheaper than two splices for small exchanges: requests, TLS handshakes).
+ * Once a read fills the whole free room of the buffer it carries bulk, and
+ * moves by splice() through a pooled pipe (CONN_F_SPLICE_*) from the moment
+ * the buffer is written out; a splice that moves less than this sends it back
+ * to copying once the pipe is empty. Bytes stay in order: nothing is read
+ * while the buffer or the pipe holds bytes for the other way of moving. */
+#define TUNNEL_SPLICE_MIN (4 * 1024)
+
+/* One direction of a tunnel. */
+struct tunnel_way {
+	struct conn_side *from, *to;
+	struct buf **bp;   /* copied bytes (c->c2u or c->u2c) */
+	struct rpipe **pp; /* spliced bytes (c->pipe_c2u or c->pipe) */
+	uint16_t splice;   /* CONN_F_SPLICE_* of this direction */
+	enum conn_close_reason reset_from, reset_to;
+};
+
+/* Splices what *t->pp holds to t->to; gives the pipe back once it is empty.
+ * Returns bytes moved (0 if t->to is full), or -errno of a write error. */
+static ssize_t tunnel_drain(struct conn *c, const struct tunnel_way *t)
 {
+	struct rpipe *p = *t->pp;
+	ssize_t n = 0;
+
+	if (p->bytes > 0 && t->to->writable) {
+		n = pipe_drain(p, t->to->fd);
+		if (n == -EAGAIN || (n > 0 && p->bytes > 0))
+			conn_write_blocked(c, t->to);
+		if (n == -EAGAIN)
+			n = 0;
+		if (n < 0)
+			return n;
+		if (n > 0 && t->to == &c->cli) {
+			c->flags |= CONN_F_RSP_STARTED;
+			conn_uncork(c, 0);
+			c->bytes_out += (uint64_t)n;
+			STAT_ADD(c->w->stats.bytes_out, n);
+			STAT_ADD(c->w->stats.bytes_spliced, n);
+		}
+	}
+	if (p->bytes == 0) {
+		pipe_put(&c->w->pipes, p);
+		*t->pp = NULL;
+	}
+	return n;
+}
+
+/* Splices what t->from has into a pipe taken from the pool (the direction's
+ * buffer and pipe are empty). Returns bytes moved, 0 at EOF, -EAGAIN when
+ * from is drained, -ENOBUFS when no pipe could be had (the direction goes
+ * back to copying), or another -errno. */
+static ssize_t tunnel_splice_in(struct conn *c, const struct tunnel_way *t)
+{
+	struct worker *w = c->w;
+	ssize_t n;
+
+	*t->pp = pipe_get(&w->pipes);
+	if (*t->pp == NULL) {
+		c->flags &= (uint16_t)~t->splice;
+		return -ENOBUFS;
+	}
+	n = pipe_fill(*t->pp, t->from->fd, w->pipes.size);
+	if (n > 0) {
+		if (t->from == &c->cli) {
+			c->bytes_in += (uint64_t)n;
+			STAT_ADD(w->stats.bytes_in, n);
+			STAT_ADD(w->stats.bytes_spliced_in, n);
+		}
+		if (n < TUNNEL_SPLICE_MIN)
+			c->flags &= (uint16_t)~t->splice; /* copy once the pipe is out */
+		return n;
+	}
+	pipe_put(&w->pipes, *t->pp); /* empty: back to the pool */
+	*t->pp = NULL;
+	/* only EAGAIN says from is drained: a short splice may just have run
+	 * out of pipe pages */
+	if (n == 0)
+		t->from->eof = 1;
+	if (n == 0 || n == -EAGAIN)
+		t->from->readable = 0;
+	return n;
+}
+
+/* Reads from t->from into the direction's buffer; a read that fills its
+ * whole free room turns the direction to splicing (unless the pipe pool is
+ * broken, or the client's bytes are still being classified). Same returns
+ * as conn_read; -ENOBUFS when the buffer is full. */
+static ssize_t tunnel_copy_in(struct conn *c, const struct tunnel_way *t)
+{
+	struct buf *b = *t->bp;
+	ssize_t n;
+
+	if (b != NULL && buf_room(b) == 0 && b->start == 0)
+		return -ENOBUFS;
+	n = conn_read(c, t->from, t->bp);
+	if (n > 0 && buf_room(*t->bp) == 0 && HAVE_SPLICE && !c->w->pipes.broken &&
+	    !(t->from == &c->cli && (c->flags & CONN_F_SNIFFING)))
+		c->flags |= t->splice;
+	return n;
+}
+
+/* Moves bytes t->from -> t->to, copying or splicing (see above), until both
+ * stall or the budget is spent. Backpressure: nothing is read while the
+ * buffer is full or the pipe holds bytes. Propagates EOF as shutdown(SHUT_WR)
+ * once buffer and pipe are drained. Returns bytes moved, or -1 after closing
+ * c. */
+static long tunnel_dir(struct conn *c, const struct tunnel_way *t)
+{
+	struct buf **bp = t->bp;
 	long moved = 0;
 	ssize_t n;
 
 	for (;;) {
-		if (*bp != NULL)
-			(*bp)->lim = (*bp)->end; /* a tunnel has no message boundaries */
-		if (*bp != NULL && to->writable) {
-			n = conn_write(c, to, bp);
-			if (n > 0)
-				moved += n;
-			else if (n < 0 && n != -EAGAIN)
+		if (*t->pp != NULL) {
+			n = tunnel_drain(c, t);
+			if (n < 0)
 				goto write_error;
+			moved += n;
+		} else if (*bp != NULL) {
+			(*bp)->lim = (*bp)->end; /* a tunnel has no message boundaries */
+			if (t->to->writable) {
+				n = conn_write(c, t->to, bp);
+				if (n > 0)
+					moved += n;
+				else if (n < 0 && n != -EAGAIN)
+					goto write_error;
+			}
 		}
-		if (moved >= RELAY_BUDGET)
+		if (moved >= RELAY_BUDGET || t->from->eof || !t->from->readable)
 			break;
-		if (from->eof || !from->readable ||
-		    (*bp != NULL && buf_room(*bp) == 0 && (*bp)->start == 0))
+		if (*bp != NULL && (*bp)->start == (*bp)->end) {
+			buf_put(&c->w->bufs, *bp);
+			*bp = NULL;
+		}
+		if (*t->pp != NULL || ((c->flags & t->splice) && *bp != NULL))
+			break; /* the other way's bytes go first, or the pipe is full */
+		n = (c->flags & t->splice) ? tunnel_splice_in(c, t) : tunnel_copy_in(c, t);
+		if (n == -ENOBUFS && *bp == NULL)
+			continue; /* no pipe: copy */
+		if (n == -ENOBUFS)
 			break;
-		n = conn_read(c, from, bp);
 		if (n == -EAGAIN || n == 0)
 			continue; /* drained or EOF: flush what we have, then stop */
 		if (n < 0)
@@ -617,24 +733,38 @@ static long tunnel_dir(struct conn *c, struct conn_side *from, struct conn_side 
 		buf_put(&c->w->bufs, *bp); /* idle: hold no buffer */
 		*bp = NULL;
 	}
-	if (from->eof && *bp == NULL && !to->shut) {
-		to->shut = 1;
-		if (shutdown(to->fd, SHUT_WR) == -1 && errno != ENOTCONN) {
+	if (t->from->eof && *bp == NULL && *t->pp == NULL && !t->to->shut) {
+		t->to->shut = 1;
+		if (shutdown(t->to->fd, SHUT_WR) == -1 && errno != ENOTCONN) {
 			n = -errno;
 			goto write_error;
 		}
 	}
 	return moved;
 read_error:
-	conn_close(c, n == -ENOMEM ? CONN_CLOSE_NO_MEMORY : reset_from, (int)-n);
+	conn_close(c, n == -ENOMEM ? CONN_CLOSE_NO_MEMORY : t->reset_from, (int)-n);
 	return -1;
 write_error:
-	conn_close(c, reset_to, (int)-n);
+	conn_close(c, t->reset_to, (int)-n);
 	return -1;
 }
 
 static enum conn_next conn_st_tunnel(struct conn *c)
 {
+	const struct tunnel_way c2u = {.from = &c->cli,
+				       .to = &c->up,
+				       .bp = &c->c2u,
+				       .pp = &c->pipe_c2u,
+				       .splice = CONN_F_SPLICE_C2U,
+				       .reset_from = CONN_CLOSE_CLIENT_RESET,
+				       .reset_to = CONN_CLOSE_UPSTREAM_RESET};
+	const struct tunnel_way u2c = {.from = &c->up,
+				       .to = &c->cli,
+				       .bp = &c->u2c,
+				       .pp = &c->pipe,
+				       .splice = CONN_F_SPLICE_U2C,
+				       .reset_from = CONN_CLOSE_UPSTREAM_RESET,
+				       .reset_to = CONN_CLOSE_CLIENT_RESET};
 	enum conn_next next = CONN_NEXT_WAIT;
 	long up = 0, down;
 	int held = 0;
@@ -656,13 +786,11 @@ static enum conn_next conn_st_tunnel(struct conn *c)
 			return next;
 	}
 	if (!held) {
-		up = tunnel_dir(c, &c->cli, &c->up, &c->c2u, CONN_CLOSE_CLIENT_RESET,
-				CONN_CLOSE_UPSTREAM_RESET);
+		up = tunnel_dir(c, &c2u);
 		if (up < 0)
 			return CONN_NEXT_CLOSED;
 	}
-	down = tunnel_dir(c, &c->up, &c->cli, &c->u2c, CONN_CLOSE_UPSTREAM_RESET,
-			  CONN_CLOSE_CLIENT_RESET);
+	down = tunnel_dir(c, &u2c);
 	if (down < 0)
 		return CONN_NEXT_CLOSED;
 	if (c->cli.shut && c->up.shut) {
@@ -694,7 +822,8 @@ enum conn_next conn_linger(struct conn *c, enum conn_close_reason reason, int er
 	buf_put(&c->w->bufs, c->pre);
 	c->c2u = c->pre = NULL;
 	pipe_put(&c->w->pipes, c->pipe); /* an unfinished body is not worth flushing */
-	c->pipe = NULL;
+	pipe_put(&c->w->pipes, c->pipe_c2u);
+	c->pipe = c->pipe_c2u = NULL;
 	c->proto->release(c);
 	conn_uncork(c, 0); /* the shutdown (or the next write) sends what is held */
 	conn_timer_arm(c, CONN_TIMER_LINGER);

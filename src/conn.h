@@ -108,17 +108,19 @@ enum conn_timer {
 #define CONN_LOG_URL_MAX 2048
 
 /* Connection flags (conn.flags). */
-#define CONN_F_TUNNEL	   0x01u  /* not HTTP (or upgraded): bytes relayed as they are */
-#define CONN_F_RSP_STARTED 0x02u  /* response bytes went to the client this exchange */
-#define CONN_F_SERVED	   0x04u  /* at least one exchange completed */
-#define CONN_F_UP_REUSED   0x08u  /* this exchange runs on a kept-alive upstream */
-#define CONN_F_CLOSE_AFTER 0x10u  /* no keep-alive after this exchange */
-#define CONN_F_UP_WR_SHUT  0x20u  /* upstream write side is shut or broken */
-#define CONN_F_RESOLVED	   0x40u  /* RESOLVE passed: destination, loop guard, ACL */
-#define CONN_F_CORKED	   0x80u  /* response bytes sent with MSG_MORE wait in the kernel */
-#define CONN_F_SNIFFING	   0x100u /* tunnel: the client's first line is still being classified */
-#define CONN_F_COMMITTED   0x200u /* sniffing tunnel: held prefix bytes went upstream */
-#define CONN_F_KEEPALIVE   0x400u /* tunnel: TCP keep-alive is on for both legs */
+#define CONN_F_TUNNEL	   0x01u   /* not HTTP (or upgraded): bytes relayed as they are */
+#define CONN_F_RSP_STARTED 0x02u   /* response bytes went to the client this exchange */
+#define CONN_F_SERVED	   0x04u   /* at least one exchange completed */
+#define CONN_F_UP_REUSED   0x08u   /* this exchange runs on a kept-alive upstream */
+#define CONN_F_CLOSE_AFTER 0x10u   /* no keep-alive after this exchange */
+#define CONN_F_UP_WR_SHUT  0x20u   /* upstream write side is shut or broken */
+#define CONN_F_RESOLVED	   0x40u   /* RESOLVE passed: destination, loop guard, ACL */
+#define CONN_F_CORKED	   0x80u   /* response bytes sent with MSG_MORE wait in the kernel */
+#define CONN_F_SNIFFING	   0x100u  /* tunnel: the client's first line is still being classified */
+#define CONN_F_COMMITTED   0x200u  /* sniffing tunnel: held prefix bytes went upstream */
+#define CONN_F_KEEPALIVE   0x400u  /* tunnel: TCP keep-alive is on for both legs */
+#define CONN_F_SPLICE_C2U  0x800u  /* tunnel: client bytes carry bulk, move by splice() */
+#define CONN_F_SPLICE_U2C  0x1000u /* tunnel: upstream bytes carry bulk, move by splice() */
 
 struct conn;
 struct conn_http;
@@ -159,7 +161,8 @@ struct conn {
 	const struct conn_proto *proto; /* HTTP or the tunnel: set by the first bytes */
 	struct conn_http *h;		/* HTTP state of the exchange in progress, else NULL */
 	struct conn_tls *tls;		/* TLS: the ClientHello read, else NULL */
-	struct rpipe *pipe;		/* response bytes in flight by splice(), else NULL */
+	struct rpipe *pipe;		/* bytes to the client in flight by splice(), else NULL */
+	struct rpipe *pipe_c2u;		/* tunnel: client bytes in flight by splice(), else NULL */
 	uint64_t deadline;
 	uint64_t cork_deadline; /* now_us() when corked bytes must go out */
 	uint64_t id;

@@ -47,6 +47,7 @@ struct worker_stats {
 	uint64_t http_denied;	    /* requests refused by [acl] deny_domains (451 or redirect) */
 	uint64_t tls_malformed[16]; /* not a well-formed ClientHello, by enum tls_error */
 	uint64_t bytes_spliced;	    /* of bytes_out, moved by splice() */
+	uint64_t bytes_spliced_in;  /* of bytes_in, moved by splice() (tunnels) */
 	uint64_t connect_errno[WORKER_ERRNO_MAX];
 	uint64_t host_verify[3];   /* match, mismatch, failed */
 	uint64_t upstream_retries; /* requests resent after a reused upstream closed */
