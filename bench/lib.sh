@@ -636,7 +636,9 @@ bench_wait_line()
 #      connection per request, started every 10 ms (-r, --rate-period): the
 #      proxy's CPU per connection;
 #   q: keep-alive, /64k, at PCT % of $PACE_KA_RATE requests/s in total over
-#      $CONNS connections, each paced at its share (--rps): p99 at a request
+#      $CONNS connections, each paced at its share (--rps), their starts
+#      spread over one period of that pace (-r every 1 ms; started together,
+#      all connections would send at the same instants): p99 at a request
 #      rate that is the same for every subject.
 bench_paced()
 {
@@ -703,10 +705,11 @@ bench_paced()
 
 # bench_h2load SCENARIO RATE N LOG OUT: N requests of scenario p or q (see
 # bench_paced) paced at RATE requests/s by h2load in the client namespace on
-# $PIN_LOAD; per-request log in LOG, report in OUT.
+# $PIN_LOAD; per-request log in LOG (replaced: h2load appends), report in OUT.
 bench_h2load()
 {
 	local scen=$1 rate=$2 n=$3 log=$4 out=$5 args c
+	rm -f "$log"
 	case "$scen" in
 	p)
 		args=(-H 'Connection: close' -n "$n" -c "$n" -r $(((rate + 99) / 100))
@@ -715,7 +718,7 @@ bench_h2load()
 	q)
 		c=$((n < CONNS ? n : CONNS))
 		args=(-n "$n" -c "$c" --rps "$(awk -v r="$rate" -v c="$c" 'BEGIN { printf "%.3f", r / c }')"
-			"http://$BENCH_URL_HOST/64k")
+			-r $(((rate + 999) / 1000)) --rate-period 1ms "http://$BENCH_URL_HOST/64k")
 		;;
 	esac
 	tb_exec_c taskset -c "$PIN_LOAD" h2load --h1 --log-file "$log" "${args[@]}" >"$out" 2>&1
