@@ -30,8 +30,8 @@ bench_log()
 }
 
 # bench_testbed SUBJECT: a fresh client/router/origin testbed for SUBJECT in
-# $WORK/SUBJECT, with the subject's nft rules and the origin nginx pinned to
-# $PIN_LOAD.
+# $WORK/SUBJECT, with the subject's nft rules and the origin nginx (profile
+# $ORIGIN_PROFILE) pinned to $PIN_LOAD.
 bench_testbed()
 {
 	local subj=$1 rules p
@@ -49,6 +49,7 @@ bench_testbed()
 		tb_exec_r ip route add local 0.0.0.0/0 dev lo table 100
 	fi
 	tb_origin_start
+	[ "$ORIGIN_PROFILE" = default ] || bench_origin_heavy
 	bench_tls_origin
 	for p in $(ip netns pids "$TB_O"); do
 		taskset -a -p -c "$PIN_LOAD" "$p" >/dev/null
@@ -58,6 +59,43 @@ bench_testbed()
 		chmod 755 "$WORK"
 		chown proxy "$TB_WORKDIR"
 	fi
+}
+
+# bench_origin_heavy: turns the origin nginx of tb_origin_start (port 80) into
+# the "heavy" profile, where the origin rather than the proxy is the
+# bottleneck: one worker, an access log written for every request
+# ($TB_WORKDIR/origin/access.log), sendfile off.  Rewrites its configuration,
+# reloads it (SIGHUP) and fails the run unless a single new worker serves and
+# logs.
+bench_origin_heavy()
+{
+	local dir=$TB_WORKDIR/origin conf old new n=200
+	conf=$dir/nginx.conf
+	sed -i -e 's|^\([[:space:]]*\)worker_processes [0-9a-z]*;|\1worker_processes 1;|' \
+		-e "s|^\\([[:space:]]*\\)access_log off;|\\1access_log $dir/access.log;|" \
+		-e 's|^\([[:space:]]*\)sendfile on;|\1sendfile off;|' "$conf"
+	if ! grep -Eq '^[[:space:]]*worker_processes 1;' "$conf" ||
+		! grep -Eq "^[[:space:]]*access_log $dir/access.log;" "$conf" ||
+		! grep -Eq '^[[:space:]]*sendfile off;' "$conf"; then
+		bench_die "could not make the heavy origin profile of $conf"
+	fi
+	tb_exec_o nginx -t -q -e "$dir/error.log" -p "$dir/" -c "$conf" ||
+		bench_die "nginx -t rejected the heavy origin $conf"
+	old=" $(ps -o pid= --ppid "$TB_ORIGIN_PID" | xargs) "
+	kill -HUP "$TB_ORIGIN_PID"
+	# reloaded: the old workers are gone, one new one is up
+	while [ "$n" -gt 0 ]; do
+		new=$(ps -o pid= --ppid "$TB_ORIGIN_PID" | xargs)
+		[[ -n "$new" && "$new" != *" "* && "$old" != *" $new "* ]] && break
+		sleep 0.05
+		n=$((n - 1))
+	done
+	[ "$n" -gt 0 ] || bench_die "the origin nginx did not reload the heavy profile"
+	tb_exec_o curl -sS --max-time 5 -o /dev/null "http://$BENCH_URL_HOST/1k" ||
+		bench_die "the heavy origin does not answer"
+	grep -q ' /1k ' "$dir/access.log" 2>/dev/null ||
+		bench_die "the heavy origin wrote no access log ($dir/access.log)"
+	bench_log "origin: heavy profile (1 worker, access log, sendfile off)"
 }
 
 # bench_tls_origin: the HTTPS origin (a second nginx, 443, self-signed ECDSA
@@ -588,40 +626,66 @@ bench_wait_line()
 	return 1
 }
 
-# bench_paced SUBJECT PCT REPEAT: scenario (p): Connection: close requests at
-# PCT % of $PACE_RATE requests/s, one new connection each, paced by h2load
-# (--h1, -r every 10 ms) for $DURATION s with a freshly started proxy; the
-# proxy's CPU per connection below saturation.  Appends a row (scenario pPCT)
-# to $RESULTS in the wrk rows' format; p50/p99 from h2load's per-request log.
+# bench_paced SUBJECT SCENARIO PCT REPEAT: open-loop load below saturation
+# from h2load (--h1) for $DURATION s with a freshly started proxy (after a
+# $WARMUP s run at the same pace); appends a row (scenario SCENARIO+PCT, e.g.
+# p25) to $RESULTS in the wrk rows' format; from h2load's per-request log
+# p50/p99 and the duration (first request's start to last response's end),
+# failed or non-200 requests in the socket errors column.
+#   p: Connection: close, /1k, at PCT % of $PACE_RATE requests/s, one new
+#      connection per request, started every 10 ms (-r, --rate-period): the
+#      proxy's CPU per connection;
+#   q: keep-alive, /64k, at PCT % of $PACE_KA_RATE requests/s in total over
+#      $CONNS connections, each paced at its share (--rps), their starts
+#      spread over one period of that pace (-r every 1 ms; started together,
+#      all connections would send at the same instants): p99 at a request
+#      rate that is the same for every subject.
 bench_paced()
 {
-	local subj=$1 pct=$2 rep=$3 tag rate n log out t0 t1 m0 m1 c0 c1 f0 f1 w0 w1 ok bad
-	local p50 p99
-	tag=p$pct-r$rep
-	rate=$((PACE_RATE * pct / 100))
-	n=$((rate * DURATION))
+	local subj=$1 scen=$2 pct=$3 rep=$4 tag rate n log out t0 t1 m0 m1 c0 c1 f0 f1 w0 w1
+	local ok bad p50 p99 hwm bypass r0 r1 dur
+	tag=$scen$pct-r$rep
 	log=$TB_WORKDIR/h2load-$tag.log
 	out=$TB_WORKDIR/h2load-$tag.txt
+	case "$scen" in
+	p) rate=$((PACE_RATE * pct / 100)) ;;
+	q) rate=$((PACE_KA_RATE * pct / 100)) ;;
+	*) bench_die "bench_paced: scenario $scen" ;;
+	esac
+	[ "$rate" -gt 0 ] || bench_die "$subj $tag: no rate to pace at"
+	n=$((rate * DURATION))
 	bench_wait_quiet
 	bench_proxy_start "$subj" 1 "$tag"
 	bench_check_path
+	if [ "$WARMUP" -gt 0 ]; then
+		bench_h2load "$scen" "$rate" $((rate * WARMUP)) "$log.warmup" "$out.warmup" ||
+			bench_die "$subj $tag: h2load failed ($out.warmup)"
+	fi
+	r0=$(bench_proxy_responses)
 	w0=$(bench_now_ms)
 	f0=$(bench_foreign)
 	t0=$(bench_proxy_ticks)
 	m0=$(bench_machine_ticks)
 	c0=$(bench_cpu_ticks)
-	tb_exec_c taskset -c "$PIN_LOAD" h2load --h1 -H 'Connection: close' -n "$n" -c "$n" \
-		-r $(((rate + 99) / 100)) --rate-period 10ms --log-file "$log" \
-		"http://$BENCH_URL_HOST/1k" >"$out" 2>&1 || bench_die "$subj $tag: h2load failed ($out)"
+	bench_h2load "$scen" "$rate" "$n" "$log" "$out" || bench_die "$subj $tag: h2load failed ($out)"
 	t1=$(bench_proxy_ticks)
 	m1=$(bench_machine_ticks)
 	c1=$(bench_cpu_ticks)
 	f1=$(bench_foreign)
 	w1=$(bench_now_ms)
+	r1=$(bench_proxy_responses)
+	hwm=$(bench_proxy_status_kb VmHWM)
 	bench_proxy_stop "$subj"
 	ok=$(awk -F'\t' '$2 == 200' "$log" | wc -l)
 	bad=$(awk -F'\t' '$2 != 200' "$log" | wc -l)
 	[ "$ok" -gt 0 ] || bench_die "$subj $tag: no request succeeded ($out)"
+	dur=$(awk -F'\t' 'NR == 1 || $1 < s { s = $1 } $1 + $3 > e { e = $1 + $3 }
+		END { print e - s }' "$log")
+	bypass=$(bench_bypassed)
+	[ "$bypass" -eq 0 ] || bench_die "$subj $tag: $bypass packets tried to bypass the proxy"
+	if [ -n "$r0" ] && [ $((r1 - r0)) -lt "$ok" ]; then
+		bench_die "$subj $tag: the proxy counted $((r1 - r0)) responses, h2load $ok"
+	fi
 	p50=$(awk -F'\t' '$2 == 200 { print $3 }' "$log" | sort -n |
 		awk -v q=0.50 '{ v[NR] = $1 } END { i = int(NR * q); print v[i < 1 ? 1 : i] }')
 	p99=$(awk -F'\t' '$2 == 200 { print $3 }' "$log" | sort -n |
@@ -629,11 +693,33 @@ bench_paced()
 	# shellcheck disable=SC2086 # "utime stime" and "busy total" pairs
 	set -- $t0 $t1 $m0 $m1
 	FOREIGN_PCT=$(((f1 - f0) * 100 * 1000 / (CLK_TCK * NCPU * (w1 - w0))))
-	printf '%s\t' "$subj" "p$pct" 1 "$rep" "$ok" $(((w1 - w0) * 1000)) "$p50" "$p99" "$bad" 0 \
+	printf '%s\t' "$subj" "$scen$pct" 1 "$rep" "$ok" "$dur" "$p50" "$p99" "$bad" 0 \
 		$(($3 - $1)) $(($4 - $2)) $(($7 - $5)) $(($8 - $6)) \
-		"$(bench_proxy_status_kb VmHWM)" - - - - - $((f1 - f0)) >>"$RESULTS"
+		"$hwm" - - - - - $((f1 - f0)) >>"$RESULTS"
 	bench_cpu_pct "$c0" "$c1" >>"$RESULTS"
-	bench_log "$subj $tag: $ok of $n connections at $rate/s, p50 ${p50} us, p99 ${p99} us," \
+	bench_log "$subj $tag: $ok of $n requests at $rate/s offered," \
+		"$((ok * 1000000 / dur))/s done, p50 ${p50} us, p99 ${p99} us," \
 		"failed $bad, proxy cpu $(($3 + $4 - $1 - $2)) ticks, CPUs busy" \
 		"$(bench_cpu_pct "$c0" "$c1") %, foreign load ${FOREIGN_PCT}%"
+}
+
+# bench_h2load SCENARIO RATE N LOG OUT: N requests of scenario p or q (see
+# bench_paced) paced at RATE requests/s by h2load in the client namespace on
+# $PIN_LOAD; per-request log in LOG (replaced: h2load appends), report in OUT.
+bench_h2load()
+{
+	local scen=$1 rate=$2 n=$3 log=$4 out=$5 args c
+	rm -f "$log"
+	case "$scen" in
+	p)
+		args=(-H 'Connection: close' -n "$n" -c "$n" -r $(((rate + 99) / 100))
+			--rate-period 10ms "http://$BENCH_URL_HOST/1k")
+		;;
+	q)
+		c=$((n < CONNS ? n : CONNS))
+		args=(-n "$n" -c "$c" --rps "$(awk -v r="$rate" -v c="$c" 'BEGIN { printf "%.3f", r / c }')"
+			-r $(((rate + 999) / 1000)) --rate-period 1ms "http://$BENCH_URL_HOST/64k")
+		;;
+	esac
+	tb_exec_c taskset -c "$PIN_LOAD" h2load --h1 --log-file "$log" "${args[@]}" >"$out" 2>&1
 }

@@ -27,15 +27,22 @@ SCEN_LABEL = {
     "a": "(a) keep-alive, 1 KiB, 50 conns",
     "b": "(b) Connection: close, 1 KiB, 50 conns",
     "c": "(c) keep-alive, 64 KiB, 50 conns",
-    "p25": "(p) Connection: close, paced at 25 %",
-    "p50": "(p) Connection: close, paced at 50 %",
-    "p75": "(p) Connection: close, paced at 75 %",
+    "p25": "(p) Connection: close, paced at 25 % ({rate} req/s)",
+    "p50": "(p) Connection: close, paced at 50 % ({rate} req/s)",
+    "p75": "(p) Connection: close, paced at 75 % ({rate} req/s)",
+    "q50": "(q) = (c) paced at 50 % ({rate} req/s in all)",
+    "q75": "(q) = (c) paced at 75 % ({rate} req/s in all)",
     "g": "(g) HTTPS, new TLS connection per request, 1 KiB, 50 conns",
     "j": "(j) = (g) with a deny list of {deny_n} names",
     "h": "(h) HTTPS keep-alive, 1 KiB, 50 conns",
     "i": "(i) HTTPS keep-alive, 64 KiB, 50 conns",
 }
-LOAD_SCENS = ["a", "b", "c", "p25", "p50", "p75", "g", "j", "h", "i"]
+LOAD_SCENS = ["a", "b", "c", "p25", "p50", "p75", "q50", "q75", "g", "j", "h", "i"]
+PACED = {"p": ["p25", "p50", "p75"], "q": ["q50", "q75"]}
+ORIGIN_LABEL = {
+    "default": "2 workers, no access log, sendfile",
+    "heavy": "1 worker, access log on, sendfile off",
+}
 TLS_SCENS = "ghi"
 ORDER = [("none", 1), ("remora", 1), ("haproxy", 1), ("squid", 1),
          ("remora", 2), ("haproxy", 2)]
@@ -114,9 +121,23 @@ class IdleCell:
         self.hwm = med([r["peak_rss_kb"] for r in rows])
 
 
+def offered(sc, meta):
+    """The request rate a paced scenario (p25, q50, ...) offered, or None."""
+    key = {"p": "pace_rate", "q": "pace_ka_rate"}.get(sc[0]) if len(sc) > 1 else None
+    if key is None or not (meta or {}).get(key):
+        return None
+    return int(meta[key]) * int(sc[1:]) // 100
+
+
 def scen_label(sc, meta=None):
     n = int((meta or {}).get("deny_n") or 1000000)
-    return SCEN_LABEL[sc].format(deny_n=f"{n:,}")
+    rate = offered(sc, meta)
+    return SCEN_LABEL[sc].format(deny_n=f"{n:,}", rate="?" if rate is None else f"{rate:,}")
+
+
+def origin_label(meta):
+    prof = meta.get("origin_profile", "default")
+    return f"origin profile {prof}: {ORIGIN_LABEL.get(prof, '?')}"
 
 
 def fmt(x, nd=0, unit=""):
@@ -228,7 +249,7 @@ def table_text(load, idle):
     return lines
 
 
-def targets(load, idle):
+def targets(load, idle, meta=None):
     """Returns (markdown lines, text lines) for the issue's targets."""
     md, txt = [], []
 
@@ -259,7 +280,7 @@ def targets(load, idle):
         pr = r.p99 / h.p99 if h.p99 else None
         row(f"({sc}) p99 ≤ HAProxy's", f"{ms(r.p99)} vs {ms(h.p99)} ms ({pr:.2f}×)",
             pr is not None and pr <= 1.0)
-    for pct in ("p25", "p50", "p75"):
+    for pct in PACED["p"]:
         r = load.get(("remora", 1, pct))
         h = load.get(("haproxy", 1, pct))
         if r is None or h is None or not h.cpu:
@@ -267,6 +288,23 @@ def targets(load, idle):
         cr = r.cpu / h.cpu
         row(f"({pct}) proxy CPU/conn ≤ 0.85× HAProxy", f"{cr:.2f}× ({r.cpu:.1f} vs {h.cpu:.1f} µs)",
             cr <= 0.85)
+    for sc in PACED["q"]:
+        r = load.get(("remora", 1, sc))
+        h = load.get(("haproxy", 1, sc))
+        if r is None or h is None or not h.p99:
+            continue
+        pr = r.p99 / h.p99
+        rate = offered(sc, meta)
+        # the same rate: each kept up with the offered load (within 5 %);
+        # HAProxy falling behind leaves nothing to compare with
+        r_kept = rate is None or r.rps >= 0.95 * rate
+        h_kept = rate is None or h.rps >= 0.95 * rate
+        note = ("" if r_kept else "; Remora fell behind the offered rate") + \
+            ("" if h_kept else "; HAProxy fell behind the offered rate")
+        row(f"({sc}) = (c) paced: p99 ≤ 1.2× HAProxy's at the same rate",
+            f"{ms(r.p99)} vs {ms(h.p99)} ms ({pr:.2f}×) at {fmt(r.rps)} vs {fmt(h.rps)} req/s"
+            + (f" of {rate:,} offered" if rate is not None else "") + note,
+            (pr <= 1.2 if h_kept else None) if r_kept else False)
     for sc in TLS_SCENS:
         r = load.get(("remora", 1, sc))
         h = load.get(("haproxy", 1, sc))
@@ -344,7 +382,8 @@ def doc_block(meta, load, idle, tmd, png_name):
     out.append(f"Run of {m.get('date', '?')} — {m.get('cpu', '?')}, {m.get('ncpu', '?')} CPUs, "
                f"{m.get('mem_gb', '?')} GB, Linux {m.get('kernel', '?')}, {m.get('os', '?')}; "
                f"{m.get('remora', '?')}, HAProxy {m.get('haproxy', '?')}, "
-               f"Squid {m.get('squid', '?')}, nginx {m.get('nginx', '?')} (origin), wrk {m.get('wrk', '?')}.")
+               f"Squid {m.get('squid', '?')}, nginx {m.get('nginx', '?')} "
+               f"({origin_label(m)}), wrk {m.get('wrk', '?')}.")
     out.append(f"Each cell is the median of {m.get('repeats')} runs of {m.get('duration')} s "
                f"(after a {m.get('warmup')} s warm-up, each with a freshly started proxy); "
                "socket errors and non-2xx are totals over all runs. "
@@ -402,6 +441,9 @@ def check(meta, rows, load, idle):
                     expect.append((s, 2, sc))
     if "j" in scens and "g" in scens and "remora" in subjects:
         expect.append(("remora", 1, "j"))
+    for s in subjects:
+        if s in ("remora", "haproxy"):
+            expect += [(s, 1, sc) for p, scs in PACED.items() if p in scens for sc in scs]
     for key in expect:
         c = load.get(key)
         if c is None:
@@ -443,8 +485,9 @@ def main():
     rows = read_rows(a.results)
     load, idle = build(rows, int(meta.get("clk_tck", "100")), int(meta.get("ncpu", "1")))
 
+    print(origin_label(meta))
     print("\n".join(table_text(load, idle)))
-    tmd, ttxt = targets(load, idle)
+    tmd, ttxt = targets(load, idle, meta)
     if ttxt:
         print("targets (Remora 1 worker vs HAProxy 1 thread):")
         print("\n".join(ttxt))

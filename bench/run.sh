@@ -18,8 +18,13 @@
 #   -n, --idle N         idle connections in scenarios (d) and (f) (default 5000)
 #   -P, --pace RATE      scenario (p): Connection: close at 25/50/75 % of RATE
 #                        requests/s (default 8000)
+#   -Q, --pace-ka RATE   scenario (q): keep-alive 64 KiB at 50/75 % of RATE
+#                        requests/s in total (default 4000)
+#   -O, --origin PROFILE the origin nginx (port 80): "default" (2 workers, no
+#                        access log, sendfile) or "heavy" (1 worker, access
+#                        log on, sendfile off: the origin is the bottleneck)
 #   -s, --subjects LIST  subset of "none remora haproxy squid"
-#   -S, --scenarios LIST subset of "a b c d e f p g h i j"
+#   -S, --scenarios LIST subset of "a b c d e f p q g h i j"
 #   -o, --out FILE       results document (default docs/benchmarks.md; "-" = none)
 #   -k, --work DIR       work directory (default: a new /tmp/remora-bench.XXXXXX)
 # Environment: REMORA (binary; default build/remora, built with ninja first),
@@ -33,6 +38,8 @@
 # HAProxy); f = d as a burst (all IDLE_N connections up, then every request
 # at once; RSS 10 s later, peak beside); p = b paced with h2load at 25/50/75 %
 # of PACE_RATE (Remora, HAProxy: CPU per connection below saturation);
+# q = c paced with h2load at 50/75 % of PACE_KA_RATE requests/s in total over
+# the 50 connections (Remora, HAProxy: p99 at the same request rate);
 # HTTPS through port 443 (none, Remora, HAProxy; not Squid): g a new TLS
 # connection per request (Connection: close), h keep-alive 1 KiB, i
 # keep-alive 64 KiB; j = g for Remora with a deny list of DENY_N names
@@ -50,9 +57,11 @@ WARMUP=2
 IDLE_N=5000
 CONNS=50
 SUBJECTS="none remora haproxy squid"
-SCENARIOS="a b c d e f p g h i j"
+SCENARIOS="a b c d e f p q g h i j"
 DENY_N=${DENY_N:-1000000}
 PACE_RATE=8000
+PACE_KA_RATE=4000
+ORIGIN_PROFILE=default
 OUT=$ROOT/docs/benchmarks.md
 WORK=
 opt_d='' opt_r='' opt_w='' opt_n='' opt_o=''
@@ -71,6 +80,8 @@ while [ $# -gt 0 ]; do
 	-w | --warmup) opt_w=$2; shift ;;
 	-n | --idle) opt_n=$2; shift ;;
 	-P | --pace) PACE_RATE=$2; shift ;;
+	-Q | --pace-ka) PACE_KA_RATE=$2; shift ;;
+	-O | --origin) ORIGIN_PROFILE=$2; shift ;;
 	-s | --subjects) SUBJECTS=$2; shift ;;
 	-S | --scenarios) SCENARIOS=$2; shift ;;
 	-o | --out) opt_o=$2; shift ;;
@@ -81,8 +92,12 @@ while [ $# -gt 0 ]; do
 	shift
 done
 if [ "$SMOKE" = 1 ]; then
-	DURATION=1 REPEATS=1 WARMUP=0 IDLE_N=200 OUT=- PACE_RATE=400
+	DURATION=1 REPEATS=1 WARMUP=0 IDLE_N=200 OUT=- PACE_RATE=400 PACE_KA_RATE=200
 fi
+case "$ORIGIN_PROFILE" in
+default | heavy) ;;
+*) echo "bench: unknown origin profile $ORIGIN_PROFILE" >&2; usage ;;
+esac
 DURATION=${opt_d:-$DURATION}
 REPEATS=${opt_r:-$REPEATS}
 WARMUP=${opt_w:-$WARMUP}
@@ -192,6 +207,8 @@ printf 'subject\tscenario\tworkers\trepeat\trequests\tduration_us\tp50_us\tp99_u
 	echo "conns=$CONNS"
 	echo "idle_n=$IDLE_N"
 	echo "pace_rate=$PACE_RATE"
+	echo "pace_ka_rate=$PACE_KA_RATE"
+	echo "origin_profile=$ORIGIN_PROFILE"
 	echo "deny_n=$DENY_N"
 	echo "smoke=$SMOKE"
 	echo "subjects=$SUBJECTS"
@@ -208,7 +225,8 @@ has()
 }
 
 started=$(date +%s)
-echo "bench: work directory $WORK (duration ${DURATION}s x $REPEATS, warm-up ${WARMUP}s)" >&2
+echo "bench: work directory $WORK (duration ${DURATION}s x $REPEATS, warm-up ${WARMUP}s," \
+	"origin profile $ORIGIN_PROFILE)" >&2
 for SUBJ in $SUBJECTS; do
 	case "$SUBJ" in
 	none | remora | haproxy | squid) ;;
@@ -235,7 +253,14 @@ for SUBJ in $SUBJECTS; do
 	if has "$SCENARIOS" p && { [ "$SUBJ" = remora ] || [ "$SUBJ" = haproxy ]; }; then
 		for pct in 25 50 75; do
 			for rep in $(seq 1 "$REPEATS"); do
-				bench_paced "$SUBJ" "$pct" "$rep"
+				bench_paced "$SUBJ" p "$pct" "$rep"
+			done
+		done
+	fi
+	if has "$SCENARIOS" q && { [ "$SUBJ" = remora ] || [ "$SUBJ" = haproxy ]; }; then
+		for pct in 50 75; do
+			for rep in $(seq 1 "$REPEATS"); do
+				bench_paced "$SUBJ" q "$pct" "$rep"
 			done
 		done
 	fi
