@@ -63,6 +63,7 @@ fi
 mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
 IDLE_CONNS=/bin/false # not used here
+ORIGIN_PROFILE=default # bench/run.sh -O: the origin as run.sh starts it by default
 RESULTS=/dev/null
 NCPU=$(nproc)
 PIN_PROXY=0

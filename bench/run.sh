@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 #
 # Remora benchmark: the same wrk scenarios against no proxy (routing only),
-# Remora, HAProxy and Squid, each on a freshly built network-namespace
-# testbed (tests/netns/lib.sh), side by side.  See docs/benchmarks.md.
+# Remora, HAProxy and Squid, each on its own network-namespace testbed
+# (tests/netns/lib.sh), side by side: each repeat of a scenario measures
+# every subject in turn (interleaved).  See docs/benchmarks.md.
 #
 #   sudo bench/run.sh              full run (about 15 minutes on 2 cores);
 #                                  rewrites the results block of
@@ -224,6 +225,48 @@ has()
 	[[ " $1 " == *" $2 "* ]]
 }
 
+# The subjects of SCENARIO, in the order of SUBJECTS.
+subjects_for()
+{
+	local s out=
+	for s in $SUBJECTS; do
+		case "$1" in
+		d | f) [ "$s" = none ] && continue ;;
+		p | q | e*) [ "$s" = remora ] || [ "$s" = haproxy ] || continue ;;
+		g | h | i) [ "$s" = squid ] && continue ;;
+		esac
+		out+=" $s"
+	done
+	echo "$out"
+}
+
+# One testbed per subject, all up for the whole run: the measurements of a
+# scenario are interleaved, each repeat going round every subject in turn,
+# so a slow spell of this shared machine hits all subjects of a cell alike
+# instead of the whole series of one subject. The tb_* and bench_* helpers
+# work on one testbed, named by the TB_* variables: bench_use swaps them.
+bench_save()
+{
+	local names
+	mapfile -t names < <(compgen -v TB_)
+	declare -p "${names[@]}" | sed 's/^declare -/declare -g -/' >"$WORK/tb-$SUBJ.env"
+}
+bench_use()
+{
+	SUBJ=$1
+	# shellcheck disable=SC1090 # written by bench_save
+	. "$WORK/tb-$SUBJ.env"
+}
+BUILT=
+bench_cleanup_all()
+{
+	local s
+	for s in $BUILT; do
+		bench_use "$s"
+		bench_cleanup
+	done
+}
+
 started=$(date +%s)
 echo "bench: work directory $WORK (duration ${DURATION}s x $REPEATS, warm-up ${WARMUP}s," \
 	"origin profile $ORIGIN_PROFILE)" >&2
@@ -234,60 +277,63 @@ for SUBJ in $SUBJECTS; do
 	esac
 	bench_log "=== $SUBJ: building the testbed"
 	bench_testbed "$SUBJ"
-	for scen in a b c; do
-		has "$SCENARIOS" "$scen" || continue
+	bench_save
+	BUILT+=" $SUBJ"
+	trap bench_cleanup_all EXIT
+done
+
+# measure SCENARIO REPEAT [PCT]: one measurement of each subject of SCENARIO.
+measure()
+{
+	local scen=$1 rep=$2 pct=${3:-} s
+	for s in $(subjects_for "$scen"); do
+		bench_use "$s"
+		case "$scen" in
+		a | b | c | h | i) bench_load "$s" "$scen" 1 "$rep" ;;
+		d) bench_idle "$s" 1 "$rep" ;;
+		f) bench_idle "$s" 1 "$rep" f ;;
+		p | q) bench_paced "$s" "$scen" "$pct" "$rep" ;;
+		g)
+			bench_load "$s" g 1 "$rep"
+			# (j) right after (g), so the pair sees the same machine
+			if [ "$s" = remora ] && has "$SCENARIOS" j; then
+				bench_load "$s" j 1 "$rep"
+			fi
+			;;
+		e2a | e2b | e2c) bench_load "$s" "${scen#e2}" 2 "$rep" ;;
+		esac
+		bench_save
+	done
+}
+
+for scen in a b c d f p q g h i e; do
+	has "$SCENARIOS" "$scen" || continue
+	case "$scen" in
+	p) pcts="25 50 75" ;;
+	q) pcts="50 75" ;;
+	*) pcts=- ;;
+	esac
+	for pct in $pcts; do
 		for rep in $(seq 1 "$REPEATS"); do
-			bench_load "$SUBJ" "$scen" 1 "$rep"
+			if [ "$scen" = e ]; then
+				measure e2a "$rep" # (e): a, b, c with 2 workers
+				measure e2b "$rep"
+				measure e2c "$rep"
+			else
+				measure "$scen" "$rep" "${pct#-}"
+			fi
 		done
 	done
-	if has "$SCENARIOS" d && [ "$SUBJ" != none ]; then
-		for rep in $(seq 1 "$REPEATS"); do
-			bench_idle "$SUBJ" 1 "$rep"
-		done
-	fi
-	if has "$SCENARIOS" f && [ "$SUBJ" != none ]; then
-		for rep in $(seq 1 "$REPEATS"); do
-			bench_idle "$SUBJ" 1 "$rep" f
-		done
-	fi
-	if has "$SCENARIOS" p && { [ "$SUBJ" = remora ] || [ "$SUBJ" = haproxy ]; }; then
-		for pct in 25 50 75; do
-			for rep in $(seq 1 "$REPEATS"); do
-				bench_paced "$SUBJ" p "$pct" "$rep"
-			done
-		done
-	fi
-	if has "$SCENARIOS" q && { [ "$SUBJ" = remora ] || [ "$SUBJ" = haproxy ]; }; then
-		for pct in 50 75; do
-			for rep in $(seq 1 "$REPEATS"); do
-				bench_paced "$SUBJ" q "$pct" "$rep"
-			done
-		done
-	fi
-	if [ "$SUBJ" != squid ]; then # Squid: no TLS scenarios
-		for scen in g h i; do
-			has "$SCENARIOS" "$scen" || continue
-			for rep in $(seq 1 "$REPEATS"); do
-				bench_load "$SUBJ" "$scen" 1 "$rep"
-				# (j) right after (g), so the pair sees the same machine
-				if [ "$scen" = g ] && [ "$SUBJ" = remora ] && has "$SCENARIOS" j; then
-					bench_load "$SUBJ" j 1 "$rep"
-				fi
-			done
-		done
-	fi
-	if has "$SCENARIOS" e && { [ "$SUBJ" = remora ] || [ "$SUBJ" = haproxy ]; }; then
-		for scen in a b c; do
-			for rep in $(seq 1 "$REPEATS"); do
-				bench_load "$SUBJ" "$scen" 2 "$rep"
-			done
-		done
-	fi
-	strays=$(bench_strays)
-	bench_log "$SUBJ: 0 packets bypassed the proxy; $strays stray port-80/443 packets dropped"
-	echo "strays_$SUBJ=$strays" >>"$WORK/meta.txt"
-	bench_cleanup
 done
+
+for s in $BUILT; do
+	bench_use "$s"
+	strays=$(bench_strays)
+	bench_log "$s: 0 packets bypassed the proxy; $strays stray port-80/443 packets dropped"
+	echo "strays_$s=$strays" >>"$WORK/meta.txt"
+done
+bench_cleanup_all
+BUILT=
 trap - EXIT
 echo "elapsed=$(($(date +%s) - started))" >>"$WORK/meta.txt"
 
