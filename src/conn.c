@@ -413,11 +413,12 @@ void conn_reset(struct conn *c, enum conn_close_reason reason, int err)
 
 /* TCP keep-alive on a leg that may stay quiet for long (tunnels): a peer
  * that vanished is found in minutes, not at the tunnel timeout. Set once a
- * tunnel has been quiet for CONFIG_TUNNEL_QUIET_MS: first probe after 5
- * minutes of quiet in all. */
+ * tunnel has been quiet for CONFIG_TUNNEL_QUIET_MS; the kernel counts the
+ * idle time from the last segment received, so the first probe still comes
+ * after 5 minutes of quiet in all. */
 static void set_keepalive(int fd)
 {
-	int on = 1, idle = 300 - CONFIG_TUNNEL_QUIET_MS / 1000, intvl = 30, cnt = 4;
+	int on = 1, idle = 300, intvl = 30, cnt = 4;
 
 	if (fd < 0)
 		return;

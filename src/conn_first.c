@@ -134,7 +134,10 @@ void conn_first_bytes_timeout(struct conn *c)
 			c->flags |= CONN_F_COMMITTED; /* the held bytes go upstream */
 		start_tunnel(c, HTTP_FIRST_MORE);
 	} else if (c->flags & CONN_F_SNIFFING) {
+		/* the held prefix goes through now: from here the tunnel's own
+		 * quiet timer runs (this one must not stay due, or it fires on) */
 		c->flags |= CONN_F_COMMITTED;
+		conn_timer_arm(c, CONN_TIMER_TUNNEL);
 	}
 	conn_run(c);
 }

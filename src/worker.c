@@ -179,6 +179,14 @@ static void expire_timers(struct worker *w)
 			if (c->deadline > w->now)
 				break;
 			conn_timeout(c, (enum conn_timer)t);
+			if (c->state != CONN_ST_CLOSED && c->timer == t && c->deadline <= w->now &&
+			    cds_list_first_entry(&w->timers[t], struct conn, tlink) == c) {
+				/* a handler that neither re-armed nor closed would be
+				 * called again at once, for ever: a bug, made visible */
+				log_error("conn %u.%llu: timer %d due and not re-armed: closed",
+					  w->id, (unsigned long long)c->id, t);
+				conn_close(c, CONN_CLOSE_IDLE_TIMEOUT, 0);
+			}
 		}
 	}
 }

@@ -69,6 +69,10 @@ raw_echo "line protocol whose first word arrives alone" \
 	--data 'HEL' --pause 0.1 --data 'LO:world\r\n'
 raw_echo "a word and a pause longer than first_bytes, then a line end" \
 	--data 'HELLO' --pause 0.5 --data '\r\nQUIT\r\n'
+# silence opens a sniffing tunnel; a word then waits first_bytes and goes
+# through (the worker once spun for ever on that timer, never re-armed)
+raw_echo "silence, then a word and a pause longer than first_bytes, then a line end" \
+	--pause 0.5 --data 'EHLO' --pause 0.5 --data '\r\nQUIT\r\n'
 # a token and a space start a request line: parsed or refused, never a tunnel
 ht_error "HTTP/0.9-style request line" 400 "$E" \
 	'reading request head: bad-request: invalid request (answered with its status) [400]' \
