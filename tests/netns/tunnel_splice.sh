@@ -23,7 +23,7 @@ tb_up
 tb_intercept_tproxy 3129 9002
 
 cat >"$TB_WORKDIR/tsdata.py" <<'PY'
-import random
+import hashlib, random
 
 def stream(seed, n):
     """n deterministic bytes, in chunks."""
@@ -32,11 +32,21 @@ def stream(seed, n):
         k = min(n, 65536)
         yield r.randbytes(k)
         n -= k
+
+def hash_to_eof(read):
+    """Reads with read(size) until EOF: (bytes read, their sha256 hex)."""
+    h, n = hashlib.sha256(), 0
+    while True:
+        d = read(65536)
+        if not d:
+            return n, h.hexdigest()
+        h.update(d)
+        n += len(d)
 PY
 
 cat >"$TB_WORKDIR/origin.py" <<'PY'
-import hashlib, socket, threading
-from tsdata import stream
+import socket, threading
+from tsdata import hash_to_eof, stream
 
 def recv_exact(c, n):
     b = b""
@@ -57,15 +67,9 @@ def serve(c):
             c.shutdown(socket.SHUT_WR)
         t = threading.Thread(target=send)
         t.start()
-        h, n = hashlib.sha256(), 0
-        while True:
-            d = f.read1(65536)
-            if not d:
-                break
-            h.update(d)
-            n += len(d)
+        n, hexd = hash_to_eof(f.read1)
         t.join()
-        print("got %d %s" % (n, h.hexdigest()), flush=True)
+        print("got %d %s" % (n, hexd), flush=True)
     elif cmd[0] == b"mixed":  # mixed DOWN SEED PINGS: DOWN bytes, then echo PINGS KiB
         for chunk in stream(int(cmd[2]), int(cmd[1])):
             c.sendall(chunk)
@@ -87,7 +91,7 @@ PY
 
 cat >"$TB_WORKDIR/client.py" <<'PY'
 import hashlib, socket, sys, threading, time
-from tsdata import stream
+from tsdata import hash_to_eof, stream
 
 def digest(seed, n):
     h = hashlib.sha256()
@@ -131,15 +135,9 @@ elif mode == "bulk":
     t = threading.Thread(target=send, args=(up1,))
     t.start()
     time.sleep(0.5)  # let the relay fill up: the FIN arrives behind bytes in flight
-    h, n = hashlib.sha256(), 0
-    while True:
-        d = s.recv(65536)
-        if not d:
-            break
-        h.update(d)
-        n += len(d)
+    n, hexd = hash_to_eof(s.recv)
     t.join()
-    if (n, h.hexdigest()) != (down, digest(7, down)):
+    if (n, hexd) != (down, digest(7, down)):
         sys.exit("bulk: got %d bytes before EOF, want %d (or wrong bytes)" % (n, down))
     send(up2)  # after the origin's EOF: the upload still flows
     s.shutdown(socket.SHUT_WR)
