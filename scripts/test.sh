@@ -55,12 +55,18 @@ fi
 python3 - "${logs[@]}" <<'PY'
 import json, sys
 counts = {}
+bad = []
 for path in sys.argv[1:]:
     for line in open(path):
         line = line.strip()
         if line:
-            r = json.loads(line)["result"]
+            t = json.loads(line)
+            r = t["result"]
             counts[r] = counts.get(r, 0) + 1
+            if r not in ("OK", "EXPECTEDFAIL", "SKIP"):
+                bad.append(f"{path.split('/')[0]}: {t['name']} {r}")
+for b in bad:
+    print("not passed:", b)
 passed = counts.get("OK", 0) + counts.get("EXPECTEDFAIL", 0)
 skipped = counts.get("SKIP", 0)
 failed = sum(counts.values()) - passed - skipped
