@@ -74,9 +74,9 @@ typedef enum conn_next (*conn_state_fn)(struct conn *c);
  * original destination ([http] host_verify, conn_verify.c). A protocol
  * embeds one in its per-flow state. */
 struct conn_vcheck {
-	uint8_t state;			 /* 0 not yet, 1 waiting, 2 answered, 3 an address */
-	uint8_t match;			 /* the answer holds the original destination */
-	const struct dns_answer *answer; /* when state == 2 (NULL: lookup failed) */
+	uint8_t state;	/* 0 not yet, 1 waiting, 2 answered, 3 an address */
+	uint8_t match;	/* the answer holds the original destination */
+	uint8_t failed; /* state 2: the lookup failed (no answer) */
 	struct dns_waiter waiter;
 	struct conn *conn; /* back pointer for the DNS callback */
 	char name[256];	   /* the name to check ("" = nothing to check) */

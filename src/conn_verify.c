@@ -22,7 +22,7 @@ void conn_vcheck_init(struct conn_vcheck *v, struct conn *c)
 {
 	v->state = 0;
 	v->match = 0;
-	v->answer = NULL;
+	v->failed = 0;
 	v->conn = c;
 	CDS_INIT_LIST_HEAD(&v->waiter.link);
 	v->name[0] = '\0';
@@ -69,8 +69,8 @@ static void verify_done(struct dns_waiter *w, const struct dns_answer *a)
 	struct conn *c = v->conn;
 
 	v->state = 2;
-	v->answer = a->status == 0 ? a : NULL;
-	v->match = v->answer != NULL && dns_answer_has(a, &c->dst);
+	v->failed = a->status != 0; /* (a is the cache's: not kept past this call) */
+	v->match = !v->failed && dns_answer_has(a, &c->dst);
 	if (!c->pending) {
 		c->pending = 1;
 		c->next_pending = c->w->pending;
@@ -102,7 +102,8 @@ static int vcheck_start(struct conn *c, struct conn_vcheck *v)
 	if (c->w->dns == NULL && dns_new(&c->w->dns, c->w->poller, c->cfg->dns_servers) < 0) {
 		log_error("host_verify: cannot start the resolver (c-ares)");
 		c->w->dns = NULL;
-		v->state = 2; /* a failed lookup */
+		v->state = 2;
+		v->failed = 1;
 		return 0;
 	}
 	v->waiter.done = verify_done;
@@ -114,8 +115,8 @@ static int vcheck_start(struct conn *c, struct conn_vcheck *v)
 	}
 	if (r != 0) {
 		v->state = 2;
-		v->answer = r > 0 && a->status == 0 ? a : NULL;
-		v->match = v->answer != NULL && dns_answer_has(a, &c->dst);
+		v->failed = !(r > 0 && a->status == 0);
+		v->match = !v->failed && dns_answer_has(a, &c->dst);
 	}
 	return 0;
 }
@@ -129,8 +130,8 @@ enum conn_next conn_st_verify(struct conn *c)
 		return CONN_NEXT_WAIT;
 	if (v->state == 1)
 		return CONN_NEXT_WAIT;
-	result = v->match ? "match" : v->state == 2 && v->answer == NULL ? "failed" : "mismatch";
-	STAT_INC(c->w->stats.host_verify[v->match ? 0 : v->state == 2 && !v->answer ? 2 : 1]);
+	result = v->match ? "match" : v->state == 2 && v->failed ? "failed" : "mismatch";
+	STAT_INC(c->w->stats.host_verify[v->match ? 0 : v->state == 2 && v->failed ? 2 : 1]);
 	if (!v->match) {
 		char dst[IC_ADDR_STRLEN];
 

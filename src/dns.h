@@ -43,7 +43,8 @@ int dns_new(struct dns **out, struct poller *p, const char *servers);
 void dns_free(struct dns *d); /* NULL-tolerant; pending waiters are dropped silently */
 
 /* Resolves name (a host name, lower or upper case, no port). Returns 1 with
- * *answer set when a fresh cached answer exists; 0 when w is called with the
+ * *answer set when a fresh cached answer exists (read it at once: like the
+ * answer a waiter is called with, it may be dropped by the next call); 0 when w is called with the
  * answer: later, or already from inside this call when c-ares answers at
  * once (hosts file, "localhost"), so a caller records that it waits before
  * the call; -errno on failure. */
