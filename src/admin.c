@@ -334,8 +334,11 @@ static void respond(struct admin *ad, struct admin_conn *c, int status, const ch
 		return; /* closed by the caller */
 	n = snprintf(c->out, cap,
 		     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-		     "Connection: close\r\n\r\n",
-		     status, http_reason(status), type, blen);
+		     "%sConnection: close\r\n\r\n",
+		     status, http_reason(status), type, blen,
+		     status == 405 ? "Allow: GET, HEAD\r\n" : "");
+	if (c->m.flags & HTTP_F_METHOD_HEAD)
+		blen = 0; /* the head GET would have had, without its body (RFC 9110 9.3.2) */
 	memcpy(c->out + n, body, blen);
 	c->out_len = (size_t)n + blen;
 	c->out_off = 0;
