@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Admin-port clients for admin_dos.sh (stdlib only).
+"""Admin-port clients for admin_dos.sh and metrics.sh (stdlib only).
 
   slow HOST PORT --tricklers N --seconds S
       N clients each send a request head one byte per second (reconnecting
@@ -10,6 +10,8 @@
       (connections the kernel completed even when Remora cannot accept them).
   health HOST PORT
       One GET /healthz; exit 0 on a 200 within 1 s.
+  head HOST PORT
+      One HEAD /healthz; prints its Content-Length and any bytes after the head.
 
 Exit 0, or 1 after printing what failed.
 """
@@ -20,23 +22,38 @@ import threading
 import time
 
 
+def exchange(host, port, request, timeout=1.0):
+    """Sends request, returns every byte read until the server closes."""
+    t0 = time.monotonic()
+    with socket.create_connection((host, port), timeout=timeout) as s:
+        s.settimeout(max(0.01, timeout - (time.monotonic() - t0)))
+        s.sendall(request)
+        data = b""
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                return data
+            data += chunk
+
+
 def healthz(host, port, timeout=1.0):
     """Status of one GET /healthz and the seconds it took (status 0: failed)."""
     t0 = time.monotonic()
     try:
-        with socket.create_connection((host, port), timeout=timeout) as s:
-            s.settimeout(max(0.01, timeout - (time.monotonic() - t0)))
-            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")
-            data = b""
-            while True:
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
+        data = exchange(host, port, b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n", timeout)
     except OSError:
         return 0, time.monotonic() - t0
     line = data.split(b"\r\n", 1)[0].split()
     return (int(line[1]) if len(line) > 1 and line[1].isdigit() else 0), time.monotonic() - t0
+
+
+def head(a):
+    """HEAD /healthz: prints the Content-Length field and what follows the head."""
+    data = exchange(a.host, a.port, b"HEAD /healthz HTTP/1.1\r\nHost: a\r\n\r\n", 5.0)
+    fields, _, rest = data.partition(b"\r\n\r\n")
+    length = [f for f in fields.split(b"\r\n") if f.lower().startswith(b"content-length:")]
+    print(b" ".join(length).decode(), "after the head:", repr(rest))
+    return 0
 
 
 def trickle(host, port, until, stats):
@@ -86,7 +103,7 @@ def hold(a):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=["slow", "hold", "health"])
+    p.add_argument("mode", choices=["slow", "hold", "health", "head"])
     p.add_argument("host")
     p.add_argument("port", type=int)
     p.add_argument("--tricklers", type=int, default=20)
@@ -97,6 +114,8 @@ def main():
         return slow(a)
     if a.mode == "hold":
         return hold(a)
+    if a.mode == "head":
+        return head(a)
     st, dt = healthz(a.host, a.port)
     print("healthz: %d in %.3f s" % (st, dt))
     return 0 if st == 200 else 1
