@@ -13,7 +13,8 @@
 #   2. system calls per request (perf stat on raw_syscalls:sys_enter and the
 #      data-path syscalls:sys_enter_* tracepoints), a second wrk run;
 #   3. a cpu-clock sampling profile (perf record -g) of a third wrk run: the
-#      top symbols, user space and kernel together;
+#      top symbols, user space and kernel together, the proxy's and the
+#      origin's (nginx) apart;
 #   4. with --callgrind, scenario (a) only: user-space instructions per
 #      request under valgrind --tool=callgrind (slow but exact and stable on a
 #      noisy machine; no hardware counters are needed).
@@ -124,6 +125,14 @@ origin_cost()
 	echo "$t $x"
 }
 
+# Prints the proxy's voluntary context switches (all its threads): how often
+# it went to sleep, each sleep a wake-up paid later by whoever wakes it.
+proxy_sleeps()
+{
+	cat /proc/"$PROXY_PID"/task/*/status 2>/dev/null |
+		awk '$1 == "voluntary_ctxt_switches:" { s += $2 } END { print s + 0 }'
+}
+
 # Prints the raw_syscalls:sys_enter count (all system calls) of a perf stat -x, file.
 syscalls_total()
 {
@@ -143,9 +152,10 @@ profile_one()
 	out=$TB_WORKDIR/wrk-$tag-clean.txt
 	local c0 c1 o0 o1 g0 g1
 	c0=$(ns_segs "$TB_C") o0=$(ns_segs "$TB_O") g0=$(origin_cost)
-	t0=$(bench_proxy_ticks)
+	local z0 z1
+	t0=$(bench_proxy_ticks) z0=$(proxy_sleeps)
 	bench_wrk "$DURATION" "$scen" "$out"
-	t1=$(bench_proxy_ticks)
+	t1=$(bench_proxy_ticks) z1=$(proxy_sleeps)
 	c1=$(ns_segs "$TB_C") o1=$(ns_segs "$TB_O") g1=$(origin_cost)
 	req=$(bench_field "$out" requests)
 	# shellcheck disable=SC2086
@@ -167,6 +177,8 @@ profile_one()
 			ci / n, co / n, oi / n, oo / n
 		printf "origin per request: %.1f us CPU, %.2f context switches\n",
 			ot * 1e6 / hz / n, ox / n }' | tee -a "$SUMMARY"
+	awk -v n="$req" -v z=$((z1 - z0)) 'BEGIN {
+		printf "proxy sleeps per request: %.2f\n", z / n }' | tee -a "$SUMMARY"
 
 	# 2. system calls per request (perf slows the proxy down; counts stay right)
 	out=$TB_WORKDIR/wrk-$tag-stat.txt
@@ -183,14 +195,24 @@ profile_one()
 		END { printf "syscalls per request: %.2f\n", tot / n;
 		      for (i = 1; i <= NR && i <= 12; i++) print line[i] }' | tee -a "$SUMMARY"
 
-	# 3. sampling profile, user space and kernel together
+	# 3. sampling profile, user space and kernel together; the origin's
+	# nginx processes are sampled beside it (where a request costs the
+	# origin more behind one proxy than behind the other)
+	local origin_pid
 	perf record -q -e cpu-clock -F 2000 -g -p "$PROXY_PID" -o "$WORK/$subj-$scen.perf.data" \
 		>/dev/null 2>&1 &
 	perf_pid=$!
+	perf record -q -e cpu-clock -F 2000 -g -p "$(ip netns pids "$TB_O" | paste -sd,)" \
+		-o "$WORK/$subj-$scen.origin.perf.data" >/dev/null 2>&1 &
+	origin_pid=$!
 	sleep 0.5
 	bench_wrk "$DURATION" "$scen" "$TB_WORKDIR/wrk-$tag-rec.txt"
-	kill -INT "$perf_pid"
+	kill -INT "$perf_pid" "$origin_pid"
 	wait "$perf_pid" || true
+	wait "$origin_pid" || true
+	perf report -i "$WORK/$subj-$scen.origin.perf.data" --stdio --no-children -g none \
+		--sort sym 2>/dev/null | grep -E '^ +[0-9]' | head -n 25 \
+		>"$WORK/$subj-$scen.origin.sym.txt" || true
 	perf report -i "$WORK/$subj-$scen.perf.data" --stdio --no-children -g none --sort dso \
 		2>/dev/null | grep -E '^ +[0-9]' | head -n 6 >"$WORK/$subj-$scen.dso.txt" || true
 	perf report -i "$WORK/$subj-$scen.perf.data" --stdio --no-children -g none \
@@ -200,6 +222,8 @@ profile_one()
 	sed 's/^/  /' "$WORK/$subj-$scen.dso.txt" | tee -a "$SUMMARY"
 	say "top symbols:"
 	head -n 15 "$WORK/$subj-$scen.sym.txt" | sed 's/^/  /' | tee -a "$SUMMARY"
+	say "the origin's top symbols:"
+	head -n 12 "$WORK/$subj-$scen.origin.sym.txt" | sed 's/^/  /' | tee -a "$SUMMARY"
 	bench_proxy_stop "$subj"
 }
 
