@@ -328,10 +328,11 @@ static void log_summary(struct server *s)
 	for (i = 0; i < s->started; i++) {
 		const struct worker_stats *st = &s->workers[i].stats;
 
-		log_info("worker %u: %llu connections, %llu bytes from clients, %llu to clients "
-			 "(%llu spliced), %llu spoofed-bind collisions, %llu port exhaustions "
-			 "retried",
+		log_info("worker %u: %llu connections, %llu bytes from clients (%llu spliced), "
+			 "%llu to clients (%llu spliced), %llu spoofed-bind collisions, "
+			 "%llu port exhaustions retried",
 			 i, (unsigned long long)st->accepted, (unsigned long long)st->bytes_in,
+			 (unsigned long long)st->bytes_spliced_in,
 			 (unsigned long long)st->bytes_out, (unsigned long long)st->bytes_spliced,
 			 (unsigned long long)st->connect.bind_collisions,
 			 (unsigned long long)st->connect.port_exhaustions);
