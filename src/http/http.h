@@ -55,6 +55,7 @@
 	X(BAD_TRANSFER_ENCODING, 400, "malformed Transfer-Encoding")                  \
 	X(HOST_MISSING, 400, "HTTP/1.1 request without Host")                         \
 	X(HOST_REPEATED, 400, "more than one Host field")                             \
+	X(HOST_MISMATCH, 400, "Host differs from the target's authority")             \
 	X(BAD_HOST, 400, "malformed Host")                                            \
 	X(BAD_TARGET, 400, "malformed request target")                                \
 	X(BAD_CHUNK_SIZE, 400, "invalid chunk-size line")                             \
@@ -183,6 +184,12 @@ const char *http_reason(int status);
  * without "close", or HTTP/1.0 with "keep-alive"; never with
  * HTTP_F_CLOSE_AFTER). */
 int http_msg_keeps_alive(const struct http_msg *m);
+/* True if the request m (parsed from buf) has an absolute-form target and a
+ * Host field that differs from its authority (case-insensitively; RFC 9112
+ * 3.2 wants them equal). An origin must use the target, but one that routes
+ * by Host would serve another site than the one the target names: a proxy
+ * that forwards the Host unchanged refuses such a request (HOST_MISMATCH). */
+int http_host_mismatch(const char *buf, const struct http_msg *m);
 /* True if the field name at f (in buf) equals name, case-insensitively. */
 int http_field_is(const char *buf, const struct http_field *f, const char *name);
 
