@@ -52,6 +52,7 @@
 	X(CL_AND_TE, 400, "both Content-Length and Transfer-Encoding")                \
 	X(TE_NOT_CHUNKED, 400, "Transfer-Encoding whose final coding is not chunked") \
 	X(TE_HTTP10, 400, "Transfer-Encoding in an HTTP/1.0 message")                 \
+	X(CONNECT_BODY, 400, "CONNECT with a body")                                   \
 	X(BAD_TRANSFER_ENCODING, 400, "malformed Transfer-Encoding")                  \
 	X(HOST_MISSING, 400, "HTTP/1.1 request without Host")                         \
 	X(HOST_REPEATED, 400, "more than one Host field")                             \

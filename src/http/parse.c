@@ -563,6 +563,10 @@ static int finish_head(struct http_msg *m)
 			return fail(m, HTTP_ERR_CL_AND_TE);
 		if (te && m->minor == 0)
 			return fail(m, HTTP_ERR_TE_HTTP10);
+		/* RFC 9110 9.3.6: CONNECT has no content, so what follows its head
+		 * is tunnel data to some, a body to others: nothing may follow */
+		if ((m->flags & HTTP_F_METHOD_CONNECT) && (te || (cl && m->content_length > 0)))
+			return fail(m, HTTP_ERR_CONNECT_BODY);
 		if (m->minor >= 1 && m->host_field < 0)
 			return fail(m, HTTP_ERR_HOST_MISSING);
 		if (te && m->body != HTTP_BODY_CHUNKED)

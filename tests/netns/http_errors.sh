@@ -84,6 +84,8 @@ e400 "Transfer_Encoding" 'invalid header field name' \
 	"$(req te-underscore 'Transfer_Encoding: chunked\r\n\r\n0\r\n\r\n')"
 e400 "absolute-form with another Host" "Host differs from the target's authority" \
 	'GET http://a.example/smuggle/abs-host HTTP/1.1\r\nHost: b.example\r\n\r\n'
+e400 "CONNECT with a body" 'CONNECT with a body' \
+	'CONNECT smuggle.example:443 HTTP/1.1\r\nHost: smuggle.example:443\r\nContent-Length: 5\r\n\r\nhello'
 e400 "Transfer-Encoding in HTTP/1.0" 'Transfer-Encoding in an HTTP/1.0 message' \
 	'POST /smuggle/te10 HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'
 e400 "obs-fold" 'obsolete line folding' "$(req fold 'X-A: b\r\n c\r\n\r\n')"

@@ -292,6 +292,14 @@ static const struct vec vecs[] = {
 	  IN("GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
 	     "Content-Length: 5\r\n\r\nhello"), YES(LENGTH, 0)),
 	Q(connect_authority, IN("CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n"), YES(NONE, 0)),
+	/* CONNECT has no content (RFC 9110 9.3.6): a body would be tunnel data
+	 * to one, the next request to an origin that refuses the CONNECT */
+	Q(connect_cl, IN("CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\nContent-Length: 31\r\n\r\n" NEXT),
+	  NO(CONNECT_BODY)),
+	Q(connect_te, IN("CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n" TE "\r\n" CHUNKS),
+	  NO(CONNECT_BODY)),
+	Q(connect_cl_zero, IN("CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\nContent-Length: 0\r\n\r\n"),
+	  YES(NONE, 0)),
 	Q(http10_keepalive_cl, IN("POST / HTTP/1.0\r\nConnection: keep-alive\r\n"
 				  "Content-Length: 5\r\n\r\nhello" NEXT), YES(LENGTH, 31)),
 	Q(http12_chunked, IN("POST / HTTP/1.2\r\nHost: h\r\n" TE "\r\n" CHUNKS NEXT),
