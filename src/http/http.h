@@ -250,7 +250,9 @@ int http_body_eof(struct http_body *b);
  * request line, a TLS record, or something else? Incremental and bounded
  * (state is a few bytes, input is never stored): feed each new run of bytes;
  * once the verdict is not HTTP_FIRST_MORE it never changes.
- *   HTTP:  optional CR/LF noise, then a token (the method) and SP or HTAB —
+ *   HTTP:  optional CR/LF noise and SP / HTAB, then a token (the method)
+ *          and SP or HTAB, or a token, VT / FF / 0x1C-0x1F / 0x85 / 0xA0
+ *          and '/', '*' or 'h' (lenient origins split words at those) —
  *          whatever follows, the HTTP parser decides (parsed, or refused);
  *   TLS:   0x16 0x03 (a handshake record);
  *   OTHER: anything else, including the HTTP/2 connection preface;
