@@ -260,6 +260,8 @@ static enum conn_next begin_exchange(struct conn *c, uint32_t head_len)
 	c->status = 0;
 	if ((h->req.flags & HTTP_F_METHOD_CONNECT) && c->cfg->connect_reject)
 		return conn_reply(c, 405, CONN_CLOSE_METHOD_NOT_ALLOWED, 0);
+	if (!c->cfg->absolute_form_rewrite && http_host_mismatch(p, &h->req))
+		return conn_reply(c, 400, CONN_CLOSE_BAD_REQUEST, -HTTP_ERR_HOST_MISMATCH);
 	if (c->cfg->via && has_own_via(p, head_len, c->cfg->via_name))
 		return conn_reply(c, 508, CONN_CLOSE_VIA_LOOP, 0);
 	if (c->cfg->deny_domains != NULL && conn_http_denied(c, p))

@@ -52,9 +52,11 @@
 	X(CL_AND_TE, 400, "both Content-Length and Transfer-Encoding")                \
 	X(TE_NOT_CHUNKED, 400, "Transfer-Encoding whose final coding is not chunked") \
 	X(TE_HTTP10, 400, "Transfer-Encoding in an HTTP/1.0 message")                 \
+	X(CONNECT_BODY, 400, "CONNECT with a body")                                   \
 	X(BAD_TRANSFER_ENCODING, 400, "malformed Transfer-Encoding")                  \
 	X(HOST_MISSING, 400, "HTTP/1.1 request without Host")                         \
 	X(HOST_REPEATED, 400, "more than one Host field")                             \
+	X(HOST_MISMATCH, 400, "Host differs from the target's authority")             \
 	X(BAD_HOST, 400, "malformed Host")                                            \
 	X(BAD_TARGET, 400, "malformed request target")                                \
 	X(BAD_CHUNK_SIZE, 400, "invalid chunk-size line")                             \
@@ -183,6 +185,12 @@ const char *http_reason(int status);
  * without "close", or HTTP/1.0 with "keep-alive"; never with
  * HTTP_F_CLOSE_AFTER). */
 int http_msg_keeps_alive(const struct http_msg *m);
+/* True if the request m (parsed from buf) has an absolute-form target and a
+ * Host field that differs from its authority (case-insensitively; RFC 9112
+ * 3.2 wants them equal). An origin must use the target, but one that routes
+ * by Host would serve another site than the one the target names: a proxy
+ * that forwards the Host unchanged refuses such a request (HOST_MISMATCH). */
+int http_host_mismatch(const char *buf, const struct http_msg *m);
 /* True if the field name at f (in buf) equals name, case-insensitively. */
 int http_field_is(const char *buf, const struct http_field *f, const char *name);
 
@@ -242,7 +250,9 @@ int http_body_eof(struct http_body *b);
  * request line, a TLS record, or something else? Incremental and bounded
  * (state is a few bytes, input is never stored): feed each new run of bytes;
  * once the verdict is not HTTP_FIRST_MORE it never changes.
- *   HTTP:  optional CR/LF noise, then a token (the method) and SP or HTAB —
+ *   HTTP:  optional CR/LF noise and SP / HTAB, then a token (the method)
+ *          and SP or HTAB, or a token, VT / FF / 0x1C-0x1F / 0x85 / 0xA0
+ *          and '/', '*' or 'h' (lenient origins split words at those) —
  *          whatever follows, the HTTP parser decides (parsed, or refused);
  *   TLS:   0x16 0x03 (a handshake record);
  *   OTHER: anything else, including the HTTP/2 connection preface;

@@ -114,6 +114,14 @@ static int span_is(const char *buf, struct http_span s, const char *lit)
 	return s.len == n && strncasecmp(buf + s.off, lit, n) == 0;
 }
 
+/* Methods are case-sensitive (RFC 9110 9.1): "head" is not HEAD. */
+static int method_is(const char *buf, const struct http_msg *m, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return m->method.len == n && memcmp(buf + m->method.off, lit, n) == 0;
+}
+
 int http_field_is(const char *buf, const struct http_field *f, const char *name)
 {
 	return span_is(buf, f->name, name);
@@ -182,7 +190,7 @@ static int parse_target(struct http_msg *m, const char *buf, const char *p, cons
 		return 0;
 	}
 	if (e - p == 1 && *p == '*')
-		return span_is(buf, m->method, "OPTIONS") ? 0 : fail(m, HTTP_ERR_BAD_TARGET);
+		return method_is(buf, m, "OPTIONS") ? 0 : fail(m, HTTP_ERR_BAD_TARGET);
 	if (m->flags & HTTP_F_METHOD_CONNECT)
 		return valid_authority(p, e) ? 0 : fail(m, HTTP_ERR_BAD_TARGET);
 	return fail(m, HTTP_ERR_BAD_TARGET);
@@ -201,7 +209,7 @@ static int parse_request_line(struct http_msg *m, const char *buf, const char *p
 	/* an HTTP request line ends in " HTTP/d.d"; anything else is not HTTP */
 	if (e - q < 10 || e[-9] != ' ' || memcmp(e - 8, "HTTP/", 5) != 0)
 		return fail(m, HTTP_ERR_NOT_HTTP);
-	if (span_is(buf, m->method, "PRI") && e - q == 11 && memcmp(q, " * HTTP/2.0", 11) == 0)
+	if (method_is(buf, m, "PRI") && e - q == 11 && memcmp(q, " * HTTP/2.0", 11) == 0)
 		return fail(m, HTTP_ERR_NOT_HTTP); /* h2c prior knowledge: not HTTP/1 */
 	if (parse_version(m, e - 8) < 0)
 		return m->error ? HTTP_INVALID : fail(m, HTTP_ERR_NOT_HTTP);
@@ -212,9 +220,9 @@ static int parse_request_line(struct http_msg *m, const char *buf, const char *p
 	if (q == t)
 		return fail(m, HTTP_ERR_BAD_TARGET);
 	m->target = span(buf, t, q);
-	if (span_is(buf, m->method, "HEAD"))
+	if (method_is(buf, m, "HEAD"))
 		m->flags |= HTTP_F_METHOD_HEAD;
-	else if (span_is(buf, m->method, "CONNECT"))
+	else if (method_is(buf, m, "CONNECT"))
 		m->flags |= HTTP_F_METHOD_CONNECT;
 	return parse_target(m, buf, t, q);
 }
@@ -268,7 +276,10 @@ static int is_ows(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* Content-Length = 1*DIGIT; a list of identical values is accepted. */
+/* Content-Length = 1*DIGIT. A response may repeat one value (in a list or on
+ * several lines); a request may not: it is forwarded unchanged, and RFC 9110
+ * 8.6 lets an origin refuse such a value (perhaps without closing) or ignore
+ * it, and then read the body as the next request. */
 static int field_content_length(struct http_msg *m, const char *p, const char *e)
 {
 	uint64_t v;
@@ -291,6 +302,8 @@ static int field_content_length(struct http_msg *m, const char *p, const char *e
 			return fail(m, HTTP_ERR_BAD_CONTENT_LENGTH);
 		if ((m->flags & HTTP_F_HAS_CL) && v != m->content_length)
 			return fail(m, HTTP_ERR_CONTENT_LENGTH_MISMATCH);
+		if ((m->flags & HTTP_F_HAS_CL) && m->is_request)
+			return fail(m, HTTP_ERR_BAD_CONTENT_LENGTH);
 		m->flags |= HTTP_F_HAS_CL;
 		m->content_length = v;
 		if (p == e)
@@ -357,6 +370,11 @@ static int te_token(struct http_msg *m, const char *t, const char *e)
 					     : HTTP_ERR_BAD_TRANSFER_ENCODING);
 	m->body = (e - t == 7 && strncasecmp(t, "chunked", 7) == 0) ? HTTP_BODY_CHUNKED
 								    : HTTP_BODY_CLOSE;
+	/* a request's codings are chunked alone: an origin that does not know
+	 * another ("x, chunked", or "x" and "chunked" on two lines) may refuse
+	 * it without reading the body, or frame by its first line */
+	if (m->is_request && m->body != HTTP_BODY_CHUNKED)
+		return fail(m, HTTP_ERR_TE_NOT_CHUNKED);
 	return 0;
 }
 
@@ -371,6 +389,21 @@ static int connection_token(struct http_msg *m, const char *t, const char *e)
 	else if (n == 7 && strncasecmp(t, "upgrade", 7) == 0)
 		m->flags |= HTTP_F_CONN_UPGRADE;
 	return 0;
+}
+
+/* Is the field name at s lit with some '-' written '_' ("Content_Length")?
+ * Gateways that map names to CGI variables read it as lit. */
+static int span_is_alias(const char *buf, struct http_span s, const char *lit)
+{
+	const char *p = buf + s.off;
+	size_t i;
+
+	if (s.len != strlen(lit) || memchr(p, '_', s.len) == NULL)
+		return 0;
+	for (i = 0; i < s.len; i++)
+		if ((p[i] == '_' ? '-' : p[i] | 0x20) != lit[i])
+			return 0;
+	return 1;
 }
 
 /* Interprets the fields that frame the message or steer the proxy. */
@@ -410,8 +443,12 @@ static int field_semantics(struct http_msg *m, const char *buf, struct http_fiel
 	case 14:
 		if (span_is(buf, f->name, "content-length"))
 			return field_content_length(m, v, ve);
+		if (m->is_request && span_is_alias(buf, f->name, "content-length"))
+			return fail(m, HTTP_ERR_BAD_FIELD_NAME);
 		return 0;
 	case 17:
+		if (m->is_request && span_is_alias(buf, f->name, "transfer-encoding"))
+			return fail(m, HTTP_ERR_BAD_FIELD_NAME);
 		if (!span_is(buf, f->name, "transfer-encoding"))
 			return 0;
 		m->flags |= HTTP_F_HAS_TE;
@@ -526,6 +563,10 @@ static int finish_head(struct http_msg *m)
 			return fail(m, HTTP_ERR_CL_AND_TE);
 		if (te && m->minor == 0)
 			return fail(m, HTTP_ERR_TE_HTTP10);
+		/* RFC 9110 9.3.6: CONNECT has no content, so what follows its head
+		 * is tunnel data to some, a body to others: nothing may follow */
+		if ((m->flags & HTTP_F_METHOD_CONNECT) && (te || (cl && m->content_length > 0)))
+			return fail(m, HTTP_ERR_CONNECT_BODY);
 		if (m->minor >= 1 && m->host_field < 0)
 			return fail(m, HTTP_ERR_HOST_MISSING);
 		if (te && m->body != HTTP_BODY_CHUNKED)
@@ -658,6 +699,14 @@ int http_parse(struct http_msg *m, const char *buf, size_t len, const struct htt
 		if (r > 0)
 			return (int)m->head_len;
 	}
+}
+
+int http_host_mismatch(const char *buf, const struct http_msg *m)
+{
+	if (!(m->flags & HTTP_F_ABSOLUTE_FORM) || m->host_field < 0)
+		return 0;
+	return m->host.len != m->authority.len ||
+	       strncasecmp(buf + m->host.off, buf + m->authority.off, m->host.len) != 0;
 }
 
 int http_msg_keeps_alive(const struct http_msg *m)

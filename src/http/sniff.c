@@ -10,6 +10,8 @@ enum {
 	SN_NOISE, /* CR/LF bytes before a request line (RFC 9112 2.2) */
 	SN_TOKEN, /* inside what may be a method token */
 	SN_H2,	  /* "PRI " at the start: may be the HTTP/2 connection preface */
+	SN_LEAD,  /* SP / HTAB before what may be a method */
+	SN_ODD,	  /* a token, then a byte some parsers split words at */
 };
 
 /* The HTTP/2 connection preface (RFC 9113 3.4): h2c with prior knowledge is
@@ -33,7 +35,17 @@ static enum http_first decide(struct http_sniff *s, enum http_first v)
  * cannot stay undecided (and out of the header timeout) by trickling bytes. */
 #define SNIFF_MAX_RUN 64
 
-/* A byte before the method: CR/LF noise, or the method's first byte. */
+/* Bytes that some origins take as the space between request-line words
+ * (Python's http.server splits it with str.split()): after a token and
+ * before a target, they make a request line for such an origin, so the
+ * stream goes to the parser (which refuses it), not into a raw tunnel. */
+static int odd_space(unsigned char ch)
+{
+	return ch == 0x0b || ch == 0x0c || (ch >= 0x1c && ch <= 0x1f) || ch == 0x85 || ch == 0xa0;
+}
+
+/* A byte before the method: CR/LF noise, SP / HTAB (" GET / HTTP/1.1" is
+ * a request to the same origins), or the method's first byte. */
 static enum http_first step_start(struct http_sniff *s, unsigned char ch)
 {
 	if (ch == '\r' || ch == '\n') {
@@ -42,6 +54,14 @@ static enum http_first step_start(struct http_sniff *s, unsigned char ch)
 		if (s->phase == SN_START)
 			s->n = 1;
 		s->phase = SN_NOISE;
+		return HTTP_FIRST_MORE;
+	}
+	if (ch == ' ' || ch == '\t') {
+		if (s->phase == SN_LEAD && ++s->n >= SNIFF_MAX_RUN)
+			return decide(s, HTTP_FIRST_HTTP);
+		if (s->phase != SN_LEAD)
+			s->n = 1;
+		s->phase = SN_LEAD;
 		return HTTP_FIRST_MORE;
 	}
 	if (!http_is_tchar(ch))
@@ -64,6 +84,18 @@ static enum http_first step(struct http_sniff *s, unsigned char ch)
 		return step_start(s, ch);
 	case SN_NOISE:
 		return step_start(s, ch);
+	case SN_LEAD:
+		/* after SP / HTAB: a method, or not HTTP (no more noise) */
+		if (ch == ' ' || ch == '\t')
+			return step_start(s, ch);
+		if (!http_is_tchar(ch))
+			return decide(s, HTTP_FIRST_OTHER);
+		return step_start(s, ch);
+	case SN_ODD:
+		/* "GET<VT>/", "GET<VT>http://...", "OPTIONS<VT>*" */
+		return decide(s, ch == '/' || ch == '*' || ch == 'h' || ch == 'H'
+					 ? HTTP_FIRST_HTTP
+					 : HTTP_FIRST_OTHER);
 	case SN_TLS:
 		return decide(s, ch == 0x03 ? HTTP_FIRST_TLS : HTTP_FIRST_OTHER);
 	case SN_TOKEN:
@@ -75,6 +107,10 @@ static enum http_first step(struct http_sniff *s, unsigned char ch)
 		s->h2 = 0;
 		if (ch == ' ' || ch == '\t')
 			return decide(s, HTTP_FIRST_HTTP); /* method SP: a request line */
+		if (odd_space(ch)) {
+			s->phase = SN_ODD;
+			return HTTP_FIRST_MORE;
+		}
 		if (!http_is_tchar(ch))
 			return decide(s, HTTP_FIRST_OTHER);
 		if (++s->n >= SNIFF_MAX_RUN)

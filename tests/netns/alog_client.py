@@ -233,10 +233,11 @@ def known(args):
                      url="error:invalid-request", code="NONE_NONE", hier="HIER_NONE", peer="-",
                      orig_dst=O1 + ":80", host="-", reasons=["bad-request"]))
     c.close()
-    # absolute-form target: URL and Host come from the target
+    # absolute-form target: URL and Host come from the target (a Host that
+    # differs from its authority is refused: http_errors.sh)
     c = Conn(O1, 80)
     recs.append(http(c, "absolute-form target",
-                     req("GET", "http://abs.example.net/p/q?%s=4" % SECRET, O1,
+                     req("GET", "http://abs.example.net/p/q?%s=4" % SECRET, "abs.example.net",
                          "Connection: close\r\n"), 200, close=True, method="GET",
                      url="http://abs.example.net/p/q", peer=O1, orig_dst=O1 + ":80",
                      host="abs.example.net", reasons=["done"], **miss))

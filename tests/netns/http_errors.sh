@@ -72,6 +72,20 @@ e400 "Transfer-Encoding chunked, gzip" 'Transfer-Encoding whose final coding is 
 	"$(req te-list 'Transfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n')"
 e400 "Transfer-Encoding chunked + gzip fields" 'Transfer-Encoding whose final coding is not chunked' \
 	"$(req te-two 'Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n0\r\n\r\n')"
+e400 "Transfer-Encoding gzip, chunked" 'Transfer-Encoding whose final coding is not chunked' \
+	"$(req te-gzip-chunked 'Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n')"
+e400 "Transfer-Encoding x + chunked fields" 'Transfer-Encoding whose final coding is not chunked' \
+	"$(req te-x-chunked 'Transfer-Encoding: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n')"
+e400 "Content-Length 5, 5" 'malformed Content-Length' \
+	"$(req cl-same-list 'Content-Length: 5, 5\r\n\r\nhello')"
+e400 "two equal Content-Length" 'malformed Content-Length' \
+	"$(req cl-same 'Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello')"
+e400 "Transfer_Encoding" 'invalid header field name' \
+	"$(req te-underscore 'Transfer_Encoding: chunked\r\n\r\n0\r\n\r\n')"
+e400 "absolute-form with another Host" "Host differs from the target's authority" \
+	'GET http://a.example/smuggle/abs-host HTTP/1.1\r\nHost: b.example\r\n\r\n'
+e400 "CONNECT with a body" 'CONNECT with a body' \
+	'CONNECT smuggle.example:443 HTTP/1.1\r\nHost: smuggle.example:443\r\nContent-Length: 5\r\n\r\nhello'
 e400 "Transfer-Encoding in HTTP/1.0" 'Transfer-Encoding in an HTTP/1.0 message' \
 	'POST /smuggle/te10 HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'
 e400 "obs-fold" 'obsolete line folding' "$(req fold 'X-A: b\r\n c\r\n\r\n')"

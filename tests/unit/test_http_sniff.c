@@ -47,7 +47,22 @@ static const struct sniff_case cases[] = {
 	C("\x16\x02", OTHER),
 	C("\x16\x03", TLS),
 	C("\x00\x01", OTHER),
-	C(" GET /", OTHER),
+	C(" GET /", HTTP), /* Python's http.server reads it as a request: the parser refuses it */
+	C(" ", MORE),
+	C(" \t GET", MORE),
+	C("\r\n GET\t", HTTP),
+	C(" \r\nGET /", OTHER),
+	C(" \x16\x03", OTHER),
+	C(" GET\r\n", OTHER),
+	C("GET\x0b/", HTTP),
+	C("GET\x0c/", HTTP),
+	C("GET\x1f/", HTTP),
+	C("GET\xa0http://h/", HTTP),
+	C("OPTIONS\x85*", HTTP),
+	C("GET\x0b", MORE),
+	C("GET\x0bx", OTHER),
+	C("GET\x0b\x0b/", OTHER),
+	C("GET\x1b/", OTHER),
 	C("\x80GET", OTHER),
 	C("{\"json\":1}", OTHER),
 	C("/index.html", OTHER),
@@ -121,6 +136,13 @@ static const char *const odd_lines[] = {
 	"HELLO world\r\n",
 	"GET  / HTTP/1.1\r\nHost: h\r\n\r\n",
 	"PRI * HTTP/1.1\r\nHost: h\r\n\r\n",
+	/* Python's http.server splits the line at any whitespace */
+	" GET / HTTP/1.1\r\nHost: h\r\n\r\n",
+	"\t\tGET / HTTP/1.1\r\nHost: h\r\n\r\n",
+	"GET\x0b/ HTTP/1.1\r\nHost: h\r\n\r\n",
+	"GET\x0c/\x0cHTTP/1.1\r\nHost: h\r\n\r\n",
+	"GET\x1chttp://h/ HTTP/1.1\r\nHost: h\r\n\r\n",
+	"GET\xa0/ HTTP/1.1\r\nHost: h\r\n\r\n",
 };
 #define N_ODD (sizeof(odd_lines) / sizeof(odd_lines[0]))
 
