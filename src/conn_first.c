@@ -157,9 +157,10 @@ int conn_tunnel_sniff(struct conn *c, enum conn_next *next)
 	}
 	if (v == HTTP_FIRST_HTTP) {
 		if (!(c->flags & CONN_F_COMMITTED) && c->bytes_out == 0 && c->u2c == NULL &&
-		    !c->up.shut) {
+		    !c->up.shut && !c->cli.shut) {
 			/* nothing moved either way: it is HTTP after all, on an upstream
-			 * connection that is already open */
+			 * connection that is already open (not after the origin's EOF
+			 * went to the client: it can read no answer) */
 			c->flags &= (uint16_t) ~(CONN_F_TUNNEL | CONN_F_SNIFFING);
 			if (c->up.eof || c->up.hup)
 				conn_close_upstream(c);
@@ -167,7 +168,7 @@ int conn_tunnel_sniff(struct conn *c, enum conn_next *next)
 			*next = c->proto->start(c);
 			return -1;
 		}
-		/* bytes already went through: the request line never does */
+		/* bytes (or the EOF) already went through: the request line never does */
 		conn_reset(c, CONN_CLOSE_LATE_HTTP, 0);
 		*next = CONN_NEXT_CLOSED;
 		return -1;
