@@ -114,8 +114,10 @@ enum conn_next conn_st_first_bytes(struct conn *c)
 	if (c->c2u != NULL && c->c2u->start == c->c2u->end) {
 		buf_put(&c->w->bufs, c->c2u); /* nothing yet: hold no memory while waiting */
 		c->c2u = NULL;
-	} else if (c->c2u != NULL && buf_len(c->c2u) > before) {
-		conn_timer_arm(c, CONN_TIMER_FIRST); /* quiet is measured from the last byte */
+	} else if (c->c2u != NULL && buf_len(c->c2u) > before && c->timer == CONN_TIMER_FIRST) {
+		/* quiet is measured from the last byte; once first_bytes passed
+		 * (HTTP only: conn_first_bytes_timeout), client_header runs on */
+		conn_timer_arm(c, CONN_TIMER_FIRST);
 	}
 	return CONN_NEXT_WAIT;
 }
