@@ -128,7 +128,8 @@ denied_tls a.bad.example
 # A hello that comes after [timeouts] first_bytes (300 ms) of silence, or
 # whose first byte (0x16) comes alone and the rest after such a pause, is
 # still read and checked: not carried past the policy by the tunnel that
-# silence opens (nor by one that commits the lone byte).
+# silence opens (nor by one that commits the lone byte), also when the lone
+# byte comes after that silence.
 cat >"$W/late_hello.py" <<'PYEOF'
 import socket, ssl, sys, time
 mode, name, cafile = sys.argv[1:4]
@@ -141,10 +142,12 @@ try:
 except ssl.SSLWantReadError:
     pass
 hello = out.read()
-if mode == "split":
+if mode == "latesplit":  # silence opens the tunnel, then the lone byte
+    time.sleep(0.7)
+if mode in ("split", "latesplit"):
     s.sendall(hello[:1])
 time.sleep(0.7)
-s.sendall(hello[1:] if mode == "split" else hello)
+s.sendall(hello if mode == "late" else hello[1:])
 def pump():
     if out.pending:
         s.sendall(out.read())
@@ -167,7 +170,7 @@ while b"sni-ok" not in data:
         pump()
 print(data.decode(errors="replace"))
 PYEOF
-for mode in late split; do
+for mode in late split latesplit; do
 	check "$mode hello" tb_exec_c "$PY" "$W/late_hello.py" $mode site.example "$W/cert.pem"
 	out=$(tb_exec_c "$PY" "$W/late_hello.py" $mode blocked.example "$W/cert.pem" 2>&1 || true)
 	if grep -q sni-ok <<<"$out"; then
