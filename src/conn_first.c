@@ -114,15 +114,46 @@ enum conn_next conn_st_first_bytes(struct conn *c)
 	if (c->c2u != NULL && c->c2u->start == c->c2u->end) {
 		buf_put(&c->w->bufs, c->c2u); /* nothing yet: hold no memory while waiting */
 		c->c2u = NULL;
-	} else if (c->c2u != NULL && buf_len(c->c2u) > before) {
-		conn_timer_arm(c, CONN_TIMER_FIRST); /* quiet is measured from the last byte */
+	} else if (c->c2u != NULL && buf_len(c->c2u) > before && c->timer == CONN_TIMER_FIRST) {
+		/* quiet is measured from the last byte; once first_bytes passed
+		 * (HTTP only: conn_first_bytes_timeout), client_header runs on */
+		conn_timer_arm(c, CONN_TIMER_FIRST);
 	}
 	return CONN_NEXT_WAIT;
 }
 
+/* Nothing moved either way on a sniffing tunnel, and no EOF went to the
+ * client: what the client sends may still be taken up as HTTP or TLS. */
+static int tunnel_is_untouched(const struct conn *c)
+{
+	return !(c->flags & CONN_F_COMMITTED) && c->bytes_out == 0 && c->u2c == NULL &&
+	       !c->up.shut && !c->cli.shut;
+}
+
+/* An untouched sniffing tunnel's client speaks protocol id after all: id
+ * takes over, on the upstream connection that is already open. */
+static enum conn_next tunnel_switch(struct conn *c, enum conn_proto_id id)
+{
+	c->flags &= (uint16_t) ~(CONN_F_TUNNEL | CONN_F_SNIFFING);
+	if (c->up.eof || c->up.hup)
+		conn_close_upstream(c);
+	conn_set_proto(c, id);
+	return c->proto->start(c);
+}
+
+/* The held bytes are a lone 0x16 (the classifier waits for the byte after
+ * it): a TLS client that paused inside its first record. Committing that
+ * byte would carry the hello past the ClientHello reader and its policy. */
+static int held_is_tls_start(const struct conn *c)
+{
+	return c->c2u != NULL && c->c2u->end > c->c2u->start &&
+	       (unsigned char)c->c2u->data[c->c2u->start] == 0x16;
+}
+
 /* The client stayed silent, or sent only a possible request-line prefix,
  * for [timeouts] first_bytes: a server-first protocol waits for its banner,
- * so the tunnel opens now; its client bytes are still classified. */
+ * so the tunnel opens now; its client bytes are still classified. A lone
+ * 0x16 is a TLS client's: the ClientHello reader waits for the rest. */
 void conn_first_bytes_timeout(struct conn *c)
 {
 	if (c->state == CONN_ST_FIRST_BYTES) {
@@ -130,9 +161,16 @@ void conn_first_bytes_timeout(struct conn *c)
 			conn_timer_arm(c, CONN_TIMER_HEADER); /* HTTP only: keep waiting */
 			return;
 		}
-		if (c->c2u != NULL && c->c2u->end > c->c2u->start)
-			c->flags |= CONN_F_COMMITTED; /* the held bytes go upstream */
-		start_tunnel(c, HTTP_FIRST_MORE);
+		if (held_is_tls_start(c)) {
+			conn_set_proto(c, CONN_PROTO_TLS);
+			(void)c->proto->start(c);
+		} else {
+			if (c->c2u != NULL && c->c2u->end > c->c2u->start)
+				c->flags |= CONN_F_COMMITTED; /* the held bytes go upstream */
+			start_tunnel(c, HTTP_FIRST_MORE);
+		}
+	} else if ((c->flags & CONN_F_SNIFFING) && held_is_tls_start(c) && tunnel_is_untouched(c)) {
+		(void)tunnel_switch(c, CONN_PROTO_TLS); /* (its timer replaces this one) */
 	} else if (c->flags & CONN_F_SNIFFING) {
 		/* the held prefix goes through now: from here the tunnel's own
 		 * quiet timer runs (this one must not stay due, or it fires on) */
@@ -155,19 +193,14 @@ int conn_tunnel_sniff(struct conn *c, enum conn_next *next)
 		*next = CONN_NEXT_CLOSED;
 		return -1;
 	}
+	if ((v == HTTP_FIRST_HTTP || v == HTTP_FIRST_TLS) && tunnel_is_untouched(c)) {
+		/* HTTP (a request line is never tunnelled) or TLS (its hello is
+		 * read, and its policy applied) after all */
+		*next = tunnel_switch(c, v == HTTP_FIRST_HTTP ? CONN_PROTO_HTTP : CONN_PROTO_TLS);
+		return -1;
+	}
 	if (v == HTTP_FIRST_HTTP) {
-		if (!(c->flags & CONN_F_COMMITTED) && c->bytes_out == 0 && c->u2c == NULL &&
-		    !c->up.shut) {
-			/* nothing moved either way: it is HTTP after all, on an upstream
-			 * connection that is already open */
-			c->flags &= (uint16_t) ~(CONN_F_TUNNEL | CONN_F_SNIFFING);
-			if (c->up.eof || c->up.hup)
-				conn_close_upstream(c);
-			conn_set_proto(c, CONN_PROTO_HTTP);
-			*next = c->proto->start(c);
-			return -1;
-		}
-		/* bytes already went through: the request line never does */
+		/* bytes (or the EOF) already went through: the request line never does */
 		conn_reset(c, CONN_CLOSE_LATE_HTTP, 0);
 		*next = CONN_NEXT_CLOSED;
 		return -1;

@@ -89,6 +89,14 @@ rt_curl()
 	tb_exec_c curl -sS --max-time 5 "$@"
 }
 
+# rt_metric SERIES: its value now, from the admin listener at $ADMIN.
+rt_metric()
+{
+	tb_exec_r curl -sS --max-time 5 "http://$ADMIN/metrics" >"$TB_WORKDIR/m.prom" ||
+		tb_die "scrape failed"
+	python3 "$(dirname "${BASH_SOURCE[0]}")/alog_metrics.py" get "$TB_WORKDIR/m.prom" "$1"
+}
+
 # rt_assert_eq WHAT GOT WANT
 rt_assert_eq()
 {

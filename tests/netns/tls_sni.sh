@@ -125,6 +125,61 @@ denied_tls() # NAME: the handshake must fail (alert access_denied), no peer line
 }
 denied_tls blocked.example
 denied_tls a.bad.example
+# A hello that comes after [timeouts] first_bytes (300 ms) of silence, or
+# whose first byte (0x16) comes alone and the rest after such a pause, is
+# still read and checked: not carried past the policy by the tunnel that
+# silence opens (nor by one that commits the lone byte), also when the lone
+# byte comes after that silence.
+cat >"$W/late_hello.py" <<'PYEOF'
+import socket, ssl, sys, time
+mode, name, cafile = sys.argv[1:4]
+ctx = ssl.create_default_context(cafile=cafile)
+inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+tls = ctx.wrap_bio(inc, out, server_hostname=name)
+s = socket.create_connection(("198.18.2.2", 443), timeout=5)
+try:
+    tls.do_handshake()
+except ssl.SSLWantReadError:
+    pass
+hello = out.read()
+if mode == "latesplit":  # silence opens the tunnel, then the lone byte
+    time.sleep(0.7)
+if mode in ("split", "latesplit"):
+    s.sendall(hello[:1])
+time.sleep(0.7)
+s.sendall(hello if mode == "late" else hello[1:])
+def pump():
+    if out.pending:
+        s.sendall(out.read())
+    d = s.recv(65536)
+    if not d:
+        sys.exit("EOF")
+    inc.write(d)
+while True:
+    try:
+        tls.do_handshake()
+        break
+    except ssl.SSLWantReadError:
+        pump()
+tls.write(b"GET / HTTP/1.1\r\nHost: %s\r\n\r\n" % name.encode())
+data = b""
+while b"sni-ok" not in data:
+    try:
+        data += tls.read(4096)
+    except ssl.SSLWantReadError:
+        pump()
+print(data.decode(errors="replace"))
+PYEOF
+for mode in late split latesplit; do
+	check "$mode hello" tb_exec_c "$PY" "$W/late_hello.py" $mode site.example "$W/cert.pem"
+	out=$(tb_exec_c "$PY" "$W/late_hello.py" $mode blocked.example "$W/cert.pem" 2>&1 || true)
+	if grep -q sni-ok <<<"$out"; then
+		echo "FAIL: $mode hello: TLS to blocked.example was not denied" >&2
+		fails=$((fails + 1))
+	else
+		echo "ok: $mode hello: TLS to blocked.example denied"
+	fi
+done
 # deny_tls = alert: the client reads a fatal access_denied alert
 out=$(tb_exec_c sh -c "echo | timeout 5 openssl s_client -connect 198.18.2.2:443 -servername blocked.example" 2>&1 || true)
 if grep -qi 'alert access denied' <<<"$out"; then

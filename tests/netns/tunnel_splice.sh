@@ -15,7 +15,6 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/common.sh"
-HERE=$(cd "$(dirname "$0")" && pwd)
 ADMIN=127.0.0.1:9180
 MiB=$((1024 * 1024))
 tb_init rt-ts
@@ -194,13 +193,6 @@ CONF
 )
 rt_start "$conf" 3129 9180
 
-# metric SERIES: its value now.
-metric()
-{
-	tb_exec_r curl -sS --max-time 5 "http://$ADMIN/metrics" >"$TB_WORKDIR/m.prom" ||
-		tb_die "scrape failed"
-	python3 "$HERE/alog_metrics.py" get "$TB_WORKDIR/m.prom" "$1"
-}
 # alog_bytes N: the byte count of the access log's line N (once it is written).
 alog_bytes()
 {
@@ -228,9 +220,9 @@ run()
 
 run ping
 rt_assert_eq "ping: access log bytes" "$(alog_bytes 1)" "$LAST_RECEIVED"
-rt_assert_eq "ping: nothing spliced to the client" "$(metric remora_bytes_spliced_total)" 0
+rt_assert_eq "ping: nothing spliced to the client" "$(rt_metric remora_bytes_spliced_total)" 0
 rt_assert_eq "ping: nothing spliced from the client" \
-	"$(metric remora_bytes_spliced_from_clients_total)" 0
+	"$(rt_metric remora_bytes_spliced_from_clients_total)" 0
 
 run bulk
 want=$(sed -n 's/^origin-want //p' "$TB_WORKDIR/client-bulk.out")
@@ -244,27 +236,27 @@ rt_assert_eq "bulk: the origin got every byte up, then EOF" \
 	"$(grep '^got ' "$TB_WORKDIR/origin.log")" "$want"
 echo "ok: bulk: the client got every byte down, then EOF"
 rt_assert_eq "bulk: access log bytes" "$(alog_bytes 2)" "$LAST_RECEIVED"
-spliced=$(metric remora_bytes_spliced_total)
-spliced_in=$(metric remora_bytes_spliced_from_clients_total)
+spliced=$(rt_metric remora_bytes_spliced_total)
+spliced_in=$(rt_metric remora_bytes_spliced_from_clients_total)
 [ "$spliced" -ge $((4 * MiB)) ] || tb_die "bulk: $spliced bytes spliced to the client"
 [ "$spliced_in" -ge $((3 * MiB)) ] || tb_die "bulk: $spliced_in bytes spliced from the client"
 echo "ok: bulk: spliced $spliced bytes down, $spliced_in up"
 
 run mixed
-rt_assert_eq "bytes from clients" "$(metric 'remora_bytes_total{direction="from_clients"}')" "$sent"
-rt_assert_eq "bytes to clients" "$(metric 'remora_bytes_total{direction="to_clients"}')" "$received"
+rt_assert_eq "bytes from clients" "$(rt_metric 'remora_bytes_total{direction="from_clients"}')" "$sent"
+rt_assert_eq "bytes to clients" "$(rt_metric 'remora_bytes_total{direction="to_clients"}')" "$received"
 rt_assert_eq "mixed: access log bytes" "$(alog_bytes 3)" "$LAST_RECEIVED"
-d=$(($(metric remora_bytes_spliced_total) - spliced))
+d=$(($(rt_metric remora_bytes_spliced_total) - spliced))
 # the pongs (200 KiB) go back to the copy path: at most one small splice
 [ "$d" -ge $((2 * MiB)) ] && [ "$d" -le $((4 * MiB + 8192)) ] ||
 	tb_die "mixed: $d bytes spliced to the client, want 2..4 MiB + 8 KiB"
 echo "ok: mixed: $d bytes spliced, the pongs copied"
 rt_assert_eq "mixed: nothing spliced from the client" \
-	"$(metric remora_bytes_spliced_from_clients_total)" "$spliced_in"
+	"$(rt_metric remora_bytes_spliced_from_clients_total)" "$spliced_in"
 
 run reset
 i=0
-until [ "$(metric 'remora_closes_total{reason="client-reset"}')" = 1 ]; do
+until [ "$(rt_metric 'remora_closes_total{reason="client-reset"}')" = 1 ]; do
 	[ $i -lt 100 ] || tb_die "reset: not closed as client-reset"
 	sleep 0.05
 	i=$((i + 1))
