@@ -948,6 +948,7 @@ static void derive(struct config *cfg)
 	cfg->timeout_ms[CONN_TIMER_RESPONSE] = cfg->response_timeout_ms;
 	cfg->timeout_ms[CONN_TIMER_IDLE] = cfg->idle_timeout_ms;
 	cfg->timeout_ms[CONN_TIMER_LINGER] = CONFIG_LINGER_MS;
+	cfg->timeout_ms[CONN_TIMER_ABORT] = CONFIG_ABORT_POLL_MS;
 	cfg->timeout_ms[CONN_TIMER_FIRST] = cfg->first_bytes_timeout_ms;
 	cfg->timeout_ms[CONN_TIMER_TUNNEL] = cfg->tunnel_timeout_ms;
 	/* the tunnel timeout in two parts: keep-alive goes on in between */

@@ -144,6 +144,9 @@ int config_acl_allows(const struct config *cfg, const union ic_addr *client,
 int config_domain_denied(const struct config *cfg, const char *host, size_t len);
 /* Graceful-close time (fixed): how long a client may take to read the end. */
 #define CONFIG_LINGER_MS       2000
+/* How often an aborted connection (ABORT) looks whether the client's send
+ * queue has drained before it resets it (fixed; bounded by CONFIG_LINGER_MS). */
+#define CONFIG_ABORT_POLL_MS   10
 /* A tunnel quiet this long gets TCP keep-alive on both legs (set lazily: the
  * many short tunnels, TLS flows above all, never pay its system calls). */
 #define CONFIG_TUNNEL_QUIET_MS 60000

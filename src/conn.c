@@ -174,7 +174,9 @@ static void log_close(struct conn *c, enum conn_close_reason reason, int err)
 	log_msg(close_reasons[reason].level,
 		"conn %u.%llu %s -> %s [%s] closed while %s: %s: %s%s%s", c->w->id,
 		(unsigned long long)c->id, peer, dst, c->lc->name,
-		conn_state_name(c->state == CONN_ST_LINGER ? c->close_state : c->state),
+		conn_state_name(c->state == CONN_ST_LINGER || c->state == CONN_ST_ABORT
+					? c->close_state
+					: c->state),
 		close_reasons[reason].token, close_reasons[reason].desc, status, detail);
 }
 
@@ -689,9 +691,10 @@ static ssize_t tunnel_copy_in(struct conn *c, const struct tunnel_way *t)
  * stall or the budget is spent. Backpressure: nothing is read while the
  * buffer is full or the pipe holds bytes. Propagates EOF as shutdown(SHUT_WR)
  * once buffer and pipe are drained. Returns bytes moved, or -1 after closing
- * c. */
+ * c (or, when the origin reset, moving it to ABORT). */
 static long tunnel_dir(struct conn *c, const struct tunnel_way *t)
 {
+	enum conn_close_reason reason;
 	struct buf **bp = t->bp;
 	long moved = 0;
 	ssize_t n;
@@ -743,10 +746,15 @@ static long tunnel_dir(struct conn *c, const struct tunnel_way *t)
 	}
 	return moved;
 read_error:
-	conn_close(c, n == -ENOMEM ? CONN_CLOSE_NO_MEMORY : t->reset_from, (int)-n);
-	return -1;
+	reason = n == -ENOMEM ? CONN_CLOSE_NO_MEMORY : t->reset_from;
+	goto failed;
 write_error:
-	conn_close(c, t->reset_to, (int)-n);
+	reason = t->reset_to;
+failed:
+	if (reason == CONN_CLOSE_UPSTREAM_RESET)
+		conn_abort(c, reason, (int)-n); /* the client gets a reset too */
+	else
+		conn_close(c, reason, (int)-n);
 	return -1;
 }
 
@@ -789,11 +797,11 @@ static enum conn_next conn_st_tunnel(struct conn *c)
 	if (!held) {
 		up = tunnel_dir(c, &c2u);
 		if (up < 0)
-			return CONN_NEXT_CLOSED;
+			return c->state == CONN_ST_CLOSED ? CONN_NEXT_CLOSED : CONN_NEXT_AGAIN;
 	}
 	down = tunnel_dir(c, &u2c);
 	if (down < 0)
-		return CONN_NEXT_CLOSED;
+		return c->state == CONN_ST_CLOSED ? CONN_NEXT_CLOSED : CONN_NEXT_AGAIN;
 	if (c->cli.shut && c->up.shut) {
 		conn_close(c, CONN_CLOSE_DONE, 0);
 		return CONN_NEXT_CLOSED;
@@ -876,6 +884,10 @@ static enum conn_next conn_st_linger(struct conn *c)
 /* ---- timers -------------------------------------------------------------- */
 void conn_timeout(struct conn *c, enum conn_timer t)
 {
+	if (c->state == CONN_ST_ABORT) {
+		conn_abort_timeout(c, t);
+		return;
+	}
 	if (c->proto->timeout(c, t))
 		return; /* the protocol answered it (HTTP: 408, 504) */
 	switch (t) {
@@ -921,7 +933,7 @@ void conn_set_proto(struct conn *c, enum conn_proto_id id)
 static const conn_state_fn state_fns[CONN_ST_MAX] = {
 	[CONN_ST_FIRST_BYTES] = conn_st_first_bytes, [CONN_ST_RESOLVE] = conn_st_resolve,
 	[CONN_ST_UP_CONNECT] = conn_st_up_connect,   [CONN_ST_TUNNEL] = conn_st_tunnel,
-	[CONN_ST_LINGER] = conn_st_linger,
+	[CONN_ST_LINGER] = conn_st_linger,	     [CONN_ST_ABORT] = conn_st_abort,
 };
 
 void conn_run(struct conn *c)

@@ -31,6 +31,7 @@
 	X(EXCHANGE, "relaying request and response")                                   \
 	X(TUNNEL, "tunnelling bytes")                                                  \
 	X(LINGER, "[closing] flushing, then discarding input until the client closes") \
+	X(ABORT, "[closing] delivering the origin's last bytes, then resetting")       \
 	X(CLOSED, "closed")
 
 #define CONN_ST_ENUM(name, desc) CONN_ST_##name,
@@ -96,6 +97,7 @@ enum conn_timer {
 	CONN_TIMER_TUNNEL,   /* [timeouts] tunnel: a byte tunnel (or upgrade) with no traffic */
 	CONN_TIMER_QUIET,    /* a tunnel's first CONFIG_TUNNEL_QUIET_MS of quiet: then keep-alive */
 	CONN_TIMER_QUIET_REST, /* the rest of [timeouts] tunnel after CONN_TIMER_QUIET */
+	CONN_TIMER_ABORT,      /* fixed: ABORT looks again whether the client's queue drained */
 	CONN_TIMER_MAX
 };
 
@@ -182,6 +184,7 @@ struct conn {
 	struct http_sniff sniff; /* first-bytes classifier (FIRST_BYTES, sniffing tunnels) */
 	uint8_t close_state;	 /* state in which the close was decided (for the log) */
 	uint8_t up_wait_fin;	 /* LINGER keeps the finished upstream until the origin's FIN */
+	uint64_t reset_by;	 /* ABORT: w->now when the client is reset whatever it holds */
 	int err;		 /* errno detail of the close: > 0 errno, < 0 -enum http_error */
 	/* histo_now() when the upstream connect began (histo.h) */
 	uint64_t up_start_us;

@@ -41,6 +41,12 @@ ssize_t conn_write_more(struct conn *c, struct conn_side *s, struct buf **bp, in
  * its write side, discard its input until it closes (or the linger timer),
  * then close with reason. Returns the next step. */
 enum conn_next conn_linger(struct conn *c, enum conn_close_reason reason, int err);
+/* conn_abort.c: the origin reset (reason, err): the client gets what is held
+ * for it (buffer and pipe), then, once its send queue drained (at most
+ * CONFIG_LINGER_MS), a reset. The ABORT state and its timers. */
+enum conn_next conn_abort(struct conn *c, enum conn_close_reason reason, int err);
+enum conn_next conn_st_abort(struct conn *c);
+void conn_abort_timeout(struct conn *c, enum conn_timer t);
 /* Turns the connected c into a byte tunnel (non-HTTP, upgrade, CONNECT):
  * TCP keep-alive on both legs, [timeouts] tunnel. */
 void conn_enter_tunnel(struct conn *c);

@@ -1,0 +1,162 @@
+#!/bin/bash
+# An origin that aborts with a TCP reset after sending response bytes: the
+# client must see what a direct client sees, every byte that reached Remora,
+# then a reset (ECONNRESET), never a clean EOF that makes a cut transfer look
+# complete (conn_abort.c, ABORT). Through one `auto` listener:
+#   1. a non-HTTP tunnel: the origin sends 8 MiB, then resets (SO_LINGER 0);
+#   2. HTTP: a close-delimited 200 (no Content-Length), cut the same way;
+#   3./4. the same two with a FIN instead: a clean EOF after every byte.
+# The client reads nothing for its first second, so Remora still holds bytes
+# for it (its send queue, the pipe) when the reset comes: it must hand over
+# all of them before resetting. Checked: the bytes are the origin's (sha256 of
+# the prefix), the error is ECONNRESET, what the client got equals what the
+# access log says Remora sent; closes counted as upstream-reset.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/common.sh"
+ADMIN=127.0.0.1:9180
+tb_init rt-ors
+tb_up
+tb_intercept_tproxy 3129 9002 8088
+
+cat >"$TB_WORKDIR/ordata.py" <<'PY'
+import hashlib, random
+
+def stream(seed, n):
+    """n deterministic bytes, in chunks."""
+    r = random.Random(seed)
+    while n > 0:
+        k = min(n, 65536)
+        yield r.randbytes(k)
+        n -= k
+
+def digest(seed, n):
+    h = hashlib.sha256()
+    for chunk in stream(seed, n):
+        h.update(chunk)
+    return h.hexdigest()
+PY
+
+cat >"$TB_WORKDIR/origin.py" <<'PY'
+import socket, struct, threading
+from ordata import stream
+
+HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n"
+
+def serve(c, http):
+    f = c.makefile("rb")
+    if http:  # GET /MODE/N/SEED HTTP/1.1 ... blank line
+        _, mode, n, seed = f.readline().split()[1].split(b"/")
+        while f.readline() not in (b"\r\n", b""):
+            pass
+        c.sendall(HEAD)
+    else:  # \x01MODE N SEED
+        mode, n, seed = f.readline()[1:].split()
+    for chunk in stream(int(seed), int(n)):
+        c.sendall(chunk)
+    if mode == b"rst":
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.close()
+
+def listen(port, http):
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("198.18.2.2", port))
+    ls.listen(16)
+    while True:
+        c, _ = ls.accept()
+        threading.Thread(target=serve, args=(c, http), daemon=True).start()
+
+threading.Thread(target=listen, args=(8088, True), daemon=True).start()
+listen(9002, False)
+PY
+
+cat >"$TB_WORKDIR/client.py" <<'PY'
+import hashlib, socket, sys, time
+from ordata import stream, digest
+
+kind, mode, n, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+s = socket.create_connection(("198.18.2.2", 8088 if kind == "http" else 9002), timeout=30)
+if kind == "http":
+    s.sendall(b"GET /%s/%d/%d HTTP/1.1\r\nHost: o\r\n\r\n" % (mode.encode(), n, seed))
+else:
+    s.sendall(b"\x01%s %d %d\n" % (mode.encode(), n, seed))
+time.sleep(1)  # read nothing yet: Remora holds bytes for us when the origin ends
+got, end = bytearray(), "eof"
+try:
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        got += d
+except ConnectionResetError:
+    end = "reset"
+total = len(got)
+if kind == "http":
+    i = got.find(b"\r\n\r\n")
+    if not got.startswith(b"HTTP/1.1 200 ") or i < 0:
+        sys.exit("no response head: %r" % bytes(got[:80]))
+    body = got[i + 4:]
+else:
+    body = got
+if hashlib.sha256(body).hexdigest() != digest(seed, len(body)):
+    sys.exit("%s %s: the %d bytes are not the origin's" % (kind, mode, len(body)))
+print("%s total %d body %d" % (end, total, len(body)))
+PY
+
+tb_spawn o origin python3 -u "$TB_WORKDIR/origin.py"
+tb_wait_listen o 9002 10 "$TB_LAST_PID" || tb_die "origin did not listen on :9002"
+tb_wait_listen o 8088 10 "$TB_LAST_PID" || tb_die "origin did not listen on :8088"
+conf=$(rt_conf ors <<CONF
+[global]
+workers = 1
+access_log = $TB_WORKDIR/access.log
+[listener ors]
+listen = 0.0.0.0:3129
+mode = tproxy
+spoof = client-ip
+[admin]
+listen = $ADMIN
+CONF
+)
+rt_start "$conf" 3129 9180
+
+# alog_bytes N: the byte count of the access log's line N (once it is written).
+alog_bytes()
+{
+	local i=0
+	while [ "$(wc -l <"$TB_WORKDIR/access.log" 2>/dev/null || echo 0)" -lt "$1" ]; do
+		[ $i -lt 100 ] || tb_die "access log line $1 missing"
+		sleep 0.05
+		i=$((i + 1))
+	done
+	sed -n "${1}p" "$TB_WORKDIR/access.log" | awk '{print $5}'
+}
+line=0
+# check KIND MODE N SEED WANT_END: runs the client; WANT_END eof needs all N
+# body bytes, reset at least one; the access log's bytes equal the client's.
+check()
+{
+	local out end total body
+	out=$(tb_exec_c python3 "$TB_WORKDIR/client.py" "$1" "$2" "$3" "$4") ||
+		tb_die "$1 $2: client failed"
+	read -r end _ total _ body <<<"$out"
+	line=$((line + 1))
+	rt_assert_eq "$1 $2: how the client's connection ended ($body body bytes)" "$end" "$5"
+	if [ "$5" = eof ]; then
+		rt_assert_eq "$1 $2: every byte" "$body" "$3"
+	else
+		[ "$body" -gt 0 ] || tb_die "$1 $2: no byte before the reset"
+	fi
+	rt_assert_eq "$1 $2: the client got all Remora sent (access log)" "$(alog_bytes $line)" "$total"
+}
+
+MiB=$((1024 * 1024))
+check tunnel rst $((8 * MiB)) 3 reset
+check http rst $((8 * MiB)) 5 reset
+check tunnel fin $((8 * MiB)) 7 eof
+check http fin $((8 * MiB)) 9 eof
+rt_assert_eq "closes counted as upstream-reset" \
+	"$(rt_metric 'remora_closes_total{reason="upstream-reset"}')" 2
+rt_stop
+echo PASS
