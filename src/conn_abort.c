@@ -71,11 +71,21 @@ static ssize_t drain_pipe(struct conn *c)
 	c->bytes_out += (uint64_t)n;
 	STAT_ADD(w->stats.bytes_out, n);
 	STAT_ADD(w->stats.bytes_spliced, n);
-	if (c->pipe->bytes == 0) {
-		pipe_put(&w->pipes, c->pipe);
+	return n;
+}
+
+/* Gives back the pipe and the buffer once they are empty (a relay may leave
+ * an empty pipe behind: taken for a read that failed). */
+static void put_empty(struct conn *c)
+{
+	if (c->pipe != NULL && c->pipe->bytes == 0) {
+		pipe_put(&c->w->pipes, c->pipe);
 		c->pipe = NULL;
 	}
-	return n;
+	if (c->u2c != NULL && c->u2c->start == c->u2c->end) {
+		buf_put(&c->w->bufs, c->u2c);
+		c->u2c = NULL;
+	}
 }
 
 enum conn_next conn_st_abort(struct conn *c)
@@ -84,17 +94,13 @@ enum conn_next conn_st_abort(struct conn *c)
 
 	/* the pipe first: bytes stay in order (the relays never fill the
 	 * buffer while the pipe holds bytes) */
-	while (c->cli.writable && (c->pipe != NULL || c->u2c != NULL)) {
-		if (c->u2c != NULL && c->u2c->start == c->u2c->end) {
-			buf_put(&c->w->bufs, c->u2c);
-			c->u2c = NULL;
-			continue;
-		}
-		n = c->pipe != NULL ? drain_pipe(c) : conn_write(c, &c->cli, &c->u2c);
-		if (n == -EAGAIN || (n >= 0 && !c->cli.writable))
+	for (;;) {
+		put_empty(c);
+		if (!c->cli.writable || (c->pipe == NULL && c->u2c == NULL))
 			break;
-		if (n < 0)
-			break; /* the client went away: nothing more to deliver */
+		n = c->pipe != NULL ? drain_pipe(c) : conn_write(c, &c->cli, &c->u2c);
+		if (n <= 0)
+			break; /* full (or nothing sendable), or the client went away */
 	}
 	if (n >= 0 || n == -EAGAIN) {
 		if (c->pipe != NULL || c->u2c != NULL)

@@ -97,6 +97,19 @@ rt_metric()
 	python3 "$(dirname "${BASH_SOURCE[0]}")/alog_metrics.py" get "$TB_WORKDIR/m.prom" "$1"
 }
 
+# rt_alog_bytes N: the byte count (squid format) of line N of
+# $TB_WORKDIR/access.log, once that line is written.
+rt_alog_bytes()
+{
+	local i=0
+	while [ "$(wc -l <"$TB_WORKDIR/access.log" 2>/dev/null || echo 0)" -lt "$1" ]; do
+		[ $i -lt 100 ] || tb_die "access log line $1 missing"
+		sleep 0.05
+		i=$((i + 1))
+	done
+	sed -n "${1}p" "$TB_WORKDIR/access.log" | awk '{print $5}'
+}
+
 # rt_assert_eq WHAT GOT WANT
 rt_assert_eq()
 {

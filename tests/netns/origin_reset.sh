@@ -121,17 +121,6 @@ CONF
 )
 rt_start "$conf" 3129 9180
 
-# alog_bytes N: the byte count of the access log's line N (once it is written).
-alog_bytes()
-{
-	local i=0
-	while [ "$(wc -l <"$TB_WORKDIR/access.log" 2>/dev/null || echo 0)" -lt "$1" ]; do
-		[ $i -lt 100 ] || tb_die "access log line $1 missing"
-		sleep 0.05
-		i=$((i + 1))
-	done
-	sed -n "${1}p" "$TB_WORKDIR/access.log" | awk '{print $5}'
-}
 line=0
 # check KIND MODE N SEED WANT_END: runs the client; WANT_END eof needs all N
 # body bytes, reset at least one; the access log's bytes equal the client's.
@@ -148,7 +137,7 @@ check()
 	else
 		[ "$body" -gt 0 ] || tb_die "$1 $2: no byte before the reset"
 	fi
-	rt_assert_eq "$1 $2: the client got all Remora sent (access log)" "$(alog_bytes $line)" "$total"
+	rt_assert_eq "$1 $2: the client got all Remora sent (access log)" "$(rt_alog_bytes $line)" "$total"
 }
 
 MiB=$((1024 * 1024))

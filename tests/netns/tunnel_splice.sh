@@ -193,17 +193,6 @@ CONF
 )
 rt_start "$conf" 3129 9180
 
-# alog_bytes N: the byte count of the access log's line N (once it is written).
-alog_bytes()
-{
-	local i=0
-	while [ "$(wc -l <"$TB_WORKDIR/access.log" 2>/dev/null || echo 0)" -lt "$1" ]; do
-		[ $i -lt 100 ] || tb_die "access log line $1 missing"
-		sleep 0.05
-		i=$((i + 1))
-	done
-	sed -n "${1}p" "$TB_WORKDIR/access.log" | awk '{print $5}'
-}
 sent=0 received=0
 # run MODE: the client; adds up what it sent and received.
 run()
@@ -219,7 +208,7 @@ run()
 }
 
 run ping
-rt_assert_eq "ping: access log bytes" "$(alog_bytes 1)" "$LAST_RECEIVED"
+rt_assert_eq "ping: access log bytes" "$(rt_alog_bytes 1)" "$LAST_RECEIVED"
 rt_assert_eq "ping: nothing spliced to the client" "$(rt_metric remora_bytes_spliced_total)" 0
 rt_assert_eq "ping: nothing spliced from the client" \
 	"$(rt_metric remora_bytes_spliced_from_clients_total)" 0
@@ -235,7 +224,7 @@ done
 rt_assert_eq "bulk: the origin got every byte up, then EOF" \
 	"$(grep '^got ' "$TB_WORKDIR/origin.log")" "$want"
 echo "ok: bulk: the client got every byte down, then EOF"
-rt_assert_eq "bulk: access log bytes" "$(alog_bytes 2)" "$LAST_RECEIVED"
+rt_assert_eq "bulk: access log bytes" "$(rt_alog_bytes 2)" "$LAST_RECEIVED"
 spliced=$(rt_metric remora_bytes_spliced_total)
 spliced_in=$(rt_metric remora_bytes_spliced_from_clients_total)
 [ "$spliced" -ge $((4 * MiB)) ] || tb_die "bulk: $spliced bytes spliced to the client"
@@ -245,7 +234,7 @@ echo "ok: bulk: spliced $spliced bytes down, $spliced_in up"
 run mixed
 rt_assert_eq "bytes from clients" "$(rt_metric 'remora_bytes_total{direction="from_clients"}')" "$sent"
 rt_assert_eq "bytes to clients" "$(rt_metric 'remora_bytes_total{direction="to_clients"}')" "$received"
-rt_assert_eq "mixed: access log bytes" "$(alog_bytes 3)" "$LAST_RECEIVED"
+rt_assert_eq "mixed: access log bytes" "$(rt_alog_bytes 3)" "$LAST_RECEIVED"
 d=$(($(rt_metric remora_bytes_spliced_total) - spliced))
 # the pongs (200 KiB) go back to the copy path: at most one small splice
 [ "$d" -ge $((2 * MiB)) ] && [ "$d" -le $((4 * MiB + 8192)) ] ||
