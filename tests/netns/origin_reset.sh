@@ -4,7 +4,9 @@
 # then a reset (ECONNRESET), never a clean EOF that makes a cut transfer look
 # complete (conn_abort.c, ABORT). Through one `auto` listener:
 #   1. a non-HTTP tunnel: the origin sends 8 MiB, then resets (SO_LINGER 0);
-#   2. HTTP: a close-delimited 200 (no Content-Length), cut the same way;
+#   2. HTTP: a close-delimited 200 (no Content-Length), cut the same way; and
+#      one whose Content-Length promises twice what comes (its body moves by
+#      splice);
 #   3./4. the same two with a FIN instead: a clean EOF after every byte.
 # The client reads nothing for its first second, so Remora still holds bytes
 # for it (its send queue, the pipe) when the reset comes: it must hand over
@@ -49,12 +51,13 @@ def serve(c, http):
         _, mode, n, seed = f.readline().split()[1].split(b"/")
         while f.readline() not in (b"\r\n", b""):
             pass
-        c.sendall(HEAD)
+        c.sendall(HEAD if mode != b"rstcl" else
+                  HEAD.replace(b"\r\n\r\n", b"\r\nContent-Length: %d\r\n\r\n" % (2 * int(n))))
     else:  # \x01MODE N SEED
         mode, n, seed = f.readline()[1:].split()
     for chunk in stream(int(seed), int(n)):
         c.sendall(chunk)
-    if mode == b"rst":
+    if mode.startswith(b"rst"):
         c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     c.close()
 
@@ -143,9 +146,10 @@ check()
 MiB=$((1024 * 1024))
 check tunnel rst $((8 * MiB)) 3 reset
 check http rst $((8 * MiB)) 5 reset
+check http rstcl $((8 * MiB)) 11 reset
 check tunnel fin $((8 * MiB)) 7 eof
 check http fin $((8 * MiB)) 9 eof
 rt_assert_eq "closes counted as upstream-reset" \
-	"$(rt_metric 'remora_closes_total{reason="upstream-reset"}')" 2
+	"$(rt_metric 'remora_closes_total{reason="upstream-reset"}')" 3
 rt_stop
 echo PASS
