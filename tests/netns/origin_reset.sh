@@ -7,7 +7,9 @@
 #   2. HTTP: a close-delimited 200 (no Content-Length), cut the same way; and
 #      one whose Content-Length promises twice what comes (its body moves by
 #      splice);
-#   3./4. the same two with a FIN instead: a clean EOF after every byte.
+#   3./4. the tunnel and the close-delimited 200 with a FIN instead: a clean
+#      EOF after every byte; 5. the Content-Length 200 cut by a FIN: every
+#      byte the origin sent (then the EOF), none of what Remora holds dropped.
 # The client reads nothing for its first second, so Remora still holds bytes
 # for it (its send queue, the pipe) when the reset comes: it must hand over
 # all of them before resetting. Checked: the bytes are the origin's (sha256 of
@@ -51,7 +53,7 @@ def serve(c, http):
         _, mode, n, seed = f.readline().split()[1].split(b"/")
         while f.readline() not in (b"\r\n", b""):
             pass
-        c.sendall(HEAD if mode != b"rstcl" else
+        c.sendall(HEAD if not mode.endswith(b"cl") else
                   HEAD.replace(b"\r\n\r\n", b"\r\nContent-Length: %d\r\n\r\n" % (2 * int(n))))
     else:  # \x01MODE N SEED
         mode, n, seed = f.readline()[1:].split()
@@ -149,6 +151,7 @@ check http rst $((8 * MiB)) 5 reset
 check http rstcl $((8 * MiB)) 11 reset
 check tunnel fin $((8 * MiB)) 7 eof
 check http fin $((8 * MiB)) 9 eof
+check http fincl $((8 * MiB)) 13 eof
 rt_assert_eq "closes counted as upstream-reset" \
 	"$(rt_metric 'remora_closes_total{reason="upstream-reset"}')" 3
 rt_stop
