@@ -229,24 +229,21 @@ struct parser {
 	struct http_field fields[MAX_FIELDS];
 };
 
-static struct guard g;
-static char *g_end;
+static struct guard_room room;
 
 static void guard_setup(void)
 {
-	g_end = guard_alloc(&g, GUARDED) + GUARDED;
+	guard_room_open(&room, GUARDED);
 }
 
 static void guard_teardown(void)
 {
-	guard_free(&g);
+	guard_room_close(&room);
 }
 
 static const char *place(const char *src, size_t n)
 {
-	ck_assert_uint_le(n, GUARDED);
-	memmove(g_end - n, src, n);
-	return g_end - n;
+	return guard_room_place(&room, src, n);
 }
 
 static int feed(struct parser *ps, const char *in, size_t n, const char **buf)

@@ -79,4 +79,31 @@ static inline void guard_free(struct guard *g)
 	g->map = NULL;
 }
 
+/* A guarded room for inputs of many lengths (one per test program, opened
+ * and closed by a checked fixture): guard_room_place() moves n bytes so that
+ * the last of them is the last byte before the guard page. */
+struct guard_room {
+	struct guard g;
+	char *end;
+	size_t len;
+};
+
+static inline void guard_room_open(struct guard_room *r, size_t len)
+{
+	r->end = guard_alloc(&r->g, len) + len;
+	r->len = len;
+}
+
+static inline const char *guard_room_place(struct guard_room *r, const void *src, size_t n)
+{
+	ck_assert_uint_le(n, r->len);
+	memmove(r->end - n, src, n); /* (src may be in the room already) */
+	return r->end - n;
+}
+
+static inline void guard_room_close(struct guard_room *r)
+{
+	guard_free(&r->g);
+}
+
 #endif
