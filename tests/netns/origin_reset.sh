@@ -23,27 +23,11 @@ tb_init rt-ors
 tb_up
 tb_intercept_tproxy 3129 9002 8088
 
-cat >"$TB_WORKDIR/ordata.py" <<'PY'
-import hashlib, random
-
-def stream(seed, n):
-    """n deterministic bytes, in chunks."""
-    r = random.Random(seed)
-    while n > 0:
-        k = min(n, 65536)
-        yield r.randbytes(k)
-        n -= k
-
-def digest(seed, n):
-    h = hashlib.sha256()
-    for chunk in stream(seed, n):
-        h.update(chunk)
-    return h.hexdigest()
-PY
+cp "$(dirname "$0")/tunneldata.py" "$TB_WORKDIR/"
 
 cat >"$TB_WORKDIR/origin.py" <<'PY'
 import socket, struct, threading
-from ordata import stream
+from tunneldata import listen, stream
 
 HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n"
 
@@ -63,22 +47,13 @@ def serve(c, http):
         c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     c.close()
 
-def listen(port, http):
-    ls = socket.socket()
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("198.18.2.2", port))
-    ls.listen(16)
-    while True:
-        c, _ = ls.accept()
-        threading.Thread(target=serve, args=(c, http), daemon=True).start()
-
-threading.Thread(target=listen, args=(8088, True), daemon=True).start()
-listen(9002, False)
+threading.Thread(target=listen, args=(8088, serve, True), daemon=True).start()
+listen(9002, serve, False)
 PY
 
 cat >"$TB_WORKDIR/client.py" <<'PY'
 import hashlib, socket, sys, time
-from ordata import stream, digest
+from tunneldata import digest
 
 kind, mode, n, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 s = socket.create_connection(("198.18.2.2", 8088 if kind == "http" else 9002), timeout=30)

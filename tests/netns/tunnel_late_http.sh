@@ -18,8 +18,10 @@ tb_init rt-lh
 tb_up
 tb_intercept_tproxy 3129 9002 9003
 
+cp "$(dirname "$0")/tunneldata.py" "$TB_WORKDIR/"
 cat >"$TB_WORKDIR/origin.py" <<'PY'
 import socket, sys, threading
+from tunneldata import listen
 
 def gone(c):
     """A server-first service that gives up at once."""
@@ -38,15 +40,6 @@ def silent(c):
         data += d
     c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
     c.close()
-
-def listen(port, fn):
-    ls = socket.socket()
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("198.18.2.2", port))
-    ls.listen(16)
-    while True:
-        c, _ = ls.accept()
-        threading.Thread(target=fn, args=(c,), daemon=True).start()
 
 threading.Thread(target=listen, args=(9003, silent), daemon=True).start()
 listen(9002, gone)

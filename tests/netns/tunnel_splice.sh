@@ -21,31 +21,11 @@ tb_init rt-ts
 tb_up
 tb_intercept_tproxy 3129 9002
 
-cat >"$TB_WORKDIR/tsdata.py" <<'PY'
-import hashlib, random
-
-def stream(seed, n):
-    """n deterministic bytes, in chunks."""
-    r = random.Random(seed)
-    while n > 0:
-        k = min(n, 65536)
-        yield r.randbytes(k)
-        n -= k
-
-def hash_to_eof(read):
-    """Reads with read(size) until EOF: (bytes read, their sha256 hex)."""
-    h, n = hashlib.sha256(), 0
-    while True:
-        d = read(65536)
-        if not d:
-            return n, h.hexdigest()
-        h.update(d)
-        n += len(d)
-PY
+cp "$(dirname "$0")/tunneldata.py" "$TB_WORKDIR/"
 
 cat >"$TB_WORKDIR/origin.py" <<'PY'
 import socket, threading
-from tsdata import hash_to_eof, stream
+from tunneldata import hash_to_eof, listen, stream
 
 def recv_exact(c, n):
     b = b""
@@ -79,24 +59,12 @@ def serve(c):
             c.sendall(f.read(1024))
     c.close()
 
-ls = socket.socket()
-ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-ls.bind(("198.18.2.2", 9002))
-ls.listen(16)
-while True:
-    c, _ = ls.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
+listen(9002, serve)
 PY
 
 cat >"$TB_WORKDIR/client.py" <<'PY'
 import hashlib, socket, sys, threading, time
-from tsdata import hash_to_eof, stream
-
-def digest(seed, n):
-    h = hashlib.sha256()
-    for chunk in stream(seed, n):
-        h.update(chunk)
-    return h.hexdigest()
+from tunneldata import digest, hash_to_eof, stream
 
 def ping(s, n, tag):
     for i in range(n):

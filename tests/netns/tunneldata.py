@@ -1,0 +1,47 @@
+"""Shared by the python origins and clients of the tunnel tests
+(tunnel_splice.sh, origin_reset.sh, tunnel_late_http.sh), copied into the
+test's work directory beside them: deterministic byte streams, their sha256,
+and a threaded origin listener (stdlib only)."""
+import hashlib
+import random
+import socket
+import threading
+
+
+def stream(seed, n):
+    """n deterministic bytes, in chunks."""
+    r = random.Random(seed)
+    while n > 0:
+        k = min(n, 65536)
+        yield r.randbytes(k)
+        n -= k
+
+
+def digest(seed, n):
+    """sha256 hex of the first n bytes of stream(seed, ...)."""
+    h = hashlib.sha256()
+    for chunk in stream(seed, n):
+        h.update(chunk)
+    return h.hexdigest()
+
+
+def hash_to_eof(read):
+    """Reads with read(size) until EOF: (bytes read, their sha256 hex)."""
+    h, n = hashlib.sha256(), 0
+    while True:
+        d = read(65536)
+        if not d:
+            return n, h.hexdigest()
+        h.update(d)
+        n += len(d)
+
+
+def listen(port, fn, *args, addr="198.18.2.2"):
+    """Serves for ever: fn(conn, *args) in a thread per accepted connection."""
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((addr, port))
+    ls.listen(16)
+    while True:
+        c, _ = ls.accept()
+        threading.Thread(target=fn, args=(c,) + args, daemon=True).start()
