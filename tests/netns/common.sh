@@ -68,13 +68,18 @@ rt_forget()
 	TB_PIDS=("${keep[@]}")
 }
 
-# rt_expect_log ERE: remora's log must match.
+# rt_expect_log ERE: remora's log must match (within 5 s).
 rt_expect_log()
 {
-	grep -Eq -- "$1" "$TB_WORKDIR/remora.log" || {
-		cat "$TB_WORKDIR/remora.log" >&2
-		tb_die "remora log lacks /$1/"
-	}
+	local i
+	# a close line is written when the connection ends, which may be a
+	# moment after the client got its answer (LINGER): wait up to 5 s
+	for i in $(seq 50); do
+		grep -Eq -- "$1" "$TB_WORKDIR/remora.log" && return 0
+		sleep 0.1
+	done
+	cat "$TB_WORKDIR/remora.log" >&2
+	tb_die "remora log lacks /$1/"
 }
 
 # rt_hammer ARGS...: runs hammer in the client namespace.
