@@ -110,6 +110,15 @@ ns_segs()
 	ip netns exec "$1" awk '$1 == "Tcp:" && $2 ~ /^[0-9]/ { print $11, $12 }' /proc/net/snmp
 }
 
+# Prints "rx tx" packets of namespace $1's interfaces (lo excluded): what the
+# links carried, a GSO/GRO aggregate counting once (each costs a pass through
+# the stack, whatever its size).
+ns_pkts()
+{
+	ip netns exec "$1" awk -F'[: ]+' 'NR > 2 && $2 != "lo" { rx += $4; tx += $12 }
+		END { print rx + 0, tx + 0 }' /proc/net/dev
+}
+
 # Prints "ticks switches" of the origin's nginx processes (utime + stime,
 # voluntary + involuntary context switches): what a request costs the origin.
 origin_cost()
@@ -152,11 +161,14 @@ profile_one()
 	out=$TB_WORKDIR/wrk-$tag-clean.txt
 	local c0 c1 o0 o1 g0 g1
 	c0=$(ns_segs "$TB_C") o0=$(ns_segs "$TB_O") g0=$(origin_cost)
+	local l0 l1
+	l0="$(ns_pkts "$TB_C") $(ns_pkts "$TB_O")"
 	local z0 z1
 	t0=$(bench_proxy_ticks) z0=$(proxy_sleeps)
 	bench_wrk "$DURATION" "$scen" "$out"
 	t1=$(bench_proxy_ticks) z1=$(proxy_sleeps)
 	c1=$(ns_segs "$TB_C") o1=$(ns_segs "$TB_O") g1=$(origin_cost)
+	l1="$(ns_pkts "$TB_C") $(ns_pkts "$TB_O")"
 	req=$(bench_field "$out" requests)
 	# shellcheck disable=SC2086
 	set -- $t0 $t1
@@ -177,6 +189,11 @@ profile_one()
 			ci / n, co / n, oi / n, oo / n
 		printf "origin per request: %.1f us CPU, %.2f context switches\n",
 			ot * 1e6 / hz / n, ox / n }' | tee -a "$SUMMARY"
+	# shellcheck disable=SC2086
+	set -- $l0 $l1
+	awk -v n="$req" -v ci=$(($5 - $1)) -v co=$(($6 - $2)) -v oi=$(($7 - $3)) -v oo=$(($8 - $4)) 'BEGIN {
+		printf "link packets per request (GSO/GRO aggregates count once): client rx %.2f tx %.2f, origin rx %.2f tx %.2f\n",
+			ci / n, co / n, oi / n, oo / n }' | tee -a "$SUMMARY"
 	awk -v n="$req" -v z=$((z1 - z0)) 'BEGIN {
 		printf "proxy sleeps per request: %.2f\n", z / n }' | tee -a "$SUMMARY"
 
