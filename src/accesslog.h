@@ -57,6 +57,7 @@ struct alog_tls {
 	const char *versions;
 	const char *ja4;
 	int ech;	   /* encrypted_client_hello: sni is the outer name */
+	int denied;	   /* refused by policy: logged NONE_NONE/000, never tunnelled */
 	uint64_t bytes_up; /* client to origin */
 };
 

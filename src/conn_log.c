@@ -117,9 +117,9 @@ void conn_log_request(struct conn *c, const char *code, const char *reason, uint
 	alog_line(c->w->alog, c->w->id, &e);
 }
 
-/* A non-HTTP tunnel gets one access-log line when it ends. */
 /* A tunnel's line: method NONE and the destination, or for TLS (tls set)
- * CONNECT, status 200 and the SNI, as Squid logs peek and splice. */
+ * CONNECT, status 200 and the SNI, as Squid logs peek and splice (a flow
+ * refused by policy: NONE_NONE/000, answered by Remora, no status sent). */
 static void log_tunnel(struct conn *c, const struct alog_tls *tls, const char *reason)
 {
 	struct conn_http *h = conn_http_new(c);
@@ -132,11 +132,11 @@ static void log_tunnel(struct conn *c, const struct alog_tls *tls, const char *r
 	h->url[0] = '\0'; /* the log shows the destination */
 	h->tls = tls;
 	if (tls != NULL) {
-		c->status = 200;
+		c->status = tls->denied ? 0 : 200;
 		snprintf(h->host, sizeof(h->host), "%s", tls->sni);
 	}
 	c->h = h;
-	conn_log_request(c, "TCP_TUNNEL", reason, 0);
+	conn_log_request(c, tls != NULL && tls->denied ? "NONE_NONE" : "TCP_TUNNEL", reason, 0);
 	conn_http_free(c);
 }
 

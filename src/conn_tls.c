@@ -93,15 +93,29 @@ static enum conn_next hello_bad(struct conn *c)
 	return CONN_NEXT_AGAIN;
 }
 
-/* Refuses a flow by policy: a TLS alert (access_denied), or a reset. */
+static void tls_log_close(struct conn *c, enum conn_close_reason reason);
+
+/* Refuses a flow by policy: a TLS alert (access_denied), or a reset. The
+ * alert goes out as an HTTP refusal does (LINGER): then a FIN, and what the
+ * client still sends is read and dropped until it closes, so that closing
+ * with unread bytes does not turn into a reset that can discard the alert. */
 static enum conn_next deny(struct conn *c, enum conn_close_reason reason)
 {
+	struct buf *b;
+
 	STAT_INC(c->w->stats.tls_denied);
-	if (c->cfg->deny_tls == DENY_TLS_ALERT &&
-	    send(c->cli.fd, alert_denied, sizeof(alert_denied), MSG_NOSIGNAL) ==
-		    (ssize_t)sizeof(alert_denied)) {
-		conn_close(c, reason, 0); /* a FIN behind the alert: a reset could discard it */
-		return CONN_NEXT_CLOSED;
+	if (c->cfg->deny_tls == DENY_TLS_ALERT) {
+		buf_put(&c->w->bufs, c->u2c); /* (nothing came from upstream yet) */
+		c->u2c = b = buf_get(&c->w->bufs);
+		if (b != NULL) {
+			memcpy(b->data, alert_denied, sizeof(alert_denied));
+			b->start = 0;
+			b->end = b->lim = sizeof(alert_denied);
+			/* the line now: LINGER releases the hello it names */
+			if (alog_enabled(c->w->alog))
+				tls_log_close(c, reason);
+			return conn_linger(c, reason, 0);
+		}
 	}
 	conn_reset(c, reason, 0);
 	return CONN_NEXT_CLOSED;
@@ -233,6 +247,7 @@ static void tls_log_close(struct conn *c, enum conn_close_reason reason)
 		.versions = versions[0] ? versions : tls_version_str(h->version),
 		.ja4 = h->ja4,
 		.ech = (h->flags & TLS_F_ECH) != 0,
+		.denied = reason == CONN_CLOSE_ACL_DENIED || reason == CONN_CLOSE_HOST_MISMATCH,
 		.bytes_up = c->bytes_in,
 	};
 	conn_log_tls(c, &lt, conn_close_token(reason));

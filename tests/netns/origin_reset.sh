@@ -53,7 +53,7 @@ PY
 
 cat >"$TB_WORKDIR/client.py" <<'PY'
 import hashlib, socket, sys, time
-from tunneldata import digest
+from tunneldata import digest, read_to_end
 
 kind, mode, n, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 s = socket.create_connection(("198.18.2.2", 8088 if kind == "http" else 9002), timeout=30)
@@ -62,15 +62,7 @@ if kind == "http":
 else:
     s.sendall(b"\x01%s %d %d\n" % (mode.encode(), n, seed))
 time.sleep(1)  # read nothing yet: Remora holds bytes for us when the origin ends
-got, end = bytearray(), "eof"
-try:
-    while True:
-        d = s.recv(65536)
-        if not d:
-            break
-        got += d
-except ConnectionResetError:
-    end = "reset"
+got, end = read_to_end(s)
 total = len(got)
 if kind == "http":
     i = got.find(b"\r\n\r\n")

@@ -188,6 +188,31 @@ else
 	echo "FAIL: no access_denied alert: $(grep -i alert <<<"$out" | head -2)" >&2
 	fails=$((fails + 1))
 fi
+# ... also when the client sent more after its hello than Remora read with it
+# (early data): the alert is followed by a clean FIN, not a reset (closing a
+# socket with unread bytes resets it, and a reset can discard the alert)
+cp "$(dirname "$0")/tunneldata.py" "$W/"
+cat >"$W/alert_late.py" <<'PYEOF'
+import socket, ssl, sys, time
+from tunneldata import read_to_end
+ctx = ssl.create_default_context()
+inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+tls = ctx.wrap_bio(inc, out, server_hostname="blocked.example")
+try:
+    tls.do_handshake()
+except ssl.SSLWantReadError:
+    pass
+s = socket.create_connection(("198.18.2.2", 443), timeout=5)
+try:  # the hello and 12 records of early data in one go: more than one read
+    s.sendall(out.read() + (b"\x17\x03\x03\x40\x00" + b"x" * 16384) * 12)
+except OSError:
+    pass
+time.sleep(0.3)
+got, end = read_to_end(s)
+print(got.hex(), end)
+PYEOF
+rt_assert_eq "alert, then a FIN, when the client sends more after its hello" \
+	"$(tb_exec_c "$PY" "$W/alert_late.py" 2>&1)" "15030300020231 eof"
 code=$(tb_exec_c curl -s --max-time 5 -o "$W/deny.body" -w '%{http_code}' \
 	-H 'Host: www.bad.example' http://198.18.2.2/ || true)
 rt_assert_eq "HTTP to a denied suffix: 451" "$code" 451
@@ -258,6 +283,10 @@ assert len(l["ja4"]) == 36 and l["ja4"][0] == "t", l
 assert "1.3" in l["tls_versions"] or "TLS" in l["tls_versions"], l
 assert l["bytes"] > 0 and l["bytes_up"] > 0, l
 print("ok: JSON access log: %s %s ja4=%s alpn=%s versions=%s" % (l["method"], l["url"], l["ja4"], l["alpn"], l["tls_versions"]))
+d = [x for x in lines if x.get("sni") in ("blocked.example", "a.bad.example")]
+assert d, "no line for a denied TLS flow"
+assert all(x["code"] == "NONE_NONE" and x["status"] == 0 and x["method"] == "CONNECT" for x in d), d
+print("ok: denied TLS flows are logged NONE_NONE/000 CONNECT <sni>:443 (%d)" % len(d))
 for name in ("curl.example", "big.example.net"):
     assert any(x.get("sni") == name for x in lines), "no line for the replayed hello of " + name
 print("ok: the replayed hellos are logged with their SNI")

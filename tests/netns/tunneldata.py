@@ -1,7 +1,8 @@
 """Shared by the python origins and clients of the tunnel tests
-(tunnel_splice.sh, origin_reset.sh, tunnel_late_http.sh), copied into the
-test's work directory beside them: deterministic byte streams, their sha256,
-and a threaded origin listener (stdlib only)."""
+(tunnel_splice.sh, origin_reset.sh, tunnel_late_http.sh, tls_sni.sh), copied
+into the test's work directory beside them: deterministic byte streams, their
+sha256, reading to the peer's FIN or reset, and a threaded origin listener
+(stdlib only)."""
 import hashlib
 import random
 import socket
@@ -34,6 +35,19 @@ def hash_to_eof(read):
             return n, h.hexdigest()
         h.update(d)
         n += len(d)
+
+
+def read_to_end(sock):
+    """Reads until the peer's FIN or reset: (bytes read, "eof" or "reset")."""
+    got = bytearray()
+    try:
+        while True:
+            d = sock.recv(65536)
+            if not d:
+                return bytes(got), "eof"
+            got += d
+    except ConnectionResetError:
+        return bytes(got), "reset"
 
 
 def listen(port, fn, *args, addr="198.18.2.2"):
