@@ -157,6 +157,15 @@ static void metrics_traffic(const struct admin *ad, struct out *o)
 	     "Bytes from clients moved by splice() without a copy (tunnels).");
 	out(o, "remora_bytes_spliced_from_clients_total %llu\n",
 	    (unsigned long long)SUM(bytes_spliced_in));
+	help(o, "remora_splice_pipes_small_total", "counter",
+	     "New splice pipes that came out too small (fs.pipe-user-pages-soft): copied instead.");
+	{
+		uint64_t small = 0;
+
+		for (unsigned i = 0; i < ad->n_workers; i++)
+			small += STAT_GET(ad->workers[i].pipes.small);
+		out(o, "remora_splice_pipes_small_total %llu\n", (unsigned long long)small);
+	}
 	help(o, "remora_tunnels_total", "counter", "Connections turned into byte tunnels.");
 	out(o, "remora_tunnels_total{kind=\"non_http\"} %llu\n",
 	    (unsigned long long)SUM(tunnels_non_http));

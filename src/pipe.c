@@ -7,22 +7,60 @@
 #include <unistd.h>
 
 #include "pipe.h"
+#include "stats.h"
 
 void pipe_pool_init(struct pipe_pool *pp, uint32_t size, uint32_t max_free)
 {
 	pp->free = NULL;
 	pp->n_free = 0;
+	pp->low_free = 0;
 	pp->max_free = max_free;
 	pp->size = size;
 	pp->in_use = 0;
+	pp->small = 0;
 	pp->broken = 0;
+	pp->starved = 0;
 }
 
-static void pipe_destroy(struct rpipe *p)
+static void pipe_destroy(struct pipe_pool *pp, struct rpipe *p)
 {
 	close(p->rfd);
 	close(p->wfd);
 	free(p);
+	pp->starved = 0; /* its pages are back: a new pipe may be whole again */
+}
+
+uint32_t pipe_pool_tick(struct pipe_pool *pp, uint32_t keep)
+{
+	uint32_t n = 0, surplus = pp->low_free;
+	struct rpipe *p;
+
+	while (n < surplus && pp->n_free > keep && (p = pp->free) != NULL) {
+		pp->free = p->next;
+		pp->n_free--;
+		pipe_destroy(pp, p);
+		n++;
+	}
+	pp->low_free = pp->n_free;
+	pp->starved = 0;
+	return n;
+}
+
+/* The capacity of a new pipe after asking for size (0: the default). */
+static int pipe_size(const struct rpipe *p, uint32_t size)
+{
+	int cap = -1;
+
+#ifdef F_SETPIPE_SZ
+	if (size != 0)
+		cap = fcntl(p->wfd, F_SETPIPE_SZ, (int)size);
+	if (cap < 0)
+		cap = fcntl(p->wfd, F_GETPIPE_SZ);
+#else
+	(void)p;
+	(void)size;
+#endif
+	return cap;
 }
 
 void pipe_pool_fini(struct pipe_pool *pp)
@@ -31,9 +69,9 @@ void pipe_pool_fini(struct pipe_pool *pp)
 
 	while ((p = pp->free) != NULL) {
 		pp->free = p->next;
-		pipe_destroy(p);
+		pipe_destroy(pp, p);
 	}
-	pp->n_free = 0;
+	pp->n_free = pp->low_free = 0;
 }
 
 struct rpipe *pipe_get(struct pipe_pool *pp)
@@ -43,9 +81,10 @@ struct rpipe *pipe_get(struct pipe_pool *pp)
 
 	if (p != NULL) {
 		pp->free = p->next;
-		pp->n_free--;
+		if (--pp->n_free < pp->low_free)
+			pp->low_free = pp->n_free;
 	} else {
-		if (pp->broken || !HAVE_SPLICE)
+		if (pp->broken || pp->starved || !HAVE_SPLICE)
 			return NULL;
 		p = malloc(sizeof(*p));
 		if (p == NULL)
@@ -58,10 +97,12 @@ struct rpipe *pipe_get(struct pipe_pool *pp)
 		}
 		p->rfd = fds[0];
 		p->wfd = fds[1];
-#ifdef F_SETPIPE_SZ
-		if (pp->size != 0)
-			(void)fcntl(p->wfd, F_SETPIPE_SZ, (int)pp->size);
-#endif
+		if (pipe_size(p, pp->size) < PIPE_MIN_CAP) {
+			pipe_destroy(pp, p);
+			STAT_INC(pp->small);
+			pp->starved = 1;
+			return NULL;
+		}
 	}
 	p->bytes = 0;
 	p->next = NULL;
@@ -75,7 +116,7 @@ void pipe_put(struct pipe_pool *pp, struct rpipe *p)
 		return;
 	pp->in_use--;
 	if (p->bytes != 0 || pp->n_free >= pp->max_free) {
-		pipe_destroy(p); /* never reuse a pipe holding another conn's bytes */
+		pipe_destroy(pp, p); /* never reuse a pipe holding another conn's bytes */
 		return;
 	}
 	p->next = pp->free;

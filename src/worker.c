@@ -294,6 +294,21 @@ static void close_all(struct worker *w, enum conn_close_reason reason, int only_
 	}
 }
 
+/* Once a second: idle pipes beyond the floor go, a new pipe may be tried
+ * again, and the first small one is logged (each is counted:
+ * remora_splice_pipes_small_total). */
+static void check_pipes(struct worker *w)
+{
+	pipe_pool_tick(&w->pipes, WORKER_POOL_FLOOR);
+	if (w->pipes.small == 0 || w->pipes_warned)
+		return;
+	w->pipes_warned = 1;
+	log_warn("worker %u: new splice pipes come out under %u KiB, so bodies and tunnels are "
+		 "copied instead: this user holds fs.pipe-user-pages-soft pages of pipes (raise "
+		 "it: sysctl fs.pipe-user-pages-soft; docs/deployment.md)",
+		 w->id, PIPE_MIN_CAP / 1024);
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -346,6 +361,7 @@ static void *worker_main(void *arg)
 			 * freed pages to the kernel by itself: see main.c) */
 			buf_pool_trim(&w->bufs, WORKER_POOL_FLOOR);
 			w->trim_at = w->now + WORKER_TRIM_MS;
+			check_pipes(w);
 		}
 		if (drain_deadline != 0 && w->nconns == 0 && w->pending == NULL)
 			break;

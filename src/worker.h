@@ -78,6 +78,7 @@ struct worker {
 	struct conn *pending;
 	uint64_t now;
 	uint64_t trim_at; /* next buf_pool_trim (w->now, ms) */
+	int pipes_warned; /* the small-pipe warning was logged */
 	uint64_t next_id;
 	uint64_t nconns;
 	struct worker_stats stats;

@@ -9,7 +9,8 @@
 # serves; SIGUSR1 reopens the access log as the user. Started with high ports
 # only, the set is CAP_NET_RAW alone, spoofing still works, and a reload that
 # adds a port below 1024 is refused with a message naming
-# CAP_NET_BIND_SERVICE while the old configuration keeps serving.
+# CAP_NET_BIND_SERVICE while the old configuration keeps serving. With the
+# user's pipe pages taken, a body that goes by splice() is copied instead.
 # Refusals: user set but not started as root -> exit 1 with a message; an
 # unknown user -> exit 1, "no such user".
 # Creates the system user remora-test if missing and removes it at the end
@@ -167,6 +168,42 @@ case $body in
 *) tb_die "unexpected echo with CAP_NET_RAW only: $body" ;;
 esac
 rt_hammer -t 198.18.2.2:80 -n 100 -c 10 -E addr
+
+# The user's pipe pages taken (fs.pipe-user-pages-soft: Linux then makes new
+# pipes of 2 pages): a 64 KiB body, which goes by splice(), is copied instead
+# and arrives whole; counted, and one warning per worker names the sysctl.
+cat >"$TB_WORKDIR/hog.py" <<'PY'
+import fcntl, os, sys, time
+F_SETPIPE_SZ, F_GETPIPE_SZ = 1031, 1032
+pipes = []
+while len(pipes) < 400:
+    r, w = os.pipe()
+    pipes.append((r, w))
+    try:
+        fcntl.fcntl(w, F_SETPIPE_SZ, 1 << 20)
+    except OSError:
+        pass
+    if fcntl.fcntl(w, F_GETPIPE_SZ) < 65536:
+        break
+print("hogging %d pipes" % len(pipes), flush=True)
+time.sleep(60)
+PY
+setpriv --reuid="$uid" --regid="$gid" --clear-groups /usr/bin/python3 "$TB_WORKDIR/hog.py" >"$TB_WORKDIR/hog.log" 2>&1 &
+hog=$!
+until grep -q hogging "$TB_WORKDIR/hog.log"; do
+	kill -0 "$hog" 2>/dev/null || tb_die "pipe hog: $(cat "$TB_WORKDIR/hog.log")"
+	sleep 0.1
+done
+ADMIN=127.0.0.1:9180
+size=$(rt_curl -o /dev/null -w '%{size_download}' http://198.18.2.2/64k)
+kill "$hog"
+wait "$hog" 2>/dev/null || true
+rt_assert_eq "64 KiB body with no whole pipe to be had" "$size" 65536
+small=$(rt_metric remora_splice_pipes_small_total)
+[ "${small:-0}" -ge 1 ] || tb_die "remora_splice_pipes_small_total = ${small:-none}"
+rt_expect_log 'new splice pipes come out under 64 KiB, so bodies and tunnels are copied instead'
+echo "ok: no whole pipe (user's pipe pages taken): body copied, counted ($small), warned"
+
 write_conf "[listener low4]
 listen = 0.0.0.0:91"
 kill -HUP "$RT_PID"
