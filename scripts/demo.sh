@@ -36,19 +36,26 @@ fail()
 	exit 1
 }
 
-say "dependencies"
-bash scripts/deps.sh || fail "installing dependencies (scripts/deps.sh)"
+if [ "${DEMO_PREBUILT:-0}" = 1 ]; then
+	# the test suite's run (tests/netns/demo.sh): its own binaries, no install
+	[ -x "${REMORA:-}" ] && [ -x "${HAMMER:-}" ] || fail "DEMO_PREBUILT=1 needs REMORA and HAMMER"
+else
+	say "dependencies"
+	bash scripts/deps.sh || fail "installing dependencies (scripts/deps.sh)"
 
-say "build"
-if [ ! -f build/build.ninja ]; then
-	meson setup build >/dev/null || fail "meson setup build"
+	say "build"
+	if [ ! -f build/build.ninja ]; then
+		meson setup build >/dev/null || fail "meson setup build"
+	fi
+	meson compile -C build >/dev/null || fail "meson compile -C build (rerun it to see the errors)"
+	[ -x build/remora ] || fail "build/remora was not built"
+	echo "build/remora ok"
+	REMORA="$root/build/remora"
+	HAMMER="$root/build/tests/tools/hammer"
 fi
-meson compile -C build >/dev/null || fail "meson compile -C build (rerun it to see the errors)"
-[ -x build/remora ] || fail "build/remora was not built"
-echo "build/remora ok"
 
 . tests/netns/lib.sh
-export REMORA="$root/build/remora" # the router rules come from remora --print-rules
+export REMORA # the router rules come from remora --print-rules
 tb_init rdemo
 # tb_cleanup (EXIT trap) kills Remora and nginx and deletes the namespaces.
 
@@ -87,7 +94,7 @@ tb_spawn o https python3 -u "$TB_WORKDIR/https_origin.py" "$TB_WORKDIR/cert.pem"
 tb_wait_listen o 443 10 || fail "the HTTPS origin did not start"
 
 say "starting Remora in the router: build/remora -c conf/remora.conf (access log on)"
-tb_spawn r remora "$root/build/remora" -c "$TB_WORKDIR/remora.conf"
+tb_spawn r remora "$REMORA" -c "$TB_WORKDIR/remora.conf"
 remora_pid=$TB_LAST_PID
 if ! tb_wait_listen r 3129 10 "$remora_pid"; then
 	sed 's/^/    /' "$TB_WORKDIR/remora.log" >&2 || true
@@ -157,7 +164,7 @@ else
 	bad=$((bad + 1))
 fi
 
-hammer=build/tests/tools/hammer
+hammer=$HAMMER
 if [ -x "$hammer" ]; then
 	say "a burst: 2000 requests, 50 concurrent connections, each response checked"
 	if tb_exec_c "$hammer" -t "$TB_O4:80" -n 2000 -c 50 -E addr -T 30; then
