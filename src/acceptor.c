@@ -74,11 +74,7 @@ struct listen_set *listen_set_build(struct config *cfg, const struct listen_set 
 
 		old = find_listener(prev, lc);
 		if (old != NULL) {
-			fd = old->fd; /* stays open across the reload */
-			if (old->conf->backlog != lc->backlog)
-				(void)listen(fd, lc->backlog);
-			if (old->conf->defer_accept_s != lc->defer_accept_s)
-				(void)ic_platform_defer_accept(fd, lc->defer_accept_s);
+			fd = old->fd; /* stays open across the reload (listen_set_adjust) */
 		} else {
 			fd = ic_listen(&lc->addr, lc->mode, lc->backlog);
 			if (fd >= 0 && lc->defer_accept_s != 0 &&
@@ -115,6 +111,24 @@ struct listen_set *listen_set_build(struct config *cfg, const struct listen_set 
 		s->n++;
 	}
 	return s;
+}
+
+void listen_set_adjust(const struct listen_set *s, const struct listen_set *prev)
+{
+	const struct listener *old;
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		const struct listener_conf *lc = s->l[i].conf;
+
+		old = find_listener(prev, lc);
+		if (old == NULL || old->fd != s->l[i].fd)
+			continue;
+		if (old->conf->backlog != lc->backlog)
+			(void)listen(old->fd, lc->backlog);
+		if (old->conf->defer_accept_s != lc->defer_accept_s)
+			(void)ic_platform_defer_accept(old->fd, lc->defer_accept_s);
+	}
 }
 
 void listen_set_free(struct listen_set *s, const struct listen_set *keep)

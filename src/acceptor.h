@@ -86,6 +86,9 @@ uint64_t acceptor_siphash(const void *in, size_t len, const uint64_t key[2]);
  * fix in err; nothing of prev is touched. */
 struct listen_set *listen_set_build(struct config *cfg, const struct listen_set *prev, char *err,
 				    size_t errlen);
+/* Once the reload that built s from prev is committed: gives the sockets s
+ * kept from prev their new backlog and defer_accept (main thread). */
+void listen_set_adjust(const struct listen_set *s, const struct listen_set *prev);
 /* Closes the sockets of s that are not in keep (NULL: all), drops the config
  * reference and frees s. */
 void listen_set_free(struct listen_set *s, const struct listen_set *keep);

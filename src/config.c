@@ -19,6 +19,9 @@
 
 static void derive(struct config *cfg);
 
+/* The blank space inih skips around sections, keys and values (isspace() less '\n'). */
+#define INI_BLANK " \t\v\f\r"
+
 struct parse_ctx {
 	struct config *cfg;
 	const char *file;
@@ -644,7 +647,7 @@ static int add_section(struct parse_ctx *x, const char *section, int line)
  * inih (second pass) then delivers the keys. */
 static int scan_sections(struct parse_ctx *x)
 {
-	const char *p = x->text, *eol, *q, *close;
+	const char *p = x->text, *eol, *q, *close, *rest;
 	char section[128];
 	int line = 1;
 
@@ -652,19 +655,25 @@ static int scan_sections(struct parse_ctx *x)
 		eol = strchr(p, '\n');
 		if (eol == NULL)
 			eol = p + strlen(p);
-		if (eol - p > INI_MAX_LINE - 1) /* inih would parse the rest as a line */
+		/* inih reads a line, its '\n' included, into INI_MAX_LINE - 1
+		 * bytes: a longer one is read as two (the rest as a line of its
+		 * own, and every later line number one off) */
+		if (eol - p + (*eol == '\n') > INI_MAX_LINE - 1)
 			return fail(x, line,
 				    "line too long (over %d characters; split it: list keys such "
 				    "as [acl] deny_domains may repeat)",
-				    INI_MAX_LINE - 1);
-		q = p;
-		while (q < eol && (*q == ' ' || *q == '\t'))
-			q++;
-		if (q == eol || *q != '[')
+				    INI_MAX_LINE - 2);
+		q = p + (line == 1 && strncmp(p, "\xef\xbb\xbf", 3) == 0 ? 3 : 0); /* a BOM */
+		q += strspn(q, INI_BLANK); /* as inih skips */
+		if (q >= eol || *q != '[')
 			continue;
 		close = memchr(q, ']', (size_t)(eol - q));
 		if (close == NULL)
 			return fail(x, line, "section header without ']'");
+		/* inih ignores what follows: a key there would be lost unseen */
+		rest = close + 1 + strspn(close + 1, INI_BLANK);
+		if (rest < eol && *rest != ';')
+			return fail(x, line, "text after ']' (a key goes on a line of its own)");
 		if ((size_t)(close - q - 1) >= sizeof(section))
 			return fail(x, line, "section name too long");
 		memcpy(section, q + 1, (size_t)(close - q - 1));

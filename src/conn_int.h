@@ -80,9 +80,10 @@ typedef enum conn_next (*conn_state_fn)(struct conn *c);
  * original destination ([http] host_verify, conn_verify.c). A protocol
  * embeds one in its per-flow state. */
 struct conn_vcheck {
-	uint8_t state;	/* 0 not yet, 1 waiting, 2 answered, 3 an address */
-	uint8_t match;	/* the answer holds the original destination */
-	uint8_t failed; /* state 2: the lookup failed (no answer) */
+	uint8_t state;	  /* 0 not yet, 1 waiting, 2 answered, 3 an address */
+	uint8_t match;	  /* the answer holds the original destination */
+	uint8_t failed;	  /* state 2: the lookup failed (no answer) */
+	uint8_t unusable; /* a name was given that cannot be looked up: fails */
 	struct dns_waiter waiter;
 	struct conn *conn; /* back pointer for the DNS callback */
 	char name[256];	   /* the name to check ("" = nothing to check) */
@@ -91,8 +92,13 @@ struct conn_vcheck {
 /* Prepares v for c (its name empty). */
 void conn_vcheck_init(struct conn_vcheck *v, struct conn *c);
 /* Sets the name to check from host[0..len) (a port and IPv6 brackets are
- * dropped); leaves it empty when host_verify is off or the name is unusable. */
+ * dropped); leaves it empty when host_verify is off or len is 0. A name that
+ * cannot be looked up (too long, empty before its port, an unclosed '[')
+ * is marked unusable: its check fails, as a failed lookup does. */
 void conn_vcheck_set(struct conn_vcheck *v, const struct config *cfg, const char *host, size_t len);
+/* Marks that a name was given but cannot be checked (a TLS server name that
+ * is not a valid DNS name): with host_verify on, the check fails. */
+void conn_vcheck_set_unusable(struct conn_vcheck *v, const struct config *cfg);
 /* Is there a name to check? */
 int conn_vcheck_pending(const struct conn_vcheck *v, const struct config *cfg);
 /* Drops a lookup still out (the flow is closing). */

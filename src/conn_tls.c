@@ -131,7 +131,9 @@ static enum conn_next hello_done(struct conn *c)
 	if (h->sni_len > 0 && config_domain_denied(c->cfg, h->sni, h->sni_len) != DOMAINS_MISS)
 		return deny(c, CONN_CLOSE_ACL_DENIED);
 	/* an ECH outer name is the provider's public name: not the destination's */
-	if (!(h->flags & TLS_F_ECH))
+	if (!(h->flags & TLS_F_ECH) && (h->flags & TLS_F_SNI_INVALID))
+		conn_vcheck_set_unusable(&c->tls->v, c->cfg); /* a name that cannot be checked */
+	else if (!(h->flags & TLS_F_ECH))
 		conn_vcheck_set(&c->tls->v, c->cfg, h->sni, h->sni_len);
 	c->flags |= CONN_F_TUNNEL; /* the hello and all after it go as they are */
 	conn_set_state(c, CONN_ST_RESOLVE);

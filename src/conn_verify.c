@@ -23,6 +23,7 @@ void conn_vcheck_init(struct conn_vcheck *v, struct conn *c)
 	v->state = 0;
 	v->match = 0;
 	v->failed = 0;
+	v->unusable = 0;
 	v->conn = c;
 	CDS_INIT_LIST_HEAD(&v->waiter.link);
 	v->name[0] = '\0';
@@ -33,26 +34,38 @@ void conn_vcheck_set(struct conn_vcheck *v, const struct config *cfg, const char
 	const char *q = host, *e = host + len, *colon;
 
 	v->name[0] = '\0';
+	v->unusable = 0;
 	if (cfg->host_verify == HOST_VERIFY_OFF || len == 0)
 		return;
 	if (*q == '[') { /* IP literal */
 		colon = memchr(q, ']', (size_t)(e - q));
-		if (colon == NULL)
+		if (colon == NULL) {
+			conn_vcheck_set_unusable(v, cfg);
 			return;
+		}
 		q++;
 		e = colon;
 	} else if ((colon = memchr(q, ':', (size_t)(e - q))) != NULL) {
 		e = colon;
 	}
-	if (e > q && (size_t)(e - q) < sizeof(v->name)) {
-		memcpy(v->name, q, (size_t)(e - q));
-		v->name[e - q] = '\0';
+	/* a name that cannot be checked must not pass unchecked */
+	if (e == q || (size_t)(e - q) >= sizeof(v->name)) {
+		conn_vcheck_set_unusable(v, cfg);
+		return;
 	}
+	memcpy(v->name, q, (size_t)(e - q));
+	v->name[e - q] = '\0';
+}
+
+void conn_vcheck_set_unusable(struct conn_vcheck *v, const struct config *cfg)
+{
+	v->name[0] = '\0';
+	v->unusable = cfg->host_verify != HOST_VERIFY_OFF;
 }
 
 int conn_vcheck_pending(const struct conn_vcheck *v, const struct config *cfg)
 {
-	return v->name[0] != '\0' && cfg->host_verify != HOST_VERIFY_OFF;
+	return (v->name[0] != '\0' || v->unusable) && cfg->host_verify != HOST_VERIFY_OFF;
 }
 
 void conn_vcheck_cancel(struct conn_vcheck *v)
@@ -86,6 +99,11 @@ static int vcheck_start(struct conn *c, struct conn_vcheck *v)
 	union ic_addr lit;
 	int r;
 
+	if (v->unusable) {
+		v->state = 2; /* as a failed lookup */
+		v->failed = 1;
+		return 0;
+	}
 	memset(&lit, 0, sizeof(lit));
 	if (inet_pton(AF_INET, v->name, &lit.in4.sin_addr) == 1) {
 		v->match = c->dst.sa.sa_family == AF_INET &&
@@ -137,11 +155,13 @@ enum conn_next conn_st_verify(struct conn *c)
 
 		log_msg(c->cfg->host_verify == HOST_VERIFY_LOG ? LOG_INFO : LOG_DEBUG,
 			"conn %u.%llu host_verify: %s %s: lookup %s for %s (%s)", c->w->id,
-			(unsigned long long)c->id, what, v->name, result,
+			(unsigned long long)c->id, what,
+			v->unusable ? "(not a name that can be looked up)" : v->name, result,
 			ic_addr_format(&c->dst, dst, sizeof(dst)),
 			c->cfg->host_verify == HOST_VERIFY_LOG ? "logged, forwarded" : "refused");
 	}
 	v->name[0] = '\0'; /* checked for this request */
+	v->unusable = 0;
 	v->state = 0;
 	if (v->match || c->cfg->host_verify == HOST_VERIFY_LOG)
 		return c->proto->verified(c);

@@ -13,6 +13,7 @@
 
 #define DNS_BUCKETS	4096
 #define DNS_MAX_ENTRIES 20000
+#define DNS_CHAIN_MAX	8 /* answers kept per bucket (see bucket_trim) */
 #define DNS_TTL_MIN_S	5
 #define DNS_TTL_MAX_S	3600
 #define DNS_FAIL_TTL_S	5
@@ -216,6 +217,40 @@ static void on_answer(void *arg, int status, int timeouts, struct ares_addrinfo 
 	}
 }
 
+/*
+ * Before a new name joins bucket b: drops the bucket's expired answers and,
+ * when it still holds DNS_CHAIN_MAX, its oldest one. The hash is public, so
+ * a client can choose Host names that share a bucket: without this, every
+ * lookup there compared its name with thousands of entries, and answers that
+ * expired were never dropped, so a full cache stayed full. Entries still
+ * being looked up stay (each has a connection waiting on it).
+ */
+static void bucket_trim(struct dns *d, uint32_t b, uint64_t now)
+{
+	struct dns_entry **pp = &d->buckets[b], **oldest = NULL, *e;
+	unsigned kept = 0;
+
+	while ((e = *pp) != NULL) {
+		if (!e->pending && e->expires <= now) {
+			*pp = e->next;
+			d->n_entries--;
+			free(e);
+			continue;
+		}
+		if (!e->pending) {
+			kept++;
+			oldest = pp; /* new entries go in front: the last is the oldest */
+		}
+		pp = &e->next;
+	}
+	if (kept >= DNS_CHAIN_MAX) {
+		e = *oldest;
+		*oldest = e->next;
+		d->n_entries--;
+		free(e);
+	}
+}
+
 int dns_resolve(struct dns *d, const char *name, struct dns_waiter *w,
 		const struct dns_answer **answer)
 {
@@ -238,6 +273,7 @@ int dns_resolve(struct dns *d, const char *name, struct dns_waiter *w,
 		return 1;
 	}
 	if (e == NULL) {
+		bucket_trim(d, b, now_ms());
 		e = calloc(1, sizeof(*e) + n + 1);
 		if (e == NULL)
 			return -ENOMEM;

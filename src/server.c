@@ -62,27 +62,65 @@ static int has_low_port(const struct config *cfg)
 	return cfg->admin_on && ic_addr_port(&cfg->admin_addr) < 1024;
 }
 
-static int open_admin(struct server *s, const struct config *cfg)
+/* Starts the admin thread on the socket s->admin holds (admin_open), the
+ * reload counters carried over. Logged; -1 leaves the port closed. */
+static int run_admin(struct server *s, const union ic_addr *addr, uint64_t ok, uint64_t bad)
 {
-	char err[256], addr[IC_ADDR_STRLEN];
+	char a[IC_ADDR_STRLEN];
 	int rc;
 
-	if (admin_open(&s->admin, cfg->admin_on ? &cfg->admin_addr : NULL, err, sizeof(err)) < 0) {
-		log_error("%s", err);
-		return -1;
-	}
 	s->admin.alog = &s->alog;
 	s->admin.names = &s->names;
+	s->admin.reloads = ok;
+	s->admin.reload_failures = bad;
 	rc = admin_start(&s->admin, s->workers, s->n_workers, &s->acc);
 	if (rc < 0) {
 		log_error("admin: cannot start (%d: %s)", -rc, strerror(-rc));
 		admin_stop(&s->admin);
 		return -1;
 	}
-	if (cfg->admin_on)
+	if (addr != NULL)
 		log_info("admin: http://%s/metrics and /healthz",
-			 ic_addr_format(&cfg->admin_addr, addr, sizeof(addr)));
+			 ic_addr_format(addr, a, sizeof(a)));
 	return 0;
+}
+
+/*
+ * A reload's admin address: the new socket is opened before the old one
+ * closes, so that an address that cannot be had refuses the reload with the
+ * old port still serving. When the old socket itself may hold the port (the
+ * same port, a wildcard on one side) it is closed first and, if the new
+ * address still cannot be had, opened again. 0, or -1 with err.
+ */
+static int admin_move(struct server *s, const struct config *old, const struct config *cfg,
+		      char *err, size_t errlen)
+{
+	const union ic_addr *to = cfg->admin_on ? &cfg->admin_addr : NULL;
+	const union ic_addr *from = old->admin_on ? &old->admin_addr : NULL;
+	uint64_t ok = s->admin.reloads, bad = s->admin.reload_failures;
+	struct admin fresh;
+	char err2[256];
+
+	if (cfg->admin_on == old->admin_on && (to == NULL || ic_addr_equal(to, from)))
+		return 0;
+	if (admin_open(&fresh, to, err, errlen) == 0) {
+		admin_stop(&s->admin);
+		s->admin = fresh;
+		(void)run_admin(s, to, ok, bad); /* a thread that cannot start: logged */
+		return 0;
+	}
+	if (from == NULL || ic_addr_port(from) != ic_addr_port(to))
+		return -1;
+	admin_stop(&s->admin);
+	if (admin_open(&s->admin, to, err, errlen) == 0) {
+		(void)run_admin(s, to, ok, bad);
+		return 0;
+	}
+	if (admin_open(&s->admin, from, err2, sizeof(err2)) < 0)
+		log_error("%s", err2);
+	else
+		(void)run_admin(s, from, ok, bad);
+	return -1;
 }
 
 void server_refresh_local(struct server *s)
@@ -186,16 +224,8 @@ int server_start(struct server *s, const char *path, struct config *cfg, int fds
 		goto fail;
 	}
 	s->acceptor_running = 1;
-	s->admin.alog = &s->alog;
-	s->admin.names = &s->names;
-	rc = admin_start(&s->admin, s->workers, s->n_workers, &s->acc);
-	if (rc < 0) {
-		log_error("admin: cannot start (%d: %s)", -rc, strerror(-rc));
+	if (run_admin(s, cfg->admin_on ? &cfg->admin_addr : NULL, 0, 0) < 0)
 		goto fail;
-	}
-	if (cfg->admin_on)
-		log_info("admin: http://%s/metrics and /healthz",
-			 ic_addr_format(&cfg->admin_addr, err, sizeof(err)));
 	log_listeners(s->set);
 	log_info("remora %s started: %u workers, poller %s", REMORA_VERSION, cfg->workers,
 		 poller_backend());
@@ -267,14 +297,17 @@ int server_reload(struct server *s)
 		ATOMIC_ADD(s->admin.reload_failures, 1);
 		return -1;
 	}
-	histo_names_assign(&s->names, cfg); /* before anything can use cfg */
 	set = listen_set_build(cfg, prev, err, sizeof(err));
-	if (set == NULL) {
+	if (set == NULL || admin_move(s, old, cfg, err, sizeof(err)) < 0) {
 		log_error("reload refused: %s; still running the previous configuration", err);
+		listen_set_free(set, prev);
 		config_put(cfg);
 		ATOMIC_ADD(s->admin.reload_failures, 1);
 		return -1;
 	}
+	/* nothing can fail from here on: the new configuration is applied */
+	listen_set_adjust(set, prev);
+	histo_names_assign(&s->names, cfg); /* before anything can use cfg */
 	if (acceptor_publish(&s->acc, set) < 0) {
 		/* the acceptor may still use prev: retired by the next reload or stop */
 		log_error("reload: the acceptor did not take the new listeners in time");
@@ -296,15 +329,6 @@ int server_reload(struct server *s)
 	    cfg->access_log_json != old->access_log_json)
 		alog_configure(&s->alog, cfg->access_log,
 			       cfg->access_log_json ? ALOG_JSON : ALOG_SQUID);
-	if (cfg->admin_on != old->admin_on ||
-	    (cfg->admin_on && !ic_addr_equal(&cfg->admin_addr, &old->admin_addr))) {
-		uint64_t ok = s->admin.reloads, bad = s->admin.reload_failures;
-
-		admin_stop(&s->admin);
-		(void)open_admin(s, cfg);
-		s->admin.reloads = ok;
-		s->admin.reload_failures = bad;
-	}
 	ATOMIC_ADD(s->admin.reloads, 1);
 	log_info("reloaded %s: %zu listeners (%zu kept open, %zu new), in-flight connections "
 		 "finish under the configuration they started with",

@@ -41,6 +41,11 @@ rt_assert_eq "Host resolving elsewhere" "$(status other.test)" 409
 rt_assert_eq "Host that does not resolve" "$(status nx.test)" 409
 rt_assert_eq "Host as the destination's address" "$(status 198.18.2.2)" 200
 rt_assert_eq "Host as another address" "$(status 198.18.2.4)" 409
+# a Host that cannot be looked up is not let through unchecked (it was: an
+# empty name before a port, a name of 256 bytes or more)
+rt_assert_eq "Host with only a port" "$(status :80)" 409
+long=$(printf 'a%.0s' {1..300}).test
+rt_assert_eq "Host too long to look up" "$(status "$long")" 409
 # c-ares answers from the hosts file inside the lookup call: that answer must
 # count (it stalled until the 5 s connect timeout, then 504)
 rt_assert_eq "Host answered at once from the hosts file (localhost)" \
@@ -53,7 +58,7 @@ q2=$(grep -c 'query\[A\] good.test' "$TB_WORKDIR/dnsmasq.log" || true)
 rt_assert_eq "answers cached (queries for good.test)" "$q2" "$q1"
 m=$(tb_exec_r curl -s http://127.0.0.1:9180/metrics)
 grep -q '^remora_host_verify_total{result="mismatch"} 3$' <<<"$m" || tb_die "mismatch count: $(echo "$m" | grep host_verify)"
-grep -q '^remora_host_verify_total{result="failed"} 1$' <<<"$m" || tb_die "failed count: $(grep host_verify <<<"$m")"
+grep -q '^remora_host_verify_total{result="failed"} 3$' <<<"$m" || tb_die "failed count: $(grep host_verify <<<"$m")"
 # log mode: forwarded, logged
 sed -i 's/host_verify = strict/host_verify = log/' "$conf"
 kill -HUP "$RT_PID"

@@ -347,6 +347,16 @@ CONF
 		--max-time 5 --cacert "$W/cert.pem" --resolve site.example:443:198.18.2.2 \
 		https://site.example/
 	denied_tls www.site.example
+	# a server name that is not a valid DNS name (trailing dot) cannot be
+	# looked up: refused, not let through unchecked (it was)
+	out=$(tb_exec_c sh -c "printf '$REQ' | timeout 5 openssl s_client -quiet \
+		-connect 198.18.2.2:443 -servername site.example. -CAfile $W/cert.pem" 2>&1 || true)
+	if grep -q sni-ok <<<"$out"; then
+		echo "FAIL: host_verify strict: an invalid SNI (site.example.) passed unchecked" >&2
+		fails=$((fails + 1))
+	else
+		echo "ok: host_verify strict: an invalid SNI (site.example.) is refused"
+	fi
 	rt_stop
 	if grep -q '443 \[t\] closed while verifying a name against the original destination: host-mismatch' "$W/remora.log"; then
 		echo "ok: the SNI mismatch is logged"

@@ -873,6 +873,71 @@ START_TEST(regression_small_errlen_over_read)
 }
 END_TEST
 
+/*
+ * BUG (config.c, scan_sections): a line of 199 characters passed the length
+ * check, but inih reads a line and its '\n' into 199 bytes: it read the
+ * line's '\n' as a line of its own, and every error after it named the
+ * wrong line (one too far). A line of 198 characters still fits; 199 is
+ * "too long", naming its own line.
+ */
+START_TEST(regression_longest_line_keeps_line_numbers)
+{
+	char text[512], fill[256];
+
+	memset(fill, 'x', sizeof(fill));
+	snprintf(text, sizeof(text), "[global]\n;%.197s\nworkers = x\n" LISTENER, fill);
+	EXPECT_ERROR(text, 3, "workers"); /* 198 characters */
+	snprintf(text, sizeof(text), "[global]\n;%.198s\nworkers = x\n" LISTENER, fill);
+	EXPECT_ERROR(text, 2, "too long");
+	/* CRLF: the '\r' is one of them */
+	snprintf(text, sizeof(text), "[global]\r\n;%.196s\r\nworkers = x\r\n" LISTENER, fill);
+	EXPECT_ERROR(text, 3, "workers");
+	snprintf(text, sizeof(text), "[global]\r\n;%.197s\r\nworkers = x\r\n" LISTENER, fill);
+	EXPECT_ERROR(text, 2, "too long");
+}
+END_TEST
+
+/*
+ * BUG (config.c, scan_sections): inih ignores whatever follows a section
+ * header's ']', so "[global] workers = 4" loaded without that key and
+ * without a word. Text after ']' is an error; blank space and a ';' comment
+ * are not.
+ */
+START_TEST(regression_text_after_section_header)
+{
+	struct config *cfg;
+
+	EXPECT_ERROR("[global] workers = 4\n" LISTENER, 1, "after ']'");
+	EXPECT_ERROR(LISTENER "[timeouts]]\nidle = 5s\n", 3, "after ']'");
+	EXPECT_ERROR(LISTENER "[http] # a comment?\n", 3, "after ']'");
+	cfg = load_ok("[global] \t; the process\r\nworkers = 3\r\n" LISTENER);
+	ck_assert_uint_eq(cfg->workers, 3);
+	config_free(cfg);
+}
+END_TEST
+
+/*
+ * BUG (config.c, scan_sections): the header scan skipped only spaces and
+ * tabs before '[' where inih skips every blank (VT, FF, CR) and a UTF-8 BOM
+ * on line 1; a header behind one was unseen by the scan, so "[global]" given
+ * twice that way was not refused and its keys were taken twice (the last
+ * won).
+ */
+START_TEST(regression_blank_before_section_header)
+{
+	struct config *cfg;
+
+	EXPECT_ERROR("[global]\nworkers = 2\n" LISTENER "\v[global]\nworkers = 3\n", 5,
+		     "given twice");
+	EXPECT_ERROR("\xef\xbb\xbf[global]\nworkers = 2\n" LISTENER "[global]\nworkers = 3\n", 5,
+		     "given twice");
+	cfg = load_ok("\xef\xbb\xbf[global]\nworkers = 2\n\f[listener a]\nlisten = 192.0.2.1:1\n");
+	ck_assert_uint_eq(cfg->workers, 2);
+	ck_assert_uint_eq(cfg->n_listeners, 1);
+	config_free(cfg);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -938,6 +1003,11 @@ static Suite *config_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("regression_small_errlen_over_read");
 	tcase_add_test(tc, regression_small_errlen_over_read);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("regression_config_lines");
+	tcase_add_test(tc, regression_longest_line_keeps_line_numbers);
+	tcase_add_test(tc, regression_text_after_section_header);
+	tcase_add_test(tc, regression_blank_before_section_header);
 	suite_add_tcase(s, tc);
 	return s;
 }

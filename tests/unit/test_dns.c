@@ -204,6 +204,77 @@ START_TEST(test_worker_fini_inflight)
 }
 END_TEST
 
+/* dns.c's bucket of a lower-case name (FNV-1a, 4096 buckets): mirrored here
+ * to make names that share one, as a client choosing Host names can. */
+static unsigned bucket_of(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h & 4095;
+}
+
+/* Resolves name through ns, answering its queries; returns after the answer. */
+static void resolve_answered(struct poller *p, struct dns *d, struct fake_ns *ns, const char *name)
+{
+	struct dns_waiter w = {.done = on_done};
+	const struct dns_answer *a = NULL;
+	struct query q[2];
+	int before = answered;
+
+	ck_assert_int_eq(dns_resolve(d, name, &w, &a), 0);
+	ns_read(ns, &q[0]);
+	ns_read(ns, &q[1]);
+	ns_answer(&q[0], 0);
+	ns_answer(&q[1], 0);
+	while (answered == before)
+		loop_once(p, d, 1000);
+	loop_idle(p, d);
+}
+
+/*
+ * BUG (dns.c, dns_resolve): a bucket kept every name ever looked up, so
+ * names chosen to share one (the hash is public) made each lookup there
+ * compare with all of them (up to the 20,000 entries of the cache), and
+ * expired answers were never dropped. A bucket now keeps at most 8 answers:
+ * a ninth name drops the oldest.
+ */
+START_TEST(test_bucket_bounded)
+{
+	struct dns_waiter w = {.done = on_done};
+	const struct dns_answer *a = NULL;
+	char names[9][32], name[32];
+	struct fake_ns ns;
+	struct poller *p;
+	struct dns *d;
+	char servers[32];
+	unsigned i, k, b = 0;
+
+	for (i = 0, k = 0; i < 9; k++) {
+		snprintf(name, sizeof(name), "n%u.collide.test", k);
+		if (i == 0)
+			b = bucket_of(name);
+		if (bucket_of(name) == b)
+			memcpy(names[i++], name, sizeof(name));
+	}
+	ns_open(&ns);
+	snprintf(servers, sizeof(servers), "127.0.0.1:%u", ns.port);
+	ck_assert_int_eq(poller_create(&p), 0);
+	ck_assert_int_eq(dns_new(&d, p, servers), 0);
+	for (i = 0; i < 9; i++)
+		resolve_answered(p, d, &ns, names[i]);
+	/* the last eight are answered from the cache, the first was dropped */
+	for (i = 1; i < 9; i++)
+		ck_assert_msg(dns_resolve(d, names[i], &w, &a) == 1, "%s not cached", names[i]);
+	ck_assert_msg(dns_resolve(d, names[0], &w, &a) == 0, "%s still cached", names[0]);
+	dns_cancel(&w);
+	dns_free(d);
+	poller_destroy(p);
+	close(ns.fd);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("dns");
@@ -211,6 +282,7 @@ int main(void)
 
 	tcase_add_test(tc, test_two_servers_one_batch);
 	tcase_add_test(tc, test_worker_fini_inflight);
+	tcase_add_test(tc, test_bucket_bounded);
 	tcase_set_timeout(tc, 20);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
