@@ -11,10 +11,11 @@
 #   tunnel   a raw TCP tunnel (non-HTTP first bytes), 256 KiB up;
 #   bulk     8 MiB up, moved by splice() (the client's bytes fill the relay
 #            buffer at once, so the direction splices);
-#   duplex   the origin reads nothing until the client has reset, and pours
-#            bytes towards a client that reads none: the client's bytes wait
-#            in Remora's splice pipe and socket, the reset shows when a send
-#            to the client fails, and Remora still hands over all of them;
+#   duplex   1 MiB up; the origin reads nothing until the client has reset,
+#            and pours bytes towards a client that reads none: the client's
+#            bytes wait in Remora (its socket, often the splice pipe), the
+#            reset shows when a send to the client fails, and Remora still
+#            reads and hands over all of them;
 #   tls      a TLS passthrough tunnel: a ClientHello, then 64 KiB;
 #   post     an HTTP POST whose Content-Length promises twice what the client
 #            sends before its reset (the origin holds its reads as in duplex);
