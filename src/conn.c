@@ -185,34 +185,9 @@ void conn_close_upstream(struct conn *c)
 	if (c->up.fd >= 0)
 		close(c->up.fd);
 	c->up.fd = -1;
-	c->up.readable = c->up.writable = c->up.eof = c->up.shut = c->up.hup = 0;
+	c->up.readable = c->up.writable = c->up.eof = c->up.shut = c->up.hup = c->up.failed = 0;
 	c->up.registered = c->up.out_armed = 0;
 	c->flags &= (uint16_t)~CONN_F_UP_WR_SHUT;
-}
-
-/* Both messages of the last exchange on an upstream connection are through
- * and the origin has closed its side too: nothing more can come on it, so it
- * ends with a reset instead of our FIN and the origin's last ACK (two packets
- * fewer; the origin keeps no TIME_WAIT for the subscriber's 4-tuple, which
- * its next flow may reuse). Resetting before the origin's FIN is in would let
- * that FIN reach a router with no socket for it — routed on towards the
- * subscriber — so until then the socket stays open (LINGER reads it). */
-static void reset_upstream(struct conn *c)
-{
-	struct linger lg = {.l_onoff = 1, .l_linger = 0};
-
-	(void)setsockopt(c->up.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	conn_close_upstream(c);
-}
-
-void conn_finish_upstream(struct conn *c)
-{
-	if (c->up.fd < 0)
-		return;
-	if (c->up.eof || c->up.hup)
-		reset_upstream(c);
-	else
-		c->up_wait_fin = 1;
 }
 
 /* LINGER with a finished upstream still open: wait for the origin's FIN. */
@@ -233,7 +208,7 @@ static void linger_upstream(struct conn *c)
 			conn_close_upstream(c); /* bytes after a complete response:
 						 * not worth waiting for the FIN */
 		else
-			reset_upstream(c); /* the FIN (or an error): nothing more comes */
+			conn_reset_upstream(c); /* the FIN (or an error): nothing more comes */
 		return;
 	}
 }
@@ -401,18 +376,7 @@ ssize_t conn_write_more(struct conn *c, struct conn_side *s, struct buf **bp, in
 	return errno == EINTR ? -EAGAIN : -errno;
 }
 
-/* ---- FIRST_BYTES --------------------------------------------------------- */
-/* Ends c with a reset, as a refused or failed connection looks to a client
- * that talks to the origin directly. */
-void conn_reset(struct conn *c, enum conn_close_reason reason, int err)
-{
-	struct linger lg = {.l_onoff = 1, .l_linger = 0};
-
-	if (c->cli.fd >= 0)
-		(void)setsockopt(c->cli.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	conn_close(c, reason, err);
-}
-
+/* ---- entering a tunnel --------------------------------------------------- */
 /* TCP keep-alive on a leg that may stay quiet for long (tunnels): a peer
  * that vanished is found in minutes, not at the tunnel timeout. Set once a
  * tunnel has been quiet for CONFIG_TUNNEL_QUIET_MS; the kernel counts the
@@ -691,7 +655,7 @@ static ssize_t tunnel_copy_in(struct conn *c, const struct tunnel_way *t)
  * stall or the budget is spent. Backpressure: nothing is read while the
  * buffer is full or the pipe holds bytes. Propagates EOF as shutdown(SHUT_WR)
  * once buffer and pipe are drained. Returns bytes moved, or -1 after closing
- * c (or, when the origin reset, moving it to ABORT). */
+ * c (or, when either side reset, moving it to ABORT). */
 static long tunnel_dir(struct conn *c, const struct tunnel_way *t)
 {
 	enum conn_close_reason reason;
@@ -752,7 +716,9 @@ write_error:
 	reason = t->reset_to;
 failed:
 	if (reason == CONN_CLOSE_UPSTREAM_RESET)
-		conn_abort(c, reason, (int)-n); /* the client gets a reset too */
+		conn_abort(c, CONN_ABORT_CLIENT, reason, (int)-n); /* the client gets a reset too */
+	else if (reason == CONN_CLOSE_CLIENT_RESET)
+		conn_client_failed(c, (int)-n); /* the origin gets a reset too */
 	else
 		conn_close(c, reason, (int)-n);
 	return -1;
@@ -969,6 +935,8 @@ void conn_on_event(struct worker *w, struct conn_side *s, uint32_t events)
 		s->readable = 1;
 	if (events & (POLLER_HUP | POLLER_ERR))
 		s->hup = 1; /* EOF (or an error) is queued: read until it shows */
+	if (events & POLLER_ERR)
+		s->failed = 1; /* for a state that does not read s (conn_client_error) */
 	if (events & POLLER_OUT)
 		s->writable = 1;
 	if (c->w == NULL)

@@ -31,7 +31,7 @@
 	X(EXCHANGE, "relaying request and response")                                   \
 	X(TUNNEL, "tunnelling bytes")                                                  \
 	X(LINGER, "[closing] flushing, then discarding input until the client closes") \
-	X(ABORT, "[closing] delivering the origin's last bytes, then resetting")       \
+	X(ABORT, "[closing] delivering a reset peer's last bytes, then resetting")     \
 	X(CLOSED, "closed")
 
 #define CONN_ST_ENUM(name, desc) CONN_ST_##name,
@@ -123,6 +123,7 @@ enum conn_timer {
 #define CONN_F_KEEPALIVE   0x400u  /* tunnel: TCP keep-alive is on for both legs */
 #define CONN_F_SPLICE_C2U  0x800u  /* tunnel: client bytes carry bulk, move by splice() */
 #define CONN_F_SPLICE_U2C  0x1000u /* tunnel: upstream bytes carry bulk, move by splice() */
+#define CONN_F_ABORT_UP	   0x2000u /* ABORT delivers to the origin (the client reset) */
 
 struct conn;
 struct conn_http;
@@ -142,6 +143,7 @@ struct conn_side {
 	uint8_t eof;	    /* read returned 0 */
 	uint8_t shut;	    /* we have shut down writing on this fd */
 	uint8_t hup;	    /* the peer closed (or failed): EOF is queued behind the data */
+	uint8_t failed;	    /* an error (or a full hang-up) was reported: see SO_ERROR */
 	uint8_t registered; /* in the worker's poller (the client's: by the acceptor) */
 	uint8_t out_armed;  /* POLLER_OUT is asked for (the client's: once a write blocked) */
 	struct conn *c;
@@ -184,7 +186,7 @@ struct conn {
 	struct http_sniff sniff; /* first-bytes classifier (FIRST_BYTES, sniffing tunnels) */
 	uint8_t close_state;	 /* state in which the close was decided (for the log) */
 	uint8_t up_wait_fin;	 /* LINGER keeps the finished upstream until the origin's FIN */
-	uint64_t reset_by;	 /* ABORT: w->now when the client is reset whatever it holds */
+	uint64_t reset_by;	 /* ABORT: w->now when the leg is reset whatever it holds */
 	int err;		 /* errno detail of the close: > 0 errno, < 0 -enum http_error */
 	/* histo_now() when the upstream connect began (histo.h) */
 	uint64_t up_start_us;

@@ -41,9 +41,9 @@ static enum conn_next start_tunnel(struct conn *c, enum http_first why)
 }
 
 /* Reads what the client sent and classifies it; returns the verdict, or -1
- * after closing c. A buffer full of a possible request-line prefix is HTTP
- * (the parser refuses it as too long). */
-static int sniff_client(struct conn *c)
+ * with *next set after ending c. A buffer full of a possible request-line
+ * prefix is HTTP (the parser refuses it as too long). */
+static int sniff_client(struct conn *c, enum conn_next *next)
 {
 	enum http_first v = (enum http_first)c->sniff.verdict;
 	struct buf *b;
@@ -59,8 +59,8 @@ static int sniff_client(struct conn *c)
 		if (n == -EAGAIN || n == 0)
 			break;
 		if (n < 0) {
-			conn_close(c, n == -ENOMEM ? CONN_CLOSE_NO_MEMORY : CONN_CLOSE_CLIENT_RESET,
-				   (int)-n);
+			*next = conn_client_failed(
+				c, (int)-n); /* a sniffing tunnel's origin: a reset */
 			return -1;
 		}
 		b = c->c2u;
@@ -71,6 +71,7 @@ static int sniff_client(struct conn *c)
 
 enum conn_next conn_st_first_bytes(struct conn *c)
 {
+	enum conn_next next = CONN_NEXT_CLOSED;
 	uint32_t before;
 	int v;
 
@@ -87,10 +88,10 @@ enum conn_next conn_st_first_bytes(struct conn *c)
 		break;
 	}
 	before = c->c2u != NULL ? buf_len(c->c2u) : 0;
-	v = sniff_client(c);
+	v = sniff_client(c, &next);
 
 	if (v < 0)
-		return CONN_NEXT_CLOSED;
+		return next;
 	if (v == HTTP_FIRST_HTTP) {
 		conn_set_proto(c, CONN_PROTO_HTTP);
 		return c->proto->start(c);
@@ -186,13 +187,11 @@ void conn_first_bytes_timeout(struct conn *c)
  * *next set. */
 int conn_tunnel_sniff(struct conn *c, enum conn_next *next)
 {
-	int v = sniff_client(c);
+	int v = sniff_client(c, next);
 	ssize_t n;
 
-	if (v < 0) {
-		*next = CONN_NEXT_CLOSED;
+	if (v < 0)
 		return -1;
-	}
 	if ((v == HTTP_FIRST_HTTP || v == HTTP_FIRST_TLS) && tunnel_is_untouched(c)) {
 		/* HTTP (a request line is never tunnelled) or TLS (its hello is
 		 * read, and its policy applied) after all */

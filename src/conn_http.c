@@ -379,11 +379,8 @@ enum conn_next conn_st_req_head(struct conn *c)
 				   0);
 			return CONN_NEXT_CLOSED;
 		}
-		if (n < 0) {
-			conn_close(c, n == -ENOMEM ? CONN_CLOSE_NO_MEMORY : CONN_CLOSE_CLIENT_RESET,
-				   (int)-n);
-			return CONN_NEXT_CLOSED;
-		}
+		if (n < 0)
+			return conn_client_failed(c, (int)-n);
 	}
 	if (c->c2u != NULL && c->c2u->start == c->c2u->end) {
 		buf_put(&c->w->bufs, c->c2u); /* nothing yet: hold no memory while waiting */
@@ -437,9 +434,7 @@ static long pump_request(struct conn *c, enum conn_next *next)
 			return -1;
 		}
 		if (n < 0) {
-			conn_close(c, n == -ENOMEM ? CONN_CLOSE_NO_MEMORY : CONN_CLOSE_CLIENT_RESET,
-				   (int)-n);
-			*next = CONN_NEXT_CLOSED;
+			*next = conn_client_failed(c, (int)-n);
 			return -1;
 		}
 		b = c->c2u;
@@ -633,8 +628,7 @@ static long splice_response(struct conn *c, enum conn_next *next)
 				STAT_ADD(w->stats.bytes_out, n);
 				STAT_ADD(w->stats.bytes_spliced, n);
 			} else if (n != -EAGAIN) {
-				conn_close(c, CONN_CLOSE_CLIENT_RESET, (int)-n);
-				*next = CONN_NEXT_CLOSED;
+				*next = conn_client_failed(c, (int)-n);
 				return -1;
 			}
 		}
@@ -728,8 +722,7 @@ static long pump_response(struct conn *c, enum conn_next *next)
 				continue;
 			}
 			if (n < 0 && n != -EAGAIN) {
-				conn_close(c, CONN_CLOSE_CLIENT_RESET, (int)-n);
-				*next = CONN_NEXT_CLOSED;
+				*next = conn_client_failed(c, (int)-n);
 				return -1;
 			}
 		}
@@ -827,6 +820,10 @@ enum conn_next conn_st_exchange(struct conn *c)
 
 	up = pump_request(c, &next);
 	if (up < 0)
+		return next;
+	/* a client that resets while its request is complete is read no more:
+	 * its error would wait for the response, the origin must hear it now */
+	if (c->cli.failed && h->reqb.done && conn_client_error(c, &next))
 		return next;
 	down = pump_response(c, &next);
 	if (down < 0)

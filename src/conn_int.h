@@ -41,18 +41,37 @@ ssize_t conn_write_more(struct conn *c, struct conn_side *s, struct buf **bp, in
  * its write side, discard its input until it closes (or the linger timer),
  * then close with reason. Returns the next step. */
 enum conn_next conn_linger(struct conn *c, enum conn_close_reason reason, int err);
-/* conn_abort.c: the origin reset (reason, err): the client gets what is held
- * for it (buffer and pipe), then, once its send queue drained (at most
- * CONFIG_LINGER_MS), a reset. The ABORT state and its timers. */
-enum conn_next conn_abort(struct conn *c, enum conn_close_reason reason, int err);
+/* conn_abort.c: one leg reset (reason, err) while bytes were in flight; the
+ * other (to) gets what Remora holds for it (buffers and pipe), then, once
+ * its send queue drained (at most CONFIG_LINGER_MS), a reset. What is held
+ * for the leg that reset is dropped. The ABORT state and its timers. */
+enum conn_abort_to {
+	CONN_ABORT_CLIENT,   /* the origin reset: the client is reset */
+	CONN_ABORT_UPSTREAM, /* the client reset: the origin is reset */
+};
+enum conn_next conn_abort(struct conn *c, enum conn_abort_to to, enum conn_close_reason reason,
+			  int err);
 enum conn_next conn_st_abort(struct conn *c);
 void conn_abort_timeout(struct conn *c, enum conn_timer t);
+/* A read from or write to the client failed with err (an errno): ENOMEM
+ * (no buffer) closes c; any other error is the client's connection ending
+ * (a reset): with a tunnel or an exchange open upstream the origin gets the
+ * client's bytes Remora holds, then a reset (ABORT); with nothing open, or
+ * a kept-alive upstream between exchanges, c closes. Returns the next step. */
+enum conn_next conn_client_failed(struct conn *c, int err);
+/* For a state that is not reading the client when an error was reported
+ * (cli.failed): takes the pending error (SO_ERROR, which clears it) and, if
+ * there is one, ends c as conn_client_failed does. Returns 1 with *next set
+ * when it did, 0 when no error was pending. */
+int conn_client_error(struct conn *c, enum conn_next *next);
 /* Turns the connected c into a byte tunnel (non-HTTP, upgrade, CONNECT):
  * TCP keep-alive on both legs, [timeouts] tunnel. */
 void conn_enter_tunnel(struct conn *c);
 /* Closes c with a reset of the client connection (SO_LINGER 0), as a
  * refused or failed connection looks to a client that talks directly. */
 void conn_reset(struct conn *c, enum conn_close_reason reason, int err);
+/* Closes the upstream leg with a reset (SO_LINGER 0); the client leg stays. */
+void conn_reset_upstream(struct conn *c);
 /* conn_first.c: the FIRST_BYTES state; [timeouts] first_bytes expired; a
  * sniffing tunnel's client direction (0: flows as in any tunnel, 1: held,
  * -1: *next set). */

@@ -35,14 +35,14 @@ static enum conn_next reply_with(struct conn *c, int status, const char *extra, 
 		 * with a reset where the origin reset (a FIN would make a cut body
 		 * look complete) */
 		if (reason == CONN_CLOSE_UPSTREAM_RESET)
-			return conn_abort(c, reason, err);
+			return conn_abort(c, CONN_ABORT_CLIENT, reason, err);
 		conn_close(c, reason, err);
 		return CONN_NEXT_CLOSED;
 	}
 	if (c->h != NULL && c->h->rsp_head_done && c->u2c != NULL && c->u2c->lim > c->u2c->start &&
 	    reason == CONN_CLOSE_UPSTREAM_RESET) {
 		c->flags |= CONN_F_RSP_STARTED; /* the held head goes out, then the reset */
-		return conn_abort(c, reason, err);
+		return conn_abort(c, CONN_ABORT_CLIENT, reason, err);
 	}
 	if (c->h != NULL && c->h->rsp_head_done && c->u2c != NULL && c->u2c->lim > c->u2c->start) {
 		/* the origin's head was held back (hold_response): it has answered,

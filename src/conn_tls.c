@@ -172,11 +172,8 @@ static enum conn_next conn_st_tls_hello(struct conn *c)
 		n = conn_read(c, &c->cli, &c->c2u);
 		if (n == -EAGAIN)
 			return CONN_NEXT_WAIT;
-		if (n < 0) {
-			conn_close(c, n == -ENOMEM ? CONN_CLOSE_NO_MEMORY : CONN_CLOSE_CLIENT_RESET,
-				   (int)-n);
-			return CONN_NEXT_CLOSED;
-		}
+		if (n < 0)
+			return conn_client_failed(c, (int)-n);
 	}
 }
 

@@ -1,8 +1,8 @@
 """Shared by the python origins and clients of the tunnel tests
-(tunnel_splice.sh, origin_reset.sh, tunnel_late_http.sh, tls_sni.sh), copied
-into the test's work directory beside them: deterministic byte streams, their
-sha256, reading to the peer's FIN or reset, and a threaded origin listener
-(stdlib only)."""
+(tunnel_splice.sh, origin_reset.sh, client_reset.sh, tunnel_late_http.sh,
+tls_sni.sh), copied into the test's work directory beside them: deterministic
+byte streams, their sha256, reading to the peer's FIN or reset, and a
+threaded origin listener (stdlib only)."""
 import hashlib
 import random
 import socket
