@@ -54,6 +54,7 @@
 	X(TE_HTTP10, 400, "Transfer-Encoding in an HTTP/1.0 message")                 \
 	X(CONNECT_BODY, 400, "CONNECT with a body")                                   \
 	X(BAD_TRANSFER_ENCODING, 400, "malformed Transfer-Encoding")                  \
+	X(CONN_FRAMING, 400, "Connection names a framing field or Host")              \
 	X(HOST_MISSING, 400, "HTTP/1.1 request without Host")                         \
 	X(HOST_REPEATED, 400, "more than one Host field")                             \
 	X(HOST_MISMATCH, 400, "Host differs from the target's authority")             \

@@ -114,6 +114,12 @@ static int span_is(const char *buf, struct http_span s, const char *lit)
 	return s.len == n && strncasecmp(buf + s.off, lit, n) == 0;
 }
 
+/* Is the token [t, t + n) lit, case-insensitively? */
+static int token_is(const char *t, size_t n, const char *lit)
+{
+	return n == strlen(lit) && strncasecmp(t, lit, n) == 0;
+}
+
 /* Methods are case-sensitive (RFC 9110 9.1): "head" is not HEAD. */
 static int method_is(const char *buf, const struct http_msg *m, const char *lit)
 {
@@ -368,8 +374,7 @@ static int te_token(struct http_msg *m, const char *t, const char *e)
 		/* a coding after chunked (or chunked twice) */
 		return fail(m, m->is_request ? HTTP_ERR_TE_NOT_CHUNKED
 					     : HTTP_ERR_BAD_TRANSFER_ENCODING);
-	m->body = (e - t == 7 && strncasecmp(t, "chunked", 7) == 0) ? HTTP_BODY_CHUNKED
-								    : HTTP_BODY_CLOSE;
+	m->body = token_is(t, (size_t)(e - t), "chunked") ? HTTP_BODY_CHUNKED : HTTP_BODY_CLOSE;
 	/* a request's codings are chunked alone: an origin that does not know
 	 * another ("x, chunked", or "x" and "chunked" on two lines) may refuse
 	 * it without reading the body, or frame by its first line */
@@ -378,15 +383,24 @@ static int te_token(struct http_msg *m, const char *t, const char *e)
 	return 0;
 }
 
+/* RFC 9110 7.6.1: an intermediary removes the fields that Connection names
+ * before it forwards a message. Remora forwards the head unchanged, so one
+ * behind it that honours Connection would drop Content-Length,
+ * Transfer-Encoding or Host, and frame or route the request otherwise than
+ * Remora, which framed it and checked its Host: a request naming one of them
+ * is refused (whether or not the field is there, and wherever it is). */
 static int connection_token(struct http_msg *m, const char *t, const char *e)
 {
 	size_t n = (size_t)(e - t);
 
-	if (n == 5 && strncasecmp(t, "close", 5) == 0)
+	if (m->is_request && (token_is(t, n, "content-length") ||
+			      token_is(t, n, "transfer-encoding") || token_is(t, n, "host")))
+		return fail(m, HTTP_ERR_CONN_FRAMING);
+	if (token_is(t, n, "close"))
 		m->flags |= HTTP_F_CONN_CLOSE;
-	else if (n == 10 && strncasecmp(t, "keep-alive", 10) == 0)
+	else if (token_is(t, n, "keep-alive"))
 		m->flags |= HTTP_F_CONN_KEEP_ALIVE;
-	else if (n == 7 && strncasecmp(t, "upgrade", 7) == 0)
+	else if (token_is(t, n, "upgrade"))
 		m->flags |= HTTP_F_CONN_UPGRADE;
 	return 0;
 }

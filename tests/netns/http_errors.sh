@@ -88,6 +88,17 @@ e400 "CONNECT with a body" 'CONNECT with a body' \
 	'CONNECT smuggle.example:443 HTTP/1.1\r\nHost: smuggle.example:443\r\nContent-Length: 5\r\n\r\nhello'
 e400 "Transfer-Encoding in HTTP/1.0" 'Transfer-Encoding in an HTTP/1.0 message' \
 	'POST /smuggle/te10 HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'
+# Connection naming a framing field or Host (an intermediary behind Remora
+# that honours it would drop the field): any field, any place, any case
+CF='Connection names a framing field or Host'
+e400 "Connection: content-length before Content-Length" "$CF" \
+	"$(req conn-cl 'Connection: keep-alive, Content-Length\r\nContent-Length: 5\r\n\r\nhello')"
+e400 "a second Connection naming Content-Length after it" "$CF" \
+	"$(req conn-cl2 'Content-Length: 5\r\nConnection: close\r\nconnection:\t content-length \r\n\r\nhello')"
+e400 "Connection: TRANSFER-ENCODING" "$CF" \
+	"$(req conn-te 'Transfer-Encoding: chunked\r\nConnection: TRANSFER-ENCODING\r\n\r\n0\r\n\r\n')"
+e400 "Connection: host" "$CF" \
+	'GET /smuggle/conn-host HTTP/1.1\r\nConnection: Host\r\nHost: s\r\n\r\n'
 e400 "obs-fold" 'obsolete line folding' "$(req fold 'X-A: b\r\n c\r\n\r\n')"
 e400 "space before colon" 'whitespace between field name and colon' \
 	"$(req ws-colon 'Content-Length : 5\r\n\r\nhello')"
