@@ -177,11 +177,25 @@ static int valid_authority(const char *p, const char *e)
 	return 1;
 }
 
+/* authority-form = uri-host ":" port (RFC 9112 3.2.3), neither empty. */
+static int valid_connect_target(const char *p, const char *e)
+{
+	const char *port = e;
+
+	while (port > p && port[-1] >= '0' && port[-1] <= '9')
+		port--;
+	return port < e && port - p >= 2 && port[-1] == ':' && valid_authority(p, e);
+}
+
 /* Classifies the target: origin-form, absolute-form (http://), asterisk, authority. */
 static int parse_target(struct http_msg *m, const char *buf, const char *p, const char *e)
 {
 	const char *a, *q;
 
+	/* RFC 9112 3.2.3: CONNECT takes authority-form (host and port), and
+	 * only CONNECT does */
+	if (m->flags & HTTP_F_METHOD_CONNECT)
+		return valid_connect_target(p, e) ? 0 : fail(m, HTTP_ERR_BAD_TARGET);
 	if (*p == '/')
 		return 0;
 	if (e - p >= 7 && strncasecmp(p, "http://", 7) == 0) {
@@ -197,8 +211,6 @@ static int parse_target(struct http_msg *m, const char *buf, const char *p, cons
 	}
 	if (e - p == 1 && *p == '*')
 		return method_is(buf, m, "OPTIONS") ? 0 : fail(m, HTTP_ERR_BAD_TARGET);
-	if (m->flags & HTTP_F_METHOD_CONNECT)
-		return valid_authority(p, e) ? 0 : fail(m, HTTP_ERR_BAD_TARGET);
 	return fail(m, HTTP_ERR_BAD_TARGET);
 }
 

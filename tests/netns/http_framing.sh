@@ -5,7 +5,8 @@
 # client before it sends the body) and an immediate 417; close-delimited
 # responses; HTTP/1.0 without Host is forwarded as is; absolute-form targets
 # go to the original destination in origin-form with Host from the target; a
-# forged Host still reaches the original destination.
+# forged Host still reaches the original destination; a CONNECT in origin-form
+# is refused, never forwarded (connect = forward).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/common.sh"
@@ -82,5 +83,13 @@ ht_check "forged Host naming another origin: original destination (scripted orig
 ht_check "forged Host naming another origin: original destination (nginx)" \
 	ex --to 198.18.2.3:80 --req 'GET / HTTP/1.1\r\nHost: 198.18.2.2\r\n\r\n' \
 	--expect-body-re 'peer=198\.18\.1\.2 port=[0-9]+ host=198\.18\.2\.2 dst=198\.18\.2\.3:80\n'
+
+# CONNECT takes authority-form only: in origin-form it is refused, not
+# forwarded to the origin (which would answer 200 and open a tunnel)
+O=198.18.2.2:8082
+ht_error "CONNECT in origin-form (connect = forward)" 400 "$O" \
+	"reading request head: bad-request: invalid request (answered with its status) [400] (malformed request target)" \
+	--data 'CONNECT /framing-connect HTTP/1.1\r\nHost: f:443\r\n\r\n'
+ht_origin_lacks '/framing-connect'
 rt_stop
 ht_finish

@@ -3,7 +3,8 @@
  * (CL.TE, TE.CL, TE.TE obfuscations, duplicate and listed Content-Length,
  * chunk-size and chunk-extension tricks, bare CR / LF, obs-fold, odd bytes
  * in names and values, HTTP/1.0 with Transfer-Encoding, absolute-form with
- * a differing Host, bodies on 1xx / 204 / 304 / HEAD responses), table
+ * a differing Host, Connection naming a framing field, CONNECT targets,
+ * bodies on 1xx / 204 / 304 / HEAD responses), table
  * driven, through the head parser and the body framing tracker together as
  * the proxy uses them.
  *
@@ -284,6 +285,8 @@ static const struct vec vecs[] = {
 	Q(rl_nul_method, IN("GE\0T / HTTP/1.1\r\nHost: h\r\n\r\n"), NO(NOT_HTTP)),
 	Q(rl_h2_preface, IN("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), NO(NOT_HTTP)),
 	Q(rl_authority_form_get, IN("GET h:80 HTTP/1.1\r\nHost: h\r\n\r\n"), NO(BAD_TARGET)),
+	Q(rl_authority_form_options, IN("OPTIONS h:80 HTTP/1.1\r\nHost: h\r\n\r\n"),
+	  NO(BAD_TARGET)),
 	Q(rl_asterisk_get, IN("GET * HTTP/1.1\r\nHost: h\r\n\r\n"), NO(BAD_TARGET)),
 	Q(rl_https, IN("GET https://h/ HTTP/1.1\r\nHost: h\r\n\r\n"), NO(BAD_TARGET)),
 	Q(rl_userinfo, IN("GET http://u@h/ HTTP/1.1\r\nHost: h\r\n\r\n"), NO(BAD_TARGET)),
@@ -324,6 +327,24 @@ static const struct vec vecs[] = {
 	  NO(CONNECT_BODY)),
 	Q(connect_cl_zero, IN("CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\nContent-Length: 0\r\n\r\n"),
 	  YES(NONE, 0)),
+	/* RFC 9112 3.2.3: CONNECT takes authority-form, uri-host ":" port */
+	Q(connect_ipv6, IN("CONNECT [2001:db8::1]:443 HTTP/1.1\r\nHost: [2001:db8::1]:443\r\n\r\n"),
+	  YES(NONE, 0)),
+	Q(connect_origin_form, IN("CONNECT / HTTP/1.1\r\nHost: h:443\r\n\r\n"), NO(BAD_TARGET)),
+	Q(connect_origin_path, IN("CONNECT /h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n"),
+	  NO(BAD_TARGET)),
+	Q(connect_absolute, IN("CONNECT http://a.example/ HTTP/1.1\r\nHost: a.example\r\n\r\n"),
+	  NO(BAD_TARGET)),
+	Q(connect_absolute_port, IN("CONNECT http://a.example:443 HTTP/1.1\r\n"
+				    "Host: a.example:443\r\n\r\n"), NO(BAD_TARGET)),
+	Q(connect_asterisk, IN("CONNECT * HTTP/1.1\r\nHost: h:443\r\n\r\n"), NO(BAD_TARGET)),
+	Q(connect_no_port, IN("CONNECT a.example HTTP/1.1\r\nHost: a.example\r\n\r\n"),
+	  NO(BAD_TARGET)),
+	Q(connect_empty_port, IN("CONNECT a.example: HTTP/1.1\r\nHost: a.example\r\n\r\n"),
+	  NO(BAD_TARGET)),
+	Q(connect_empty_host, IN("CONNECT :443 HTTP/1.1\r\nHost: h\r\n\r\n"), NO(BAD_TARGET)),
+	Q(connect_ipv6_no_port, IN("CONNECT [2001:db8::1] HTTP/1.1\r\nHost: h\r\n\r\n"),
+	  NO(BAD_TARGET)),
 	Q(http10_keepalive_cl, IN("POST / HTTP/1.0\r\nConnection: keep-alive\r\n"
 				  "Content-Length: 5\r\n\r\nhello" NEXT), YES(LENGTH, 31)),
 	Q(http12_chunked, IN("POST / HTTP/1.2\r\nHost: h\r\n" TE "\r\n" CHUNKS NEXT),
