@@ -714,8 +714,8 @@ int http_parse(struct http_msg *m, const char *buf, size_t len, const struct htt
 			return fail(m, HTTP_ERR_HEAD_TOO_LARGE);
 		if (!cr && m->is_request && !(lim->lenient & HTTP_LENIENT_BARE_LF))
 			return fail(m, HTTP_ERR_BARE_LF);
-		if (!cr && !m->is_request)
-			m->flags |= HTTP_F_NORMALIZE; /* RFC 9112 2.2: LF alone ends a line */
+		if (!cr) /* RFC 9112 2.2: LF alone ends a line; forwarded as CRLF */
+			m->flags |= HTTP_F_NORMALIZE;
 		if (memchr(p, '\r', (size_t)(e - p)) != NULL)
 			return fail(m, HTTP_ERR_BARE_CR);
 		r = parse_line(m, buf, p, e, next, lim);
