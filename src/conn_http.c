@@ -40,6 +40,57 @@ void conn_http_free(struct conn *c)
 	c->h = NULL;
 }
 
+/* ---- lenient heads ----------------------------------------------------------- */
+/* The head m at (*bp)->lim (head_len bytes) was read leniently (a response:
+ * bare LF, obs-fold, whitespace before a colon, Content-Length beside
+ * Transfer-Encoding; a request: bare LF under [http] lenient_bare_lf): it is
+ * replaced by its normalised form (docs/http.md), in a new buffer with the
+ * bytes around it. Returns the new head length, or -1 without memory. */
+static int normalize_head(struct conn *c, struct buf **bp, const struct http_msg *m,
+			  uint32_t head_len)
+{
+	struct buf *b = *bp, *nb;
+	uint32_t before = b->lim - b->start, after = b->end - b->lim - head_len;
+	size_t max = HTTP_NORMALIZED_MAX(head_len), n;
+
+	nb = buf_get(&c->w->bufs);
+	if (nb == NULL || buf_grow(&c->w->bufs, &nb, (uint32_t)(before + max + after)) < 0) {
+		buf_put(&c->w->bufs, nb);
+		return -1;
+	}
+	memcpy(nb->data, b->data + b->start, before);
+	n = http_head_normalize(b->data + b->lim, m, nb->data + before, max);
+	REMORA_ASSERT(n > 0); /* HTTP_NORMALIZED_MAX always suffices */
+	memcpy(nb->data + before + n, b->data + b->lim + head_len, after);
+	nb->lim = before;
+	nb->end = before + (uint32_t)n + after;
+	buf_put(&c->w->bufs, b);
+	*bp = nb;
+	return (int)n;
+}
+
+/* The request head at c2u->lim (head_len bytes) ended lines in LF alone: an
+ * origin that does not take LF for a line end would read another head than
+ * Remora did (and its body as the next request), so the normalised head
+ * (every line ending in CRLF) goes instead. It is parsed again, strictly, so
+ * that c->h->req points into it (its meaning is the same; only max_head
+ * leaves room for the CRs added). Returns the new head length, HTTP_INVALID
+ * with c->h->req.error set, or 0 without memory. */
+static int normalize_request_head(struct conn *c, uint32_t head_len)
+{
+	struct http_limits lim = c->cfg->req_limits;
+	struct buf *b;
+	int n = normalize_head(c, &c->c2u, &c->h->req, head_len);
+
+	if (n < 0)
+		return 0;
+	b = c->c2u;
+	lim.max_head = (uint32_t)n;
+	lim.lenient = 0;
+	http_msg_init_request(&c->h->req, NULL, 0);
+	return http_parse(&c->h->req, b->data + b->lim, b->end - b->lim, &lim);
+}
+
 /* ---- request head ---------------------------------------------------------- */
 /* Does a Via field of the head at p (len bytes) name us as received-by? */
 static int has_own_via(const char *p, size_t len, const char *name)
@@ -356,10 +407,16 @@ enum conn_next conn_st_req_head(struct conn *c)
 			}
 			r = http_parse(&c->h->req, b->data + b->lim, b->end - b->lim,
 				       &c->cfg->req_limits);
+			if (r > 0 && (c->h->req.flags & HTTP_F_NORMALIZE))
+				r = normalize_request_head(c, (uint32_t)r);
 			if (r > 0)
 				return begin_exchange(c, (uint32_t)r);
 			if (r == HTTP_INVALID)
 				return bad_request(c);
+			if (r == 0) {
+				conn_close(c, CONN_CLOSE_NO_MEMORY, ENOMEM);
+				return CONN_NEXT_CLOSED;
+			}
 		}
 		if (!c->cli.readable)
 			break;
@@ -461,33 +518,6 @@ static enum conn_next response_tunnel(struct conn *c, const char *why, uint32_t 
 	return CONN_NEXT_AGAIN;
 }
 
-/* The response head at u2c->lim (head_len bytes) was read leniently (bare
- * LF, obs-fold, whitespace before a colon, Content-Length beside
- * Transfer-Encoding): it is replaced by its normalised form (docs/http.md),
- * in a new buffer with the bytes around it. Returns the new head length, or
- * -1 without memory. */
-static int normalize_response_head(struct conn *c, uint32_t head_len)
-{
-	struct buf *b = c->u2c, *nb;
-	uint32_t before = b->lim - b->start, after = b->end - b->lim - head_len;
-	size_t max = HTTP_NORMALIZED_MAX(head_len), n;
-
-	nb = buf_get(&c->w->bufs);
-	if (nb == NULL || buf_grow(&c->w->bufs, &nb, (uint32_t)(before + max + after)) < 0) {
-		buf_put(&c->w->bufs, nb);
-		return -1;
-	}
-	memcpy(nb->data, b->data + b->start, before);
-	n = http_head_normalize(b->data + b->lim, &c->h->rsp, nb->data + before, max);
-	REMORA_ASSERT(n > 0); /* HTTP_NORMALIZED_MAX always suffices */
-	memcpy(nb->data + before + n, b->data + b->lim + head_len, after);
-	nb->lim = before;
-	nb->end = before + (uint32_t)n + after;
-	buf_put(&c->w->bufs, b);
-	c->u2c = nb;
-	return (int)n;
-}
-
 /* The origin's answer has no HTTP/1.x status line (ICY, HTTP/0.9): it is
  * relayed as it comes, as a body that ends when the connection does. */
 static void response_stream(struct conn *c)
@@ -544,7 +574,7 @@ static int classify_response(struct conn *c, enum conn_next *next)
 			conn_copy_span(h->type, sizeof(h->type), b->data + b->lim,
 				       h->rsp.content_type);
 		if (h->rsp.flags & HTTP_F_NORMALIZE) {
-			r = normalize_response_head(c, (uint32_t)r);
+			r = normalize_head(c, &c->u2c, &h->rsp, (uint32_t)r);
 			b = c->u2c;
 			if (r < 0) {
 				*next = conn_reply(c, 502, CONN_CLOSE_NO_MEMORY, ENOMEM);

@@ -20,6 +20,7 @@
  * rewritten by http_head_normalize() before it is forwarded, and
  * HTTP_F_CLOSE_AFTER that the connection must close after the message.
  * docs/http.md, "Responses: what is accepted and how it is normalised".
+ * A request accepted under HTTP_LENIENT_BARE_LF is normalised the same way.
  */
 #ifndef REMORA_HTTP_H
 #define REMORA_HTTP_H
@@ -54,6 +55,7 @@
 	X(TE_HTTP10, 400, "Transfer-Encoding in an HTTP/1.0 message")                 \
 	X(CONNECT_BODY, 400, "CONNECT with a body")                                   \
 	X(BAD_TRANSFER_ENCODING, 400, "malformed Transfer-Encoding")                  \
+	X(CONN_FRAMING, 400, "Connection names a framing field or Host")              \
 	X(HOST_MISSING, 400, "HTTP/1.1 request without Host")                         \
 	X(HOST_REPEATED, 400, "more than one Host field")                             \
 	X(HOST_MISMATCH, 400, "Host differs from the target's authority")             \
@@ -109,9 +111,10 @@ enum http_body_kind {
 #define HTTP_F_HEAD_REQUEST    0x100u /* response: answers a HEAD (set before parsing) */
 #define HTTP_F_METHOD_HEAD     0x200u /* request: method is HEAD */
 #define HTTP_F_METHOD_CONNECT  0x400u /* request: method is CONNECT */
-/* response: the head as received must be rewritten by http_head_normalize()
- * before it is forwarded (bare LF, obs-fold, whitespace before a colon, or a
- * Content-Length that Transfer-Encoding overrides). Never set on requests. */
+/* the head as received must be rewritten by http_head_normalize() before it
+ * is forwarded: a line ended in LF alone (a request: only under
+ * HTTP_LENIENT_BARE_LF); responses also for obs-fold, whitespace before a
+ * colon, or a Content-Length that Transfer-Encoding overrides. */
 #define HTTP_F_NORMALIZE       0x800u
 /* response: its framing was doubtful (Content-Length with Transfer-Encoding,
  * or Transfer-Encoding in HTTP/1.0): the connection must close after it.
@@ -200,9 +203,10 @@ int http_field_is(const char *buf, const struct http_field *f, const char *name)
 #define HTTP_NORMALIZED_MAX(len) (2 * (size_t)(len) + 32)
 
 /*
- * Writes the normalised form of the response head m (parsed by http_parse()
- * from in, which returned m->head_len > 0) to out[0..cap): the status line
- * and the field lines in their order, each ending in CRLF; obs-fold joined
+ * Writes the normalised form of the head m (parsed by http_parse() from in,
+ * which returned m->head_len > 0) to out[0..cap): the start line (a
+ * request's without the empty lines before it) and the field lines in their
+ * order, each ending in CRLF; obs-fold joined
  * into the field it continues with one SP; fold lines before the first field
  * left out; no whitespace between a field name and its colon, nor at the end
  * of a value; every Content-Length line left out when Transfer-Encoding is
@@ -211,7 +215,8 @@ int http_field_is(const char *buf, const struct http_field *f, const char *name)
  * if it does not fit in cap (HTTP_NORMALIZED_MAX(m->head_len) always
  * suffices). Reads in[0..m->head_len) only; in and out must not overlap.
  * The result parses, with no leniency and no HTTP_F_NORMALIZE, to the same
- * status, body framing and keep-alive verdict. Pure: any thread.
+ * status (request: method, target and fields), body framing and keep-alive
+ * verdict. Pure: any thread.
  */
 size_t http_head_normalize(const char *in, const struct http_msg *m, char *out, size_t cap);
 

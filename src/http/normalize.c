@@ -1,5 +1,6 @@
-/* normalize.c — rewrites a leniently parsed response head into its strict
- * form before it is forwarded (see http.h, http_head_normalize). */
+/* normalize.c — rewrites a leniently parsed head (a response's, or a request's
+ * with bare LF) into its strict form before it is forwarded (see http.h,
+ * http_head_normalize). */
 #include <string.h>
 #include <strings.h>
 
@@ -76,7 +77,7 @@ static void put_fold(struct out *o, const char *p, const char *e)
 size_t http_head_normalize(const char *in, const struct http_msg *m, char *out, size_t cap)
 {
 	static const char conn_close[] = "Connection: close\r\n";
-	const char *p = in, *limit = in + m->head_len, *e, *next;
+	const char *p, *limit = in + m->head_len, *e, *next;
 	int drop_cl =
 		(m->flags & (HTTP_F_HAS_CL | HTTP_F_HAS_TE)) == (HTTP_F_HAS_CL | HTTP_F_HAS_TE);
 	int open = 1;	  /* the last line written is not yet ended */
@@ -85,8 +86,9 @@ size_t http_head_normalize(const char *in, const struct http_msg *m, char *out, 
 
 	if (m->head_len == 0)
 		return 0;
+	p = m->is_request ? in + m->method.off : in; /* (empty lines before a request: left out) */
 	next = line_end(p, limit, &e);
-	put(&o, p, (size_t)(e - p)); /* the status line */
+	put(&o, p, (size_t)(e - p)); /* the start line */
 	for (p = next; p < limit; p = next) {
 		next = line_end(p, limit, &e);
 		if (e > p && is_sp(*p)) {

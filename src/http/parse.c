@@ -114,6 +114,12 @@ static int span_is(const char *buf, struct http_span s, const char *lit)
 	return s.len == n && strncasecmp(buf + s.off, lit, n) == 0;
 }
 
+/* Is the token [t, t + n) lit, case-insensitively? */
+static int token_is(const char *t, size_t n, const char *lit)
+{
+	return n == strlen(lit) && strncasecmp(t, lit, n) == 0;
+}
+
 /* Methods are case-sensitive (RFC 9110 9.1): "head" is not HEAD. */
 static int method_is(const char *buf, const struct http_msg *m, const char *lit)
 {
@@ -171,11 +177,25 @@ static int valid_authority(const char *p, const char *e)
 	return 1;
 }
 
+/* authority-form = uri-host ":" port (RFC 9112 3.2.3), neither empty. */
+static int valid_connect_target(const char *p, const char *e)
+{
+	const char *port = e;
+
+	while (port > p && port[-1] >= '0' && port[-1] <= '9')
+		port--;
+	return port < e && port - p >= 2 && port[-1] == ':' && valid_authority(p, e);
+}
+
 /* Classifies the target: origin-form, absolute-form (http://), asterisk, authority. */
 static int parse_target(struct http_msg *m, const char *buf, const char *p, const char *e)
 {
 	const char *a, *q;
 
+	/* RFC 9112 3.2.3: CONNECT takes authority-form (host and port), and
+	 * only CONNECT does */
+	if (m->flags & HTTP_F_METHOD_CONNECT)
+		return valid_connect_target(p, e) ? 0 : fail(m, HTTP_ERR_BAD_TARGET);
 	if (*p == '/')
 		return 0;
 	if (e - p >= 7 && strncasecmp(p, "http://", 7) == 0) {
@@ -191,8 +211,6 @@ static int parse_target(struct http_msg *m, const char *buf, const char *p, cons
 	}
 	if (e - p == 1 && *p == '*')
 		return method_is(buf, m, "OPTIONS") ? 0 : fail(m, HTTP_ERR_BAD_TARGET);
-	if (m->flags & HTTP_F_METHOD_CONNECT)
-		return valid_authority(p, e) ? 0 : fail(m, HTTP_ERR_BAD_TARGET);
 	return fail(m, HTTP_ERR_BAD_TARGET);
 }
 
@@ -368,8 +386,7 @@ static int te_token(struct http_msg *m, const char *t, const char *e)
 		/* a coding after chunked (or chunked twice) */
 		return fail(m, m->is_request ? HTTP_ERR_TE_NOT_CHUNKED
 					     : HTTP_ERR_BAD_TRANSFER_ENCODING);
-	m->body = (e - t == 7 && strncasecmp(t, "chunked", 7) == 0) ? HTTP_BODY_CHUNKED
-								    : HTTP_BODY_CLOSE;
+	m->body = token_is(t, (size_t)(e - t), "chunked") ? HTTP_BODY_CHUNKED : HTTP_BODY_CLOSE;
 	/* a request's codings are chunked alone: an origin that does not know
 	 * another ("x, chunked", or "x" and "chunked" on two lines) may refuse
 	 * it without reading the body, or frame by its first line */
@@ -378,15 +395,24 @@ static int te_token(struct http_msg *m, const char *t, const char *e)
 	return 0;
 }
 
+/* RFC 9110 7.6.1: an intermediary removes the fields that Connection names
+ * before it forwards a message. Remora forwards the head unchanged, so one
+ * behind it that honours Connection would drop Content-Length,
+ * Transfer-Encoding or Host, and frame or route the request otherwise than
+ * Remora, which framed it and checked its Host: a request naming one of them
+ * is refused (whether or not the field is there, and wherever it is). */
 static int connection_token(struct http_msg *m, const char *t, const char *e)
 {
 	size_t n = (size_t)(e - t);
 
-	if (n == 5 && strncasecmp(t, "close", 5) == 0)
+	if (m->is_request && (token_is(t, n, "content-length") ||
+			      token_is(t, n, "transfer-encoding") || token_is(t, n, "host")))
+		return fail(m, HTTP_ERR_CONN_FRAMING);
+	if (token_is(t, n, "close"))
 		m->flags |= HTTP_F_CONN_CLOSE;
-	else if (n == 10 && strncasecmp(t, "keep-alive", 10) == 0)
+	else if (token_is(t, n, "keep-alive"))
 		m->flags |= HTTP_F_CONN_KEEP_ALIVE;
-	else if (n == 7 && strncasecmp(t, "upgrade", 7) == 0)
+	else if (token_is(t, n, "upgrade"))
 		m->flags |= HTTP_F_CONN_UPGRADE;
 	return 0;
 }
@@ -688,8 +714,8 @@ int http_parse(struct http_msg *m, const char *buf, size_t len, const struct htt
 			return fail(m, HTTP_ERR_HEAD_TOO_LARGE);
 		if (!cr && m->is_request && !(lim->lenient & HTTP_LENIENT_BARE_LF))
 			return fail(m, HTTP_ERR_BARE_LF);
-		if (!cr && !m->is_request)
-			m->flags |= HTTP_F_NORMALIZE; /* RFC 9112 2.2: LF alone ends a line */
+		if (!cr) /* RFC 9112 2.2: LF alone ends a line; forwarded as CRLF */
+			m->flags |= HTTP_F_NORMALIZE;
 		if (memchr(p, '\r', (size_t)(e - p)) != NULL)
 			return fail(m, HTTP_ERR_BARE_CR);
 		r = parse_line(m, buf, p, e, next, lim);

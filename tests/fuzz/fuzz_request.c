@@ -4,7 +4,9 @@
  * Checks, besides the sanitizers: the incremental parser gives the same
  * verdict whether the input arrives whole or split at a fuzzer-chosen point;
  * spans stay inside the head; the body tracker never claims more bytes than
- * it was given, and gives the same answer fed byte by byte.
+ * it was given, and gives the same answer fed byte by byte; a head accepted
+ * only under [http] lenient_bare_lf, normalised (http_head_normalize), parses
+ * strictly to the same request.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -26,6 +28,40 @@ static const struct http_limits limits = {
 static void check_span(struct http_span s, int r)
 {
 	CHECK((uint64_t)s.off + s.len <= (uint64_t)r);
+}
+
+static const struct http_limits lenient = {
+	.max_line = 1024, .max_head = 4096, .max_fields = 32, .lenient = HTTP_LENIENT_BARE_LF};
+
+/* (normalising adds a CR to a line, never to the request line's length) */
+static const struct http_limits strict = {
+	.max_line = 1024, .max_head = HTTP_NORMALIZED_MAX(4096), .max_fields = 32, .lenient = 0};
+
+static int same_bytes(const char *a, struct http_span x, const char *b, struct http_span y)
+{
+	return x.len == y.len && memcmp(a + x.off, b + y.off, x.len) == 0;
+}
+
+/* Under lenient_bare_lf: a head marked for normalising, normalised, means
+ * the same strictly (method, target, Host, fields, framing, keep-alive). */
+static void check_normalized(const char *buf, size_t size)
+{
+	static char out[HTTP_NORMALIZED_MAX(4096)];
+	struct http_msg a, n;
+	size_t len;
+
+	http_msg_init_request(&a, NULL, 0);
+	if (http_parse(&a, buf, size, &lenient) <= 0 || !(a.flags & HTTP_F_NORMALIZE))
+		return;
+	len = http_head_normalize(buf, &a, out, sizeof(out));
+	CHECK(len > 0 && len <= HTTP_NORMALIZED_MAX(a.head_len));
+	http_msg_init_request(&n, NULL, 0);
+	CHECK(http_parse(&n, out, len, &strict) == (int)len);
+	CHECK(!(n.flags & HTTP_F_NORMALIZE) && n.flags == (a.flags & ~HTTP_F_NORMALIZE));
+	CHECK(n.minor == a.minor && n.n_fields == a.n_fields && n.body == a.body);
+	CHECK(n.body != HTTP_BODY_LENGTH || n.content_length == a.content_length);
+	CHECK(same_bytes(buf, a.method, out, n.method) && same_bytes(buf, a.target, out, n.target));
+	CHECK(n.host_field == a.host_field && same_bytes(buf, a.host, out, n.host));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -54,6 +90,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		r2 = http_parse(&b, buf, size, &limits);
 	CHECK(r1 == r2);
 	CHECK(r1 != HTTP_INVALID || a.error == b.error);
+	check_normalized(buf, size);
 	if (r1 <= 0)
 		return 0;
 	CHECK((size_t)r1 <= size && a.n_fields == b.n_fields && a.body == b.body);

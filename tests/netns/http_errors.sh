@@ -2,8 +2,9 @@
 # Every error status Remora generates, provoked for real: the client must get
 # exactly "HTTP/1.1 <status> <reason>", Connection: close, a short body of its
 # Content-Length, then the end of the connection; Remora's close line for that
-# connection must name the reason token and detail. Smuggling vectors never
-# reach the origin. A failure after the origin started its response produces
+# connection must name the reason token and detail. Smuggling vectors (also
+# Connection naming a framing field, CONNECT targets not in authority-form)
+# never reach the origin. A failure after the origin started its response produces
 # no second status line. Via is appended, and our own Via is a loop (508).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -88,6 +89,28 @@ e400 "CONNECT with a body" 'CONNECT with a body' \
 	'CONNECT smuggle.example:443 HTTP/1.1\r\nHost: smuggle.example:443\r\nContent-Length: 5\r\n\r\nhello'
 e400 "Transfer-Encoding in HTTP/1.0" 'Transfer-Encoding in an HTTP/1.0 message' \
 	'POST /smuggle/te10 HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'
+# Connection naming a framing field or Host (an intermediary behind Remora
+# that honours it would drop the field): any field, any place, any case
+CF='Connection names a framing field or Host'
+e400 "Connection: content-length before Content-Length" "$CF" \
+	"$(req conn-cl 'Connection: keep-alive, Content-Length\r\nContent-Length: 5\r\n\r\nhello')"
+e400 "a second Connection naming Content-Length after it" "$CF" \
+	"$(req conn-cl2 'Content-Length: 5\r\nConnection: close\r\nconnection:\t content-length \r\n\r\nhello')"
+e400 "Connection: TRANSFER-ENCODING" "$CF" \
+	"$(req conn-te 'Transfer-Encoding: chunked\r\nConnection: TRANSFER-ENCODING\r\n\r\n0\r\n\r\n')"
+e400 "Connection: host" "$CF" \
+	'GET /smuggle/conn-host HTTP/1.1\r\nConnection: Host\r\nHost: s\r\n\r\n'
+# CONNECT takes authority-form (host:port) only, and only CONNECT takes it
+BT='malformed request target'
+e400 "CONNECT in origin-form" "$BT" \
+	'CONNECT /smuggle/connect HTTP/1.1\r\nHost: smuggle.example:443\r\n\r\n'
+e400 "CONNECT in absolute-form" "$BT" \
+	'CONNECT http://smuggle.example/ HTTP/1.1\r\nHost: smuggle.example\r\n\r\n'
+e400 "CONNECT *" "$BT" 'CONNECT * HTTP/1.1\r\nHost: smuggle.example:443\r\n\r\n'
+e400 "CONNECT without a port" "$BT" \
+	'CONNECT smuggle.example HTTP/1.1\r\nHost: smuggle.example\r\n\r\n'
+e400 "GET in authority-form" "$BT" \
+	'GET smuggle.example:80 HTTP/1.1\r\nHost: smuggle.example\r\n\r\n'
 e400 "obs-fold" 'obsolete line folding' "$(req fold 'X-A: b\r\n c\r\n\r\n')"
 e400 "space before colon" 'whitespace between field name and colon' \
 	"$(req ws-colon 'Content-Length : 5\r\n\r\nhello')"
@@ -152,6 +175,7 @@ ht_error "CONNECT" 405 "$O" "$HEAD: method-not-allowed: CONNECT on an intercept 
 ht_error "HTTP/2.0 request line" 505 "$O" "$BR [505] (unsupported HTTP version)" \
 	--data 'GET /smuggle/505 HTTP/2.0\r\nHost: s\r\n\r\n'
 ht_origin_lacks '/smuggle/'
+ht_origin_lacks 'smuggle.example'
 
 # ---- 502, 504: upstream failures before the response started
 ht_error "refused upstream" 502 198.18.2.2:8080 \

@@ -5,7 +5,10 @@
 # client before it sends the body) and an immediate 417; close-delimited
 # responses; HTTP/1.0 without Host is forwarded as is; absolute-form targets
 # go to the original destination in origin-form with Host from the target; a
-# forged Host still reaches the original destination.
+# forged Host still reaches the original destination; with lenient_bare_lf a
+# head with bare LF reaches the origin with every line ending in CRLF (a CRLF
+# head byte for byte as sent); a CONNECT in origin-form is refused, never
+# forwarded (connect = forward).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/common.sh"
@@ -26,6 +29,8 @@ spoof = client-ip
 # the origin-form rewrite (RFC 9112 3.2.2) is what the absolute-form cases check;
 # the default, passing the target as sent, is checked by edges.sh
 absolute_form = rewrite
+# bare LF heads are accepted and must reach the origin normalised
+lenient_bare_lf = on
 CONF
 )
 rt_start "$conf" 3129
@@ -82,5 +87,33 @@ ht_check "forged Host naming another origin: original destination (scripted orig
 ht_check "forged Host naming another origin: original destination (nginx)" \
 	ex --to 198.18.2.3:80 --req 'GET / HTTP/1.1\r\nHost: 198.18.2.2\r\n\r\n' \
 	--expect-body-re 'peer=198\.18\.1\.2 port=[0-9]+ host=198\.18\.2\.2 dst=198\.18\.2\.3:80\n'
+
+# [http] lenient_bare_lf = on: a head with bare LF goes out with CRLF line
+# ends (an origin that ends lines at CRLF only reads the same head); a head in
+# CRLF goes out as it came
+ht_check "bare LF head reaches the origin with CRLF line ends" \
+	ex --req 'GET / HTTP/1.1\nHost: x\n\n' --expect-body 'GET / HTTP/1.1\r\nHost: x\r\n\r\n'
+ht_check "bare LF POST with a body, second on a kept-alive connection: normalised head, body as sent" \
+	ex --req 'GET /lf-first HTTP/1.1\r\nHost: x\r\n\r\n' \
+	--req 'POST /lf-post HTTP/1.1\r\nHost: x \nContent-Length: 5\n\r\nhello' \
+	--expect-header 'X-Req: 2' \
+	--expect-body 'POST /lf-post HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello'
+ht_check "bare LF before the request line left out" \
+	ex --req '\nGET /lf-lead HTTP/1.1\r\nHost: x\r\n\r\n' \
+	--expect-body 'GET /lf-lead HTTP/1.1\r\nHost: x\r\n\r\n'
+ht_check "bare LF absolute-form: normalised, then rewritten to origin-form" \
+	ex --req 'GET http://forged.example/lf-abs HTTP/1.1\nX-A: 1\nHost: forged.example\n\n' \
+	--expect-body 'GET /lf-abs HTTP/1.1\r\nHost: forged.example\r\nX-A: 1\r\n\r\n'
+ht_check "CRLF head with trailing whitespace: forwarded byte for byte" \
+	ex --req 'GET /crlf-kept HTTP/1.1\r\nHost: x \t\r\nX-A:  1 \r\n\r\n' \
+	--expect-body 'GET /crlf-kept HTTP/1.1\r\nHost: x \t\r\nX-A:  1 \r\n\r\n'
+
+# CONNECT takes authority-form only: in origin-form it is refused, not
+# forwarded to the origin (which would answer 200 and open a tunnel)
+O=198.18.2.2:8082
+ht_error "CONNECT in origin-form (connect = forward)" 400 "$O" \
+	"reading request head: bad-request: invalid request (answered with its status) [400] (malformed request target)" \
+	--data 'CONNECT /framing-connect HTTP/1.1\r\nHost: f:443\r\n\r\n'
+ht_origin_lacks '/framing-connect'
 rt_stop
 ht_finish

@@ -2,7 +2,9 @@
  * test_http_head.c — request heads through the strict incremental parser
  * (src/http/parse.c, http_parse): complete heads, Host extraction (name
  * case-insensitive, OWS trimmed), missing and repeated Host, request-line
- * shapes, bare CR, bare LF, NUL, obs-fold, malformed field names.
+ * shapes (CONNECT's authority-form), bare CR, bare LF (refused, or accepted
+ * under the leniency and normalised), NUL, obs-fold, malformed field names,
+ * Connection naming a framing field.
  *
  * Resumability: every case is replayed at every chunk size and at every
  * split point, on one http_msg as the caller does, and must give the answer
@@ -150,6 +152,18 @@ static const struct head_case cases[] = {
 	 BAD(HOST_MISSING)},
 	{.name = "relative_target", IN("GET foo HTTP/1.1\r\nHost: h\r\n\r\n"), BAD(BAD_TARGET)},
 	{.name = "asterisk_not_options", IN("GET * HTTP/1.1\r\nHost: h\r\n\r\n"), BAD(BAD_TARGET)},
+	{.name = "authority_not_connect", IN("GET a.example:80 HTTP/1.1\r\nHost: a.example\r\n\r\n"),
+	 BAD(BAD_TARGET)},
+	{.name = "connect_authority", IN("CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n"),
+	 GOOD("CONNECT", "a.example:443", "a.example:443", 1)},
+	{.name = "connect_origin_form", IN("CONNECT / HTTP/1.1\r\nHost: a.example:443\r\n\r\n"),
+	 BAD(BAD_TARGET)},
+	{.name = "connect_absolute_form", IN("CONNECT http://a.example/ HTTP/1.1\r\nHost: a.example\r\n\r\n"),
+	 BAD(BAD_TARGET)},
+	{.name = "connect_asterisk", IN("CONNECT * HTTP/1.1\r\nHost: a.example:443\r\n\r\n"),
+	 BAD(BAD_TARGET)},
+	{.name = "connect_no_port", IN("CONNECT a.example HTTP/1.1\r\nHost: a.example\r\n\r\n"),
+	 BAD(BAD_TARGET)},
 	{.name = "host_with_space", IN("GET / HTTP/1.1\r\nHost: a b\r\n\r\n"), BAD(BAD_HOST)},
 	{.name = "ctl_in_value", IN("GET / HTTP/1.1\r\nHost: h\r\nX: a\x01z\r\n\r\n"),
 	 BAD(BAD_FIELD_VALUE)},
@@ -227,6 +241,15 @@ static const struct head_case cases[] = {
 	 BAD(BAD_FIELD_VALUE)},
 	{.name = "smuggle_bare_lf_line", IN("GET / HTTP/1.1\r\nHost: h\nX: 1\r\n\r\n"),
 	 BAD(BARE_LF)},
+	{.name = "smuggle_connection_cl",
+	 IN("POST / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, Content-Length\r\nContent-Length: 3\r\n\r\nabc"),
+	 BAD(CONN_FRAMING)},
+	{.name = "smuggle_connection_te",
+	 IN("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nConnection:\ttransfer-encoding\t\r\n\r\n"),
+	 BAD(CONN_FRAMING)},
+	{.name = "smuggle_connection_host",
+	 IN("GET / HTTP/1.1\r\nConnection: close\r\nHost: h\r\nconnection: HOST\r\n\r\n"),
+	 BAD(CONN_FRAMING)},
 	{.name = "host_repeated", IN("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
 	 BAD(HOST_REPEATED)},
 	{.name = "host_missing_11", IN("GET / HTTP/1.1\r\nX: 1\r\n\r\n"), BAD(HOST_MISSING)},
@@ -485,6 +508,57 @@ START_TEST(lenient_bare_lf)
 }
 END_TEST
 
+/* Under the leniency a request head with a bare LF is marked for
+ * normalising, and its normalised form (lines ending in CRLF, empty lines
+ * before the request line left out) parses strictly to the same request;
+ * a head all in CRLF is not marked (it is forwarded as it came). */
+static const struct {
+	const char *in, *norm; /* norm NULL: not marked */
+	size_t tail;	       /* bytes after the head (the body) */
+} lf_norm[] = {
+	{"GET / HTTP/1.1\nHost: x\n\n", "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 0},
+	{"GET / HTTP/1.1\r\nHost: x\r\n\n", "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 0},
+	{"\nGET / HTTP/1.1\r\nHost: x\r\n\r\n", "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 0},
+	{"\r\n\nPOST /p?q HTTP/1.1\nHost: x \t\nX-A: 1\r\nContent-Length: 5\n\r\nhello",
+	 "POST /p?q HTTP/1.1\r\nHost: x\r\nX-A: 1\r\nContent-Length: 5\r\n\r\n", 5},
+	{"GET http://a.example/x HTTP/1.0\nVia: 1.0 p\n\n",
+	 "GET http://a.example/x HTTP/1.0\r\nVia: 1.0 p\r\n\r\n", 0},
+	{"GET / HTTP/1.1\r\nHost: x\r\n\r\n", NULL, 0},
+	{"\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n", NULL, 0},
+};
+
+START_TEST(lenient_bare_lf_normalized)
+{
+	struct http_limits lf = limits;
+	const char *in = lf_norm[_i].in, *want = lf_norm[_i].norm, *buf;
+	size_t n = strlen(in), head = n - lf_norm[_i].tail, len;
+	char out[256];
+	struct parser ps, strict;
+
+	lf.lenient = HTTP_LENIENT_BARE_LF;
+	parser_init(&ps);
+	buf = place(in, n);
+	ck_assert_int_eq(http_parse(&ps.m, buf, n, &lf), (int)head);
+	if (want == NULL) {
+		ck_assert_msg(!(ps.m.flags & HTTP_F_NORMALIZE), "case %d: marked", _i);
+		return;
+	}
+	ck_assert_msg(ps.m.flags & HTTP_F_NORMALIZE, "case %d: not marked for normalising", _i);
+	len = http_head_normalize(buf, &ps.m, out, sizeof(out));
+	ck_assert_msg(len == strlen(want) && memcmp(out, want, len) == 0,
+		      "case %d: normalised to '%.*s'", _i, (int)len, out);
+	parser_init(&strict);
+	ck_assert_int_eq(http_parse(&strict.m, out, len, &limits), (int)len);
+	ck_assert(!(strict.m.flags & HTTP_F_NORMALIZE));
+	ck_assert_int_eq(strict.m.n_fields, ps.m.n_fields);
+	ck_assert_int_eq(strict.m.body, ps.m.body);
+	ck_assert_uint_eq(strict.m.content_length, ps.m.content_length);
+	ck_assert_int_eq(strict.m.method.len, ps.m.method.len);
+	ck_assert_int_eq(strict.m.target.len, ps.m.target.len);
+	ck_assert(memcmp(out + strict.m.target.off, buf + ps.m.target.off, ps.m.target.len) == 0);
+}
+END_TEST
+
 /*
  * Property: the answer does not depend on where the bytes were split. Inputs
  * are the cases above with random edits (insert, delete, replace with bytes
@@ -632,6 +706,8 @@ static Suite *http_head_suite(void)
 	tcase_add_test(tc, long_head);
 	tcase_add_test(tc, repeat_calls);
 	tcase_add_test(tc, lenient_bare_lf);
+	tcase_add_loop_test(tc, lenient_bare_lf_normalized, 0,
+			    (int)(sizeof(lf_norm) / sizeof(lf_norm[0])));
 	tcase_add_test(tc, split_invariance_random);
 	suite_add_tcase(s, tc);
 

@@ -3,7 +3,8 @@
  * (CL.TE, TE.CL, TE.TE obfuscations, duplicate and listed Content-Length,
  * chunk-size and chunk-extension tricks, bare CR / LF, obs-fold, odd bytes
  * in names and values, HTTP/1.0 with Transfer-Encoding, absolute-form with
- * a differing Host, bodies on 1xx / 204 / 304 / HEAD responses), table
+ * a differing Host, Connection naming a framing field, CONNECT targets,
+ * bodies on 1xx / 204 / 304 / HEAD responses), table
  * driven, through the head parser and the body framing tracker together as
  * the proxy uses them.
  *
@@ -195,6 +196,30 @@ static const struct vec vecs[] = {
 	  NO(CL_AND_TE)),
 	Q(content_encoding_chunked, IN(POST "Content-Encoding: chunked\r\n\r\n" NEXT),
 	  YES(NONE, 31)),
+	/* ---- Connection naming a framing field or Host (RFC 9110 7.6.1): an
+	 * intermediary behind Remora that honours it drops that field and frames
+	 * (or routes) the request otherwise; in any field, any place, any case */
+	Q(conn_cl_before, IN(POST "Connection: content-length\r\nContent-Length: 5\r\n\r\nhello"),
+	  NO(CONN_FRAMING)),
+	Q(conn_cl_after, IN(POST "Content-Length: 5\r\nConnection: Content-Length\r\n\r\nhello"),
+	  NO(CONN_FRAMING)),
+	Q(conn_te, IN(POST TE "Connection: close, TRANSFER-ENCODING\r\n\r\n" CHUNKS),
+	  NO(CONN_FRAMING)),
+	Q(conn_te_before, IN(POST "Connection: transfer-encoding\r\n" TE "\r\n" CHUNKS),
+	  NO(CONN_FRAMING)),
+	Q(conn_host, IN("GET / HTTP/1.1\r\nHost: h\r\nConnection: Host\r\n\r\n" NEXT),
+	  NO(CONN_FRAMING)),
+	Q(conn_host_http10, IN("GET / HTTP/1.0\r\nConnection: keep-alive, host\r\n\r\n"),
+	  NO(CONN_FRAMING)),
+	Q(conn_middle_ows, IN(POST "Connection: keep-alive,\t content-length \t, upgrade\r\n"
+			      "Content-Length: 5\r\n\r\nhello"), NO(CONN_FRAMING)),
+	Q(conn_second_field, IN(POST "Connection: keep-alive\r\nContent-Length: 5\r\n"
+				"connection: ,Content-Length\r\n\r\nhello"), NO(CONN_FRAMING)),
+	Q(conn_cl_absent, IN("GET / HTTP/1.1\r\nHost: h\r\nConnection: content-length\r\n\r\n"),
+	  NO(CONN_FRAMING)),
+	Q(conn_lookalikes, IN(POST "Connection: content-type, x-content-length, hostname, te, "
+			      "transfer-encodings, content-length;x\r\nContent-Length: 5\r\n\r\nhello"
+			      NEXT), YES(LENGTH, 31)),
 	/* ---- chunked bodies ------------------------------------------------------ */
 	Q(chunk_ext, IN(POST TE "\r\n5;a=b\r\nhello\r\n0;c\r\n\r\n" NEXT), YES(CHUNKED, 31)),
 	Q(chunk_ext_quoted, IN(POST TE "\r\n5;a=\"x;y\\\"\"\r\nhello\r\n0\r\n\r\n" NEXT),
@@ -260,6 +285,8 @@ static const struct vec vecs[] = {
 	Q(rl_nul_method, IN("GE\0T / HTTP/1.1\r\nHost: h\r\n\r\n"), NO(NOT_HTTP)),
 	Q(rl_h2_preface, IN("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), NO(NOT_HTTP)),
 	Q(rl_authority_form_get, IN("GET h:80 HTTP/1.1\r\nHost: h\r\n\r\n"), NO(BAD_TARGET)),
+	Q(rl_authority_form_options, IN("OPTIONS h:80 HTTP/1.1\r\nHost: h\r\n\r\n"),
+	  NO(BAD_TARGET)),
 	Q(rl_asterisk_get, IN("GET * HTTP/1.1\r\nHost: h\r\n\r\n"), NO(BAD_TARGET)),
 	Q(rl_https, IN("GET https://h/ HTTP/1.1\r\nHost: h\r\n\r\n"), NO(BAD_TARGET)),
 	Q(rl_userinfo, IN("GET http://u@h/ HTTP/1.1\r\nHost: h\r\n\r\n"), NO(BAD_TARGET)),
@@ -300,6 +327,24 @@ static const struct vec vecs[] = {
 	  NO(CONNECT_BODY)),
 	Q(connect_cl_zero, IN("CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\nContent-Length: 0\r\n\r\n"),
 	  YES(NONE, 0)),
+	/* RFC 9112 3.2.3: CONNECT takes authority-form, uri-host ":" port */
+	Q(connect_ipv6, IN("CONNECT [2001:db8::1]:443 HTTP/1.1\r\nHost: [2001:db8::1]:443\r\n\r\n"),
+	  YES(NONE, 0)),
+	Q(connect_origin_form, IN("CONNECT / HTTP/1.1\r\nHost: h:443\r\n\r\n"), NO(BAD_TARGET)),
+	Q(connect_origin_path, IN("CONNECT /h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n"),
+	  NO(BAD_TARGET)),
+	Q(connect_absolute, IN("CONNECT http://a.example/ HTTP/1.1\r\nHost: a.example\r\n\r\n"),
+	  NO(BAD_TARGET)),
+	Q(connect_absolute_port, IN("CONNECT http://a.example:443 HTTP/1.1\r\n"
+				    "Host: a.example:443\r\n\r\n"), NO(BAD_TARGET)),
+	Q(connect_asterisk, IN("CONNECT * HTTP/1.1\r\nHost: h:443\r\n\r\n"), NO(BAD_TARGET)),
+	Q(connect_no_port, IN("CONNECT a.example HTTP/1.1\r\nHost: a.example\r\n\r\n"),
+	  NO(BAD_TARGET)),
+	Q(connect_empty_port, IN("CONNECT a.example: HTTP/1.1\r\nHost: a.example\r\n\r\n"),
+	  NO(BAD_TARGET)),
+	Q(connect_empty_host, IN("CONNECT :443 HTTP/1.1\r\nHost: h\r\n\r\n"), NO(BAD_TARGET)),
+	Q(connect_ipv6_no_port, IN("CONNECT [2001:db8::1] HTTP/1.1\r\nHost: h\r\n\r\n"),
+	  NO(BAD_TARGET)),
 	Q(http10_keepalive_cl, IN("POST / HTTP/1.0\r\nConnection: keep-alive\r\n"
 				  "Content-Length: 5\r\n\r\nhello" NEXT), YES(LENGTH, 31)),
 	Q(http12_chunked, IN("POST / HTTP/1.2\r\nHost: h\r\n" TE "\r\n" CHUNKS NEXT),
@@ -338,6 +383,11 @@ static const struct vec vecs[] = {
 	R(rsp_te_ws_colon, IN("HTTP/1.1 200 OK\r\nTransfer-Encoding : chunked\r\n"
 			      "Content-Length: 1\r\n\r\n" CHUNKS), YES(CHUNKED, 0)),
 	R(rsp_bare_lf, IN("HTTP/1.1 200 OK\nContent-Length: 5\n\nhelloX"), YES(LENGTH, 1)),
+	/* responses stay lenient: Connection naming a framing field is relayed */
+	R(rsp_conn_cl, IN("HTTP/1.1 200 OK\r\nConnection: content-length, host\r\n"
+			  "Content-Length: 5\r\n\r\nhelloX"), YES(LENGTH, 1)),
+	R(rsp_conn_te, IN("HTTP/1.1 200 OK\r\nConnection: Transfer-Encoding\r\n" TE "\r\n"
+			  CHUNKS), YES(CHUNKED, 0)),
 	R(rsp_bare_cr, IN("HTTP/1.1 200 OK\r\nContent-Length: 5\rX: y\r\n\r\nhello"),
 	  NO(BARE_CR)),
 	R(rsp_te_fold_chunked, IN("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip,\r\n chunked\r\n\r\n"
