@@ -128,13 +128,18 @@ struct scratch {
 	uint16_t max_version;
 };
 
-/* A DNS host name: letters, digits, '-', '_', labels of 1..63 bytes, no
- * trailing dot (RFC 6066 3). */
+/* A DNS host name: letters, digits, '-', '_', labels of 1..63 bytes. RFC
+ * 6066 3 forbids a trailing dot, but servers drop it and serve the name, so
+ * one is taken (and kept: the log shows what was sent; the domain lists and
+ * the resolver read "a.example." as "a.example"): refusing it would hide the
+ * name from [acl] deny_domains. */
 static int host_is_valid(const char *s, size_t n)
 {
 	size_t i, label = 0;
 	char c;
 
+	if (n > 1 && s[n - 1] == '.' && s[n - 2] != '.')
+		n--;
 	if (!n || n > TLS_SNI_MAX)
 		return 0;
 	for (i = 0; i < n; i++) {
