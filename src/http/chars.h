@@ -37,6 +37,26 @@ static inline int http_is_field_char(unsigned char c)
 	return c == '\t' || (c >= 0x20 && c != 0x7f);
 }
 
+/* A response field line [p, e) that names no field: no colon, or the bytes
+ * before it (whitespace before a colon aside) empty or not a token, all of
+ * them field characters. Browsers skip such lines; the parser and the
+ * normaliser leave them out (docs/http.md, section 2). */
+static inline int http_is_nameless_line(const char *p, const char *e)
+{
+	const char *q = p, *c;
+
+	while (q < e && http_is_tchar((unsigned char)*q))
+		q++;
+	for (c = q; c < e && (*c == ' ' || *c == '\t'); c++)
+		;
+	if (q > p && c < e && *c == ':')
+		return 0;
+	for (q = p; q < e; q++)
+		if (!http_is_field_char((unsigned char)*q))
+			return 0; /* a control character: refused as ever */
+	return 1;
+}
+
 static inline int http_is_hex(unsigned char c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');

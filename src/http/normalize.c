@@ -96,6 +96,10 @@ size_t http_head_normalize(const char *in, const struct http_msg *m, char *out, 
 				put_fold(&o, p, e);
 			continue; /* else left out: before the first field, or in one left out */
 		}
+		if (e > p && !m->is_request && http_is_nameless_line(p, e)) {
+			foldable = 0; /* left out, and any fold of it */
+			continue;
+		}
 		if (open)
 			put(&o, "\r\n", 2);
 		if (e == p)

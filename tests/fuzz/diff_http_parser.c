@@ -81,22 +81,23 @@ static const char *const dir_names[] = {"req", "rsp"};
 
 /* Facts a rule may require ("when" column), from the message's raw bytes
  * (whichever parser refused them) and where http_parser stopped. */
-#define FACTS(X)                                                                             \
-	X(CONNECT, "connect")		       /* request method CONNECT */                  \
-	X(METHOD_TOKEN, "method-token")	       /* the method is a token */                   \
-	X(NO_BODY_STATUS, "no-body-status")    /* response 1xx, 204 or 304 */                \
-	X(LEADING_EMPTY, "leading-empty-line") /* message starts with CR or LF */            \
-	X(BARE_CR, "bare-cr")		       /* a CR followed by something else than LF */ \
-	X(CL_SAME_LIST, "cl-same-list")	       /* Content-Length: 3, 3 */                    \
-	X(CL_SAME_LINES, "cl-same-lines")      /* 2+ Content-Length lines, one value */      \
-	X(CL_19, "cl-19-digits")	       /* a Content-Length of 19+ digits */          \
-	X(CL_20, "cl-20-digits")	       /* a Content-Length of 20+ digits */          \
-	X(TE_HTAB, "te-htab")		       /* a Transfer-Encoding line holds an HTAB */  \
-	X(TE_EMPTY, "te-empty-element")	       /* Transfer-Encoding: , chunked */            \
-	X(HP_AT_HTAB, "hp-stopped-at-htab")    /* http_parser's error is on an HTAB */       \
-	X(CL_AND_TE, "cl-and-te")	       /* Content-Length and Transfer-Encoding */    \
-	X(WS_COLON, "ws-before-colon")	       /* a field name, SP / HTAB, then a colon */   \
-	X(FOLD_FIRST, "fold-before-fields")    /* the line after the start line: SP / HTAB */
+#define FACTS(X)                                                                              \
+	X(CONNECT, "connect")		       /* request method CONNECT */                   \
+	X(METHOD_TOKEN, "method-token")	       /* the method is a token */                    \
+	X(NO_BODY_STATUS, "no-body-status")    /* response 1xx, 204 or 304 */                 \
+	X(LEADING_EMPTY, "leading-empty-line") /* message starts with CR or LF */             \
+	X(BARE_CR, "bare-cr")		       /* a CR followed by something else than LF */  \
+	X(CL_SAME_LIST, "cl-same-list")	       /* Content-Length: 3, 3 */                     \
+	X(CL_SAME_LINES, "cl-same-lines")      /* 2+ Content-Length lines, one value */       \
+	X(CL_19, "cl-19-digits")	       /* a Content-Length of 19+ digits */           \
+	X(CL_20, "cl-20-digits")	       /* a Content-Length of 20+ digits */           \
+	X(TE_HTAB, "te-htab")		       /* a Transfer-Encoding line holds an HTAB */   \
+	X(TE_EMPTY, "te-empty-element")	       /* Transfer-Encoding: , chunked */             \
+	X(HP_AT_HTAB, "hp-stopped-at-htab")    /* http_parser's error is on an HTAB */        \
+	X(CL_AND_TE, "cl-and-te")	       /* Content-Length and Transfer-Encoding */     \
+	X(WS_COLON, "ws-before-colon")	       /* a field name, SP / HTAB, then a colon */    \
+	X(FOLD_FIRST, "fold-before-fields")    /* the line after the start line: SP / HTAB */ \
+	X(NAMELESS, "nameless-line")	       /* a field line naming no field */
 
 #define FACT_ENUM(id, name) FACT_##id,
 enum { FACTS(FACT_ENUM) FACT_MAX };
@@ -533,6 +534,24 @@ static int ws_before_colon(const char *p, const char *e)
 	return q < e && *q == ':';
 }
 
+/* True if the field line [p, e) names no field: no colon, or before the
+ * first colon (whitespace there aside) nothing or something not a token. */
+static int nameless_line(const char *p, const char *e)
+{
+	const char *c = memchr(p, ':', (size_t)(e - p)), *q;
+
+	if (c == NULL)
+		return 1;
+	while (c > p && (c[-1] == ' ' || c[-1] == '\t'))
+		c--;
+	if (c == p)
+		return 1;
+	for (q = p; q < c; q++)
+		if (!is_tchar((unsigned char)*q))
+			return 1;
+	return 0;
+}
+
 /* Facts from the field lines of the head at p (up to e): Content-Length
  * values and repeats, HTAB in Transfer-Encoding, both framing fields,
  * whitespace before a colon. */
@@ -556,6 +575,8 @@ static unsigned head_facts(const char *p, const char *e)
 		ve = eol > p && eol[-1] == '\r' ? eol - 1 : eol;
 		if (ws_before_colon(p, ve))
 			f |= 1u << FACT_WS_COLON;
+		if (p[0] != ' ' && p[0] != '\t' && nameless_line(p, ve))
+			f |= 1u << FACT_NAMELESS;
 		if (ve - p > 18 && strncasecmp(p, "transfer-encoding:", 18) == 0) {
 			f |= te_facts(p + 18, ve);
 			te = 1;

@@ -116,7 +116,7 @@ else
 fi
 both "3 cookie lines of 7,000 bytes" cookies 9006
 both "origin port closed: fails at once" refused 9009
-for path in /barelf /fold /wscolon /999 /noreason /clte /10te /icy /bighead; do
+for path in /barelf /fold /wscolon /noname /999 /noreason /clte /10te /icy /bighead; do
 	curl_both "odd response $path" "$path"
 done
 

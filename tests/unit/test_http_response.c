@@ -118,6 +118,26 @@ static const struct rsp_case cases[] = {
 	{.name = "ws_before_colon_connection", IN("HTTP/1.1 200 OK\r\nConnection : close\r\nContent-Length: 0\r\n\r\n"),
 	 HEAD(200, NONE, 0, F_NORM, 0)},
 
+	/* a line that names no field (no colon, empty name, a name that is not a
+	 * token): left out, as browsers skip it, with any fold of it */
+	{.name = "no_colon", IN("HTTP/1.1 200 OK\r\nNoColon\r\nContent-Length: 2\r\n\r\nok"),
+	 HEAD(200, LENGTH, 2, F_NORM, 1), .tail = 2,
+	 .norm = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n"},
+	{.name = "empty_name", IN("HTTP/1.1 200 OK\r\n : x\r\n: y\r\nContent-Length: 0\r\n\r\n"),
+	 HEAD(200, NONE, 0, F_NORM, 1), .norm = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"},
+	{.name = "ws_then_no_colon", IN("HTTP/1.1 200 OK\r\nX Y: 1\r\nContent-Length: 0\r\n\r\n"),
+	 HEAD(200, NONE, 0, F_NORM, 1), .norm = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"},
+	{.name = "nameless_not_framing", IN("HTTP/1.1 200 OK\r\nContent Length: 5\r\n\r\nhello"),
+	 HEAD(200, CLOSE, 0, F_NORM, 1), .tail = 5, .norm = "HTTP/1.1 200 OK\r\n\r\n"},
+	{.name = "nameless_then_fold",
+	 IN("HTTP/1.1 200 OK\r\nJunk line\r\n Transfer-Encoding: chunked\r\nContent-Length: 1\r\n\r\nx"),
+	 HEAD(200, LENGTH, 1, F_NORM, 1), .tail = 1,
+	 .norm = "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n"},
+	{.name = "nameless_between_folds",
+	 IN("HTTP/1.1 200 OK\r\nX: a\r\n b\r\nJunk\r\n c\r\nContent-Length: 0\r\n\r\n"),
+	 HEAD(200, NONE, 0, F_NORM, 1),
+	 .norm = "HTTP/1.1 200 OK\r\nX: a b\r\nContent-Length: 0\r\n\r\n"},
+
 	/* status codes and reasons */
 	{.name = "status_999", IN("HTTP/1.1 999 Whatever\r\nContent-Length: 0\r\n\r\n"),
 	 HEAD(999, NONE, 0, 0, 1)},
@@ -208,9 +228,8 @@ static const struct rsp_case cases[] = {
 	 BAD(BAD_TRANSFER_ENCODING)},
 	{.name = "te_empty_folded", IN("HTTP/1.1 200 OK\r\nTransfer-Encoding:\r\n \r\n\r\n"),
 	 BAD(BAD_TRANSFER_ENCODING)},
-	{.name = "no_colon", IN("HTTP/1.1 200 OK\r\nNoColon\r\n\r\n"), BAD(BAD_FIELD_NAME)},
-	{.name = "empty_name", IN("HTTP/1.1 200 OK\r\n : x\r\n: y\r\n\r\n"), BAD(BAD_FIELD_NAME)},
-	{.name = "ws_then_no_colon", IN("HTTP/1.1 200 OK\r\nX Y: 1\r\n\r\n"), .want = WANT_INVALID},
+	{.name = "nameless_control_char", IN("HTTP/1.1 200 OK\r\nNo\001Colon\r\n\r\n"),
+	 BAD(BAD_FIELD_NAME)},
 	{.name = "nul_value", IN("HTTP/1.1 200 OK\r\nX: a\0b\r\n\r\n"), BAD(BAD_FIELD_VALUE)},
 
 	/* incomplete */
