@@ -73,6 +73,11 @@ START_TEST(keys_and_defaults)
 	ck_assert_uint_eq(cfg->route_table, 7);
 	ck_assert_str_eq(cfg->subscribers, "eth1, ppp*");
 	config_free(cfg);
+	/* decimal or 0x hex, as the man page says: a leading 0 is not octal */
+	cfg = load(TPROXY_PAIR "[router]\nmark = 010\ntable = 0100\n");
+	ck_assert_uint_eq(cfg->fw_mark, 10);
+	ck_assert_uint_eq(cfg->route_table, 100);
+	config_free(cfg);
 	cfg = load(TPROXY_PAIR);
 	ck_assert_uint_eq(cfg->fw_mark, 1);
 	ck_assert_uint_eq(cfg->route_table, 100);
@@ -85,6 +90,8 @@ START_TEST(key_errors)
 {
 	load_bad(TPROXY_PAIR "[router]\ntable = 254\n", "[router] table: invalid value '254'");
 	load_bad(TPROXY_PAIR "[router]\nmark = 0\n", "[router] mark");
+	load_bad(TPROXY_PAIR "[router]\nmark = 0x\n", "[router] mark");
+	load_bad(TPROXY_PAIR "[router]\nmark = 09x\n", "[router] mark");
 	load_bad(TPROXY_PAIR "[router]\nsubscribers = eth0;\n", "[router] subscribers");
 	load_bad(TPROXY_PAIR "[router]\nupstream = a-name-far-too-long0\n", "[router] upstream");
 	load_bad(TPROXY_PAIR "[router]\nmtu = 1\n", "[router] mtu: unknown key");
