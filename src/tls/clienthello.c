@@ -171,8 +171,9 @@ static int ext_server_name(struct tls_hello *h, struct rd *r)
 			return -1;
 		if (h->n_names < UINT8_MAX)
 			h->n_names++;
-		/* the first host_name entry is the name; any other is noted */
-		if (type != 0 || seen_host++ || n > TLS_SNI_MAX) {
+		/* the first host_name entry is the name; any other is noted (the
+		 * longest name may come with its trailing dot: host_is_valid) */
+		if (type != 0 || seen_host++ || n > TLS_SNI_MAX + 1) {
 			if (type == 0 && seen_host == 1)
 				h->flags |= TLS_F_SNI_INVALID; /* too long for a DNS name */
 			if (rd_skip(r, n))

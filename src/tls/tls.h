@@ -102,7 +102,9 @@ struct tls_hello {
 	uint16_t n_ciphers;    /* non-GREASE cipher suites */
 	uint16_t n_extensions; /* non-GREASE extensions */
 	uint16_t sni_len;
-	char sni[TLS_SNI_MAX + 1]; /* host name as sent, NUL-terminated, "" if none */
+	/* host name as sent (with its trailing dot, if one: TLS_SNI_MAX + 1
+	 * bytes), NUL-terminated, "" if none */
+	char sni[TLS_SNI_MAX + 2];
 	struct tls_alpn alpn[TLS_ALPN_KEEP];
 	char alpn_buf[TLS_ALPN_BUF];
 	char ja4[TLS_JA4_LEN + 1]; /* JA4 (TLS client), NUL-terminated */

@@ -48,7 +48,8 @@ static void check_bounds(const struct tls_hello *h, int rc, size_t len)
 	if (rc <= 0)
 		return;
 	CHECK(rc <= CAP && (uint32_t)rc == h->records_len && h->hello_len <= h->records_len);
-	CHECK(h->sni_len <= TLS_SNI_MAX && strlen(h->sni) == h->sni_len);
+	CHECK(h->sni_len <= TLS_SNI_MAX + 1 && strlen(h->sni) == h->sni_len);
+	CHECK(h->sni_len <= TLS_SNI_MAX || h->sni[TLS_SNI_MAX] == '.'); /* (only with a dot) */
 	CHECK(h->n_alpn_kept <= TLS_ALPN_KEEP && h->n_alpn_kept <= h->n_alpn);
 	for (i = 0; i < h->n_alpn_kept; i++)
 		CHECK(h->alpn[i].len && h->alpn[i].off + h->alpn[i].len <= TLS_ALPN_BUF);

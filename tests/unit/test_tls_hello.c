@@ -529,6 +529,58 @@ START_TEST(ja4_doc_example)
 }
 END_TEST
 
+/* The longest DNS name (253 bytes) is taken with its trailing dot too (254
+ * bytes as sent): servers drop the dot and serve the name, so a reader that
+ * blanked it would hide the name from [acl] deny_domains. One byte more, or a
+ * second dot, is not a name. */
+static size_t mk_sni_hello(uint8_t *out, const char *name)
+{
+	char exts[1200];
+	size_t n = strlen(name), i, k;
+
+	k = (size_t)snprintf(exts, sizeof(exts), "0000 %04zx %04zx 00 %04zx ", n + 5, n + 3, n);
+	for (i = 0; i < n; i++)
+		k += (size_t)snprintf(exts + k, sizeof(exts) - k, "%02x", (unsigned char)name[i]);
+	return mk_hello(out, CS, exts);
+}
+
+START_TEST(sni_longest_name)
+{
+	char name[260];
+	uint8_t buf[1024];
+	struct tls_hello h;
+	size_t len;
+
+	/* 63 + 1 + 63 + 1 + 63 + 1 + 61 = 253 bytes */
+	memset(name, 'a', 253);
+	name[63] = name[127] = name[191] = '.';
+	name[253] = '\0';
+	len = mk_sni_hello(buf, name);
+	ck_assert_int_eq(read_runs(&h, buf, len, 0, 0, CAP), (int)len);
+	ck_assert_str_eq(h.sni, name);
+	ck_assert_uint_eq(h.sni_len, 253);
+
+	strcpy(name + 253, ".");
+	len = mk_sni_hello(buf, name);
+	ck_assert_int_eq(read_runs(&h, buf, len, 0, 0, CAP), (int)len);
+	ck_assert_msg(!(h.flags & TLS_F_SNI_INVALID), "a 253-byte name and its dot is a name");
+	ck_assert_str_eq(h.sni, name);
+	ck_assert_uint_eq(h.sni_len, 254);
+
+	strcpy(name + 253, "..");
+	len = mk_sni_hello(buf, name);
+	ck_assert_int_eq(read_runs(&h, buf, len, 0, 0, CAP), (int)len);
+	ck_assert(h.flags & TLS_F_SNI_INVALID);
+	ck_assert_str_eq(h.sni, "");
+
+	strcpy(name + 253, "a");
+	len = mk_sni_hello(buf, name);
+	ck_assert_int_eq(read_runs(&h, buf, len, 0, 0, CAP), (int)len);
+	ck_assert(h.flags & TLS_F_SNI_INVALID);
+	ck_assert_str_eq(h.sni, "");
+}
+END_TEST
+
 START_TEST(names)
 {
 	ck_assert_str_eq(tls_error_name(TLS_ERR_SSLV2), "sslv2");
@@ -555,6 +607,7 @@ int main(void)
 	tcase_add_test(tc, alpn_kept);
 	tcase_add_test(tc, ja4_alpn_examples);
 	tcase_add_test(tc, ja4_doc_example);
+	tcase_add_test(tc, sni_longest_name);
 	tcase_add_test(tc, names);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
