@@ -523,7 +523,8 @@ static int router_key(struct parse_ctx *x, const char *name, const char *value)
 	if (!once(x, mark ? K_MARK : K_TABLE, name))
 		return 0;
 	errno = 0; /* decimal, or 0x hex (a leading 0 is not octal: 010 is ten) */
-	v = strtoull(value, &end, value[0] == '0' && (value[1] == 'x' || value[1] == 'X') ? 16 : 10);
+	v = strtoull(value, &end,
+		     value[0] == '0' && (value[1] == 'x' || value[1] == 'X') ? 16 : 10);
 	if (errno || *end || value[0] < '0' || value[0] > '9' || v < 1 || v > 0xffffffffull ||
 	    (!mark && (v >= 253 && v <= 255)))
 		return BAD_VALUE(x, name, value,
