@@ -747,7 +747,7 @@ static void set_defaults(struct config *cfg)
 	cfg->admin_on = 1;
 	(void)ic_addr_parse("127.0.0.1:9180", &cfg->admin_addr);
 	cfg->client_header_timeout_ms = 10 * 1000;
-	cfg->connect_timeout_ms = 5 * 1000;
+	cfg->connect_timeout_ms = 130 * 1000; /* past Linux's own SYN retries (127 s) */
 	cfg->idle_timeout_ms = 60 * 1000;
 	cfg->response_timeout_ms = 15 * 60 * 1000; /* as Squid's read_timeout */
 	cfg->first_bytes_timeout_ms = 300;

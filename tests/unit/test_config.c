@@ -83,7 +83,7 @@ START_TEST(shipped_file)
 	ck_assert_uint_eq(cfg->drain_timeout_ms, 10000);
 	ck_assert_uint_eq(cfg->buffer_size, 16384);
 	ck_assert_uint_eq(cfg->client_header_timeout_ms, 10000);
-	ck_assert_uint_eq(cfg->connect_timeout_ms, 5000);
+	ck_assert_uint_eq(cfg->connect_timeout_ms, 130000);
 	ck_assert_uint_eq(cfg->idle_timeout_ms, 60000);
 	ck_assert_uint_eq(cfg->max_head, 65536); /* heads past buffer_size get their own buffer */
 	ck_assert_uint_le(cfg->max_request_line, cfg->max_head);
@@ -117,7 +117,7 @@ START_TEST(defaults)
 	ck_assert_uint_eq(cfg->drain_timeout_ms, 10000);
 	ck_assert_uint_eq(cfg->buffer_size, 16384);
 	ck_assert_uint_eq(cfg->client_header_timeout_ms, 10000);
-	ck_assert_uint_eq(cfg->connect_timeout_ms, 5000);
+	ck_assert_uint_eq(cfg->connect_timeout_ms, 130000);
 	ck_assert_uint_eq(cfg->idle_timeout_ms, 60000);
 	ck_assert_uint_eq(cfg->response_timeout_ms, 15 * 60000);
 	ck_assert_uint_eq(cfg->first_bytes_timeout_ms, 300);
