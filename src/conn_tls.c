@@ -246,7 +246,8 @@ static void tls_log_close(struct conn *c, enum conn_close_reason reason)
 		.versions = versions[0] ? versions : tls_version_str(h->version),
 		.ja4 = h->ja4,
 		.ech = (h->flags & TLS_F_ECH) != 0,
-		.denied = reason == CONN_CLOSE_ACL_DENIED || reason == CONN_CLOSE_HOST_MISMATCH,
+		.denied = reason == CONN_CLOSE_ACL_DENIED || reason == CONN_CLOSE_HOST_MISMATCH ||
+			  reason == CONN_CLOSE_DST_FORBIDDEN || reason == CONN_CLOSE_LOOP_GUARD,
 		.bytes_up = c->bytes_in,
 	};
 	conn_log_tls(c, &lt, conn_close_token(reason));

@@ -9,7 +9,7 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 tb_init rt-dstf
 tb_up
-tb_intercept_redirect 3130 80
+tb_intercept_redirect 3130 80 443
 tb_origin_start
 # the router's private services: its loopback, and its origin-side address
 mkdir -p "$TB_WORKDIR/private"
@@ -35,9 +35,11 @@ table ip rt_dstf {
 	}
 }
 NFT
-conf=$(rt_conf dstf <<'CONF'
+conf=$(rt_conf dstf <<CONF
 [global]
 workers = 1
+access_log = $TB_WORKDIR/access.json
+access_log_format = json
 [listener nat]
 listen = 0.0.0.0:3130
 mode = redirect
@@ -67,6 +69,20 @@ m=$(tb_exec_r curl -s http://127.0.0.1:9180/metrics)
 grep -q '^remora_closes_total{reason="dst-forbidden"} 2$' <<<"$m" ||
 	tb_die "dst-forbidden count: $(grep dst-forbidden <<<"$m")"
 echo "ok: counted in remora_closes_total{reason=\"dst-forbidden\"}"
+# a TLS flow to the box: its hello is read, then refused; logged as refused
+# (NONE_NONE/000 CONNECT sni:443), not as a spliced tunnel (TCP_TUNNEL/200)
+tb_exec_c sh -c 'echo | timeout 5 openssl s_client -connect 198.18.9.9:443 -servername own.example' \
+	>/dev/null 2>&1 || true
+rt_expect_log '-> 127\.0\.0\.1:443 \[nat\] closed while finding the original destination: dst-forbidden'
+n=0
+until grep -q '"own.example"' "$TB_WORKDIR/access.json" 2>/dev/null; do
+	n=$((n + 1)); [ $n -lt 50 ] || tb_die "no access-log line for the TLS flow"; sleep 0.1
+done
+grep '"own.example"' "$TB_WORKDIR/access.json" | python3 -c '
+import json, sys
+l = json.loads(sys.stdin.readline())
+assert (l["code"], l["status"], l["method"]) == ("NONE_NONE", 0, "CONNECT"), l
+print("ok: the refused TLS flow is logged NONE_NONE/000 CONNECT %s" % l["url"])'
 # an address the router gets later is refused too (the list is re-read)
 ip -n "$TB_R" addr add 198.18.2.9/32 dev "$TB_IF_RO"
 n=0
