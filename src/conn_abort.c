@@ -266,6 +266,8 @@ enum conn_next conn_st_abort(struct conn *c)
 
 	for (;;) {
 		put_empty(c);
+		if (to->failed)
+			break; /* that leg was reset too: nothing reaches it any more */
 		if (*pp == NULL && *abort_buf(c) == NULL && refill(c) == 0)
 			break; /* all handed over */
 		if (!to->writable)
@@ -277,7 +279,9 @@ enum conn_next conn_st_abort(struct conn *c)
 		if (moved >= RELAY_BUDGET)
 			return CONN_NEXT_YIELD;
 	}
-	if (n >= 0 || n == -EAGAIN) {
+	/* (a failed leg takes nothing and acknowledges nothing: its queue
+	 * would never drain, so there is nothing to wait for) */
+	if (!to->failed && (n >= 0 || n == -EAGAIN)) {
 		if (*pp != NULL || *abort_buf(c) != NULL)
 			return CONN_NEXT_WAIT; /* (under CONN_TIMER_LINGER from conn_abort) */
 		conn_uncork(c, 1);
