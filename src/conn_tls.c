@@ -74,13 +74,18 @@ static void count_hello(struct conn *c, const struct tls_hello *h)
 		STAT_INC(st->tls_ech);
 }
 
-/* Not a well-formed ClientHello: handled per [http] non_http, counted. */
+/* Not a well-formed ClientHello (or one over max_tls_hello): handled per
+ * [http] non_http, counted. Refused, whatever non_http says, when a name
+ * policy is on ([acl] deny_domains, host_verify = strict): servers accept
+ * what the reader does not (a hello padded past the cap), and tunnelling it
+ * unread would carry a denied name past the policy. */
 static enum conn_next hello_bad(struct conn *c)
 {
 	enum tls_error e = c->tls->hello.error;
 
 	STAT_INC(c->w->stats.tls_malformed[e < TLS_ERR_MAX ? e : 0]);
-	if (c->cfg->non_http == NON_HTTP_REJECT) {
+	if (c->cfg->non_http == NON_HTTP_REJECT || c->cfg->deny_domains != NULL ||
+	    c->cfg->host_verify == HOST_VERIFY_STRICT) {
 		conn_close(c, CONN_CLOSE_NON_HTTP_REJECTED, 0);
 		return CONN_NEXT_CLOSED;
 	}

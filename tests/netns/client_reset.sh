@@ -93,7 +93,7 @@ PY
 
 cat >"$W/client.py" <<'PY'
 import array, fcntl, hashlib, os, socket, ssl, struct, sys, termios, time
-from tunneldata import stream
+from tunneldata import client_hello, stream
 
 kind, name, flags, n, seed, work = sys.argv[1:7]
 n, seed = int(n), int(seed)
@@ -101,15 +101,7 @@ s = socket.create_connection(("198.18.2.2", 9002), timeout=30)
 if kind == "tunnel":
     s.sendall(b"\x01%s %s\n" % (name.encode(), flags.encode()))
 elif kind == "tls":
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
-    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
-    tls = ctx.wrap_bio(inc, out, server_hostname="reset.example")
-    try:
-        tls.do_handshake()
-    except ssl.SSLWantReadError:
-        pass
-    s.sendall(out.read())
+    s.sendall(client_hello("reset.example"))
 else:  # post: Content-Length CL (N bytes are sent)
     cl = int(kind.split("=")[1])
     s.sendall(b"POST /%s/%s HTTP/1.1\r\nHost: o\r\nContent-Length: %d\r\n\r\n"

@@ -7,7 +7,8 @@
 # shapes), /metrics counts the flows; a name in [acl] deny_domains is refused
 # for TLS (exact and suffix; a reset, or an access_denied alert) and for HTTP
 # (451 with the operator's body); a non-TLS byte stream after 0x16 0x03 is
-# counted as malformed and tunnelled per non_http.
+# counted as malformed; with a deny list on, it and a hello padded past
+# max_tls_hello are refused, not tunnelled.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/common.sh"
@@ -207,18 +208,11 @@ fi
 # socket with unread bytes resets it, and a reset can discard the alert)
 cp "$(dirname "$0")/tunneldata.py" "$W/"
 cat >"$W/alert_late.py" <<'PYEOF'
-import socket, ssl, sys, time
-from tunneldata import read_to_end
-ctx = ssl.create_default_context()
-inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
-tls = ctx.wrap_bio(inc, out, server_hostname="blocked.example")
-try:
-    tls.do_handshake()
-except ssl.SSLWantReadError:
-    pass
+import socket, sys, time
+from tunneldata import client_hello, read_to_end
 s = socket.create_connection(("198.18.2.2", 443), timeout=5)
 try:  # the hello and 12 records of early data in one go: more than one read
-    s.sendall(out.read() + (b"\x17\x03\x03\x40\x00" + b"x" * 16384) * 12)
+    s.sendall(client_hello("blocked.example") + (b"\x17\x03\x03\x40\x00" + b"x" * 16384) * 12)
 except OSError:
     pass
 time.sleep(0.3)
@@ -264,7 +258,7 @@ PYEOF
 replay "curl's hello one byte per segment" curl_h2.bin 1
 replay "a hello in three records" openssl_multirec.bin 4096
 
-# ---- garbage after 0x16 0x03: malformed, tunnelled (non_http = tunnel)
+# ---- garbage after 0x16 0x03: malformed, counted (and refused: a deny list is on)
 tb_exec_c "$PY" -c "
 import socket
 s = socket.create_connection(('198.18.2.2', 443), timeout=3)
@@ -274,6 +268,35 @@ try:
     s.recv(100)
 except OSError:
     pass" || true
+
+# ---- a hello padded past max_tls_hello (16 KiB; servers take it) for a
+# denied name: with a deny list, refused unread instead of tunnelled (the
+# origin answered it with its ServerHello before)
+cat >"$W/padded.py" <<'PYEOF'
+import socket, struct
+from tunneldata import client_hello
+rec = client_hello("blocked.example")
+hs = rec[5:5 + struct.unpack("!H", rec[3:5])[0]]
+body = hs[4:]
+i = 2 + 32
+i += 1 + body[i]                                    # session id
+i += 2 + struct.unpack("!H", body[i:i + 2])[0]      # cipher suites
+i += 1 + body[i]                                    # compression
+exts = body[i + 2:] + struct.pack("!HH", 0x7a7a, 17000) + bytes(17000)  # a GREASE extension
+body = body[:i] + struct.pack("!H", len(exts)) + exts
+hs = b"\x01" + len(body).to_bytes(3, "big") + body
+wire = b"".join(b"\x16\x03\x01" + struct.pack("!H", len(hs[k:k + 16384])) + hs[k:k + 16384]
+                for k in range(0, len(hs), 16384))
+s = socket.create_connection(("198.18.2.2", 443), timeout=5)
+s.sendall(wire)
+try:
+    d = s.recv(5)
+except OSError:
+    d = b""
+print("origin answered" if d[:1] == b"\x16" else "refused")
+PYEOF
+rt_assert_eq "a denied name in a hello padded past max_tls_hello" \
+	"$(tb_exec_c "$PY" "$W/padded.py" 2>&1)" refused
 
 # ---- log and metrics
 m=$(tb_exec_r curl -s http://127.0.0.1:9180/metrics)

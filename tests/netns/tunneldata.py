@@ -6,6 +6,7 @@ threaded origin listener (stdlib only)."""
 import hashlib
 import random
 import socket
+import ssl
 import threading
 
 
@@ -48,6 +49,19 @@ def read_to_end(sock):
             got += d
     except ConnectionResetError:
         return bytes(got), "reset"
+
+
+def client_hello(name):
+    """The ClientHello python's ssl sends for server name `name` (bytes)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = ctx.wrap_bio(inc, out, server_hostname=name)
+    try:
+        tls.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return out.read()
 
 
 def listen(port, fn, *args, addr="198.18.2.2"):
