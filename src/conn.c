@@ -509,6 +509,7 @@ static enum conn_next conn_st_up_connect(struct conn *c)
 {
 	struct worker *w = c->w;
 	socklen_t len = sizeof(int);
+	enum conn_next next;
 	int fd, err = 0;
 
 	if (c->up.fd < 0) {
@@ -533,13 +534,9 @@ static enum conn_next conn_st_up_connect(struct conn *c)
 		conn_timer_arm(c, CONN_TIMER_CONNECT);
 		return CONN_NEXT_WAIT;
 	}
-	/* the client reset while the origin had not answered yet: directly, its
-	 * own connect would have ended there, so nothing goes to the origin */
-	if (c->cli.failed && getsockopt(c->cli.fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err) {
-		conn_close(c, CONN_CLOSE_CLIENT_RESET, err);
-		return CONN_NEXT_CLOSED;
-	}
-	c->cli.failed = 0;
+	/* the client reset while the origin had not answered yet */
+	if (c->cli.failed && conn_client_error(c, &next))
+		return next;
 	if (!c->up.writable)
 		return CONN_NEXT_WAIT;
 	/* writable with no error or hang-up reported: connected, nothing to ask */

@@ -545,19 +545,19 @@ static int parse_field(struct http_msg *m, const char *buf, const char *p, const
 		return m->is_request ? fail(m, HTTP_ERR_OBS_FOLD) : fold_field(m, buf, p, e, next);
 	if (end_field(m, buf) < 0)
 		return HTTP_INVALID;
-	if (!m->is_request && http_is_nameless_line(p, e)) {
-		m->flags |= HTTP_F_NORMALIZE; /* left out, as browsers skip it */
-		return 0;
-	}
 	while (q < e && http_is_tchar((unsigned char)*q))
 		q++;
 	for (c = q; !m->is_request && c < e && (*c == ' ' || *c == '\t'); c++)
 		;
-	if (c == e || *c != ':')
+	if (c == e || *c != ':' || q == p) {
+		/* no field named: a response line browsers skip is left out */
+		if (!m->is_request && http_is_nameless_line(p, e)) {
+			m->flags |= HTTP_F_NORMALIZE;
+			return 0;
+		}
 		return fail(m, q < e && (*q == ' ' || *q == '\t') ? HTTP_ERR_WS_BEFORE_COLON
 								  : HTTP_ERR_BAD_FIELD_NAME);
-	if (q == p)
-		return fail(m, HTTP_ERR_BAD_FIELD_NAME);
+	}
 	if (c != q)
 		m->flags |= HTTP_F_NORMALIZE;
 	for (v = c + 1; v < e; v++)
