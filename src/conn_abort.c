@@ -154,12 +154,17 @@ enum conn_next conn_client_failed(struct conn *c, int err)
 		conn_close(c, CONN_CLOSE_NO_MEMORY, err);
 		return CONN_NEXT_CLOSED;
 	}
-	/* nothing open upstream, a connect still pending (directly, the
-	 * client's own connect would have ended there: nothing goes to the
-	 * origin), or a kept-alive upstream between exchanges: nothing is cut,
-	 * the origin sees the end of an idle connection */
-	if (c->up.fd < 0 || c->state == CONN_ST_UP_CONNECT ||
-	    (c->state == CONN_ST_REQ_HEAD && (c->flags & CONN_F_SERVED))) {
+	/* nothing open upstream, or a connect still pending (directly, the
+	 * client's own connect would have ended there): nothing goes to the
+	 * origin */
+	if (c->up.fd < 0 || c->state == CONN_ST_UP_CONNECT) {
+		conn_close(c, CONN_CLOSE_CLIENT_RESET, err);
+		return CONN_NEXT_CLOSED;
+	}
+	/* a kept-alive upstream between exchanges: nothing is cut, nothing to
+	 * flush; directly, the origin would see this reset, not a FIN */
+	if (c->state == CONN_ST_REQ_HEAD && (c->flags & CONN_F_SERVED)) {
+		conn_reset_upstream(c);
 		conn_close(c, CONN_CLOSE_CLIENT_RESET, err);
 		return CONN_NEXT_CLOSED;
 	}
