@@ -28,6 +28,7 @@
 	X(RESOLVE, "finding the original destination")                                 \
 	X(VERIFY, "verifying a name against the original destination")                 \
 	X(UP_CONNECT, "connecting upstream (transparent)")                             \
+	X(TLS_FLIGHT, "relaying the ClientHello until the server answers it")          \
 	X(EXCHANGE, "relaying request and response")                                   \
 	X(TUNNEL, "tunnelling bytes")                                                  \
 	X(LINGER, "[closing] flushing, then discarding input until the client closes") \

@@ -104,7 +104,8 @@ static void drop_u2c(struct conn *c)
 /* Of the client's bytes Remora holds, what a direct origin would have got:
  * in a tunnel all of them (a sniffing tunnel's only once committed: a held
  * first line may be a request); in an exchange its request's [start, lim)
- * (what follows is a next request, never checked). Nothing in other states
+ * (what follows is a next request, never checked), and while a TLS hello
+ * waits for the server's answer what passed the watch (conn_tls.c). Nothing in other states
  * (a head or a hello being read has passed no policy), nor once the
  * upstream's write side is shut or broken. */
 static void keep_sendable(struct conn *c)
@@ -112,8 +113,8 @@ static void keep_sendable(struct conn *c)
 	int tunnel = c->state == CONN_ST_TUNNEL &&
 		     (!(c->flags & CONN_F_SNIFFING) || (c->flags & CONN_F_COMMITTED));
 
-	if ((!tunnel && c->state != CONN_ST_EXCHANGE) || c->up.shut ||
-	    (c->flags & CONN_F_UP_WR_SHUT))
+	if ((!tunnel && c->state != CONN_ST_EXCHANGE && c->state != CONN_ST_TLS_FLIGHT) ||
+	    c->up.shut || (c->flags & CONN_F_UP_WR_SHUT))
 		drop_c2u(c);
 	else if (c->c2u != NULL && tunnel)
 		c->c2u->lim = c->c2u->end;

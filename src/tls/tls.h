@@ -142,4 +142,39 @@ const char *tls_version_str(uint16_t v);
 /* True for the GREASE values of RFC 8701 (0x0a0a, 0x1a1a, ... 0xfafa). */
 int tls_is_grease(uint16_t v);
 
+/*
+ * After the ClientHello (flight.c). A TLS 1.3 server that wants another key
+ * share answers with a HelloRetryRequest, and the client sends a second
+ * ClientHello, which servers read afresh (OpenSSL and nginx take its server
+ * name). While the server's first answer is awaited, tls_flight_client()
+ * says which of the client's later bytes may go on: records that cannot
+ * carry a ClientHello (change_cipher_spec, alert, application data: 0-RTT)
+ * pass; the first other record is held from its first byte (held is set).
+ * tls_flight_server() reads the server's bytes until its first handshake
+ * message shows whether it is a HelloRetryRequest. Both take each byte once,
+ * in order, in any pieces; neither reads past p + n.
+ */
+struct tls_rec_walk {
+	uint8_t hdr[5]; /* the record header as it arrives */
+	uint8_t got;	/* header bytes so far (5: in the body) */
+	uint32_t left;	/* body bytes still to come */
+};
+
+struct tls_flight {
+	struct tls_rec_walk cli, srv;
+	uint8_t held;	/* the client's bytes from here on wait */
+	uint8_t sh_got; /* bytes of sh */
+	uint8_t sh[38]; /* the server's first handshake bytes: header, version, random */
+	int server;	/* TLS_NEED_MORE, 1 HelloRetryRequest, 0 anything else */
+};
+
+void tls_flight_init(struct tls_flight *f);
+/* The client's next n bytes: returns how many of them may go to the server
+ * (all, or those before the first held record; 0 once held). */
+size_t tls_flight_client(struct tls_flight *f, const uint8_t *p, size_t n);
+/* The server's next n bytes: TLS_NEED_MORE, 1 (its first handshake message
+ * is a HelloRetryRequest) or 0 (a ServerHello, an alert, not TLS); once
+ * decided, the answer stays and later bytes are not looked at. */
+int tls_flight_server(struct tls_flight *f, const uint8_t *p, size_t n);
+
 #endif

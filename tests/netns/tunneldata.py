@@ -73,3 +73,43 @@ def listen(port, fn, *args, addr="198.18.2.2"):
     while True:
         c, _ = ls.accept()
         threading.Thread(target=fn, args=(c,) + args, daemon=True).start()
+
+
+def raw_hello(names, key_share=True, rnd=b"\x11" * 32, sid=b"\x22" * 32):
+    """A TLS 1.3 ClientHello built by hand (bytes, one record): server_name
+    entries `names` (host_name type, as given), an X25519 key share, or an
+    empty key_share list (key_share=False: a TLS 1.3 server answers with a
+    HelloRetryRequest for X25519)."""
+    def vec(n, b):
+        return len(b).to_bytes(n, "big") + b
+
+    def ext(t, data):
+        return t.to_bytes(2, "big") + vec(2, data)
+    sni = b"".join(b"\x00" + vec(2, n) for n in names)
+    share = b"\x00\x1d" + vec(2, bytes(range(1, 33))) if key_share else b""
+    exts = (ext(0, vec(2, sni)) if names else b"") + ext(0x0a, vec(2, b"\x00\x1d\x00\x17")) + \
+        ext(0x0d, vec(2, bytes.fromhex("040308040401050308050501"))) + \
+        ext(0x2b, vec(1, b"\x03\x04\x03\x03")) + ext(0x2d, vec(1, b"\x01")) + \
+        ext(0x33, vec(2, share))
+    body = b"\x03\x03" + rnd + vec(1, sid) + vec(2, bytes.fromhex("130113021303c02f")) + \
+        b"\x01\x00" + vec(2, exts)
+    hs = b"\x01" + vec(3, body)
+    return b"\x16\x03\x01" + vec(2, hs)
+
+
+def first_messages(data):
+    """The record kinds in data: "hrr", "sh" (ServerHello), "alert:XX",
+    "ccs", "app", as a list."""
+    out, i = [], 0
+    hrr = bytes.fromhex("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c")
+    while i + 5 <= len(data):
+        t, n = data[i], int.from_bytes(data[i + 3:i + 5], "big")
+        body = data[i + 5:i + 5 + n]
+        if t == 22 and body[:1] == b"\x02":
+            out.append("hrr" if body[6:38] == hrr else "sh")
+        elif t == 21:
+            out.append("alert:%02x" % body[1] if len(body) > 1 else "alert")
+        else:
+            out.append({20: "ccs", 23: "app"}.get(t, "rec%d" % t))
+        i += 5 + n
+    return out

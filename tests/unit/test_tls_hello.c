@@ -581,6 +581,85 @@ START_TEST(sni_longest_name)
 }
 END_TEST
 
+/* ---- after the hello: the client's records that pass, the server's first
+ * message (HelloRetryRequest or not) ---- */
+
+#define HRR_RANDOM "cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c"
+#define SH_HEAD(r) "02000046 0303 " r /* ServerHello: header, legacy_version, random */
+
+struct srv_case {
+	const char *hex;
+	int rc;
+};
+
+/* clang-format off */
+static const struct srv_case srv_cases[] = {
+	{"160303004a " SH_HEAD(HRR_RANDOM) " 00", 1},			 /* HelloRetryRequest */
+	{"160303004a " SH_HEAD("00000000000000000000000000000000000000000000000000000000000000ff"), 0},
+	{"1603030010 " SH_HEAD("cf21ad74e59a6111be1d") " 1603030016 "
+	 "8c021e65b891c2a211167abb8c5e079e09e2c8a8339c", 1},		 /* over 2 records */
+	{"1603030010 " SH_HEAD("cf21ad74e59a6111be1d"), TLS_NEED_MORE},
+	{"15030300020228", 0},					 /* an alert */
+	{"160303000402000000", 0},					 /* an empty ServerHello */
+	{"1603030004 0b000000", 0},					 /* not a ServerHello */
+	{"485454502f312e31", 0},					 /* "HTTP/1.1" */
+	{"1604", 0},							 /* not TLS */
+	{"", TLS_NEED_MORE},
+};
+/* clang-format on */
+
+START_TEST(flight_server)
+{
+	const struct srv_case *sc = &srv_cases[_i];
+	uint8_t buf[512];
+	struct tls_flight f;
+	size_t len = unhex(sc->hex, buf), i;
+	int rc = TLS_NEED_MORE;
+
+	tls_flight_init(&f);
+	ck_assert_int_eq(tls_flight_server(&f, buf, len), sc->rc);
+	tls_flight_init(&f); /* byte by byte: the same */
+	for (i = 0; i < len; i++)
+		rc = tls_flight_server(&f, buf + i, 1);
+	ck_assert_msg(rc == sc->rc, "%s: byte by byte %d", sc->hex, rc);
+}
+END_TEST
+
+struct cli_case {
+	const char *hex;
+	size_t pass; /* bytes that may go on */
+	int held;
+};
+
+/* clang-format off */
+static const struct cli_case cli_cases[] = {
+	{"140303000101", 6, 0},					/* change_cipher_spec */
+	{"140303000101 1603010004 01000000", 6, 1},		/* then a handshake record */
+	{"1703030003 aabbcc 1703030000 1503030002 0100 16", 20, 1}, /* 0-RTT, alert, hello */
+	{"17030300", 4, 0},						/* a header in pieces */
+	{"ff", 0, 1},						/* not a record: held */
+	{"1703030001 16 1803", 6, 1},				/* a 0x16 body byte passes */
+};
+/* clang-format on */
+
+START_TEST(flight_client)
+{
+	const struct cli_case *cc = &cli_cases[_i];
+	uint8_t buf[512];
+	struct tls_flight f;
+	size_t len = unhex(cc->hex, buf), i, pass = 0;
+
+	tls_flight_init(&f);
+	ck_assert_uint_eq(tls_flight_client(&f, buf, len), cc->pass);
+	ck_assert_int_eq(f.held, cc->held);
+	ck_assert_uint_eq(tls_flight_client(&f, buf, len), cc->held ? 0 : len);
+	tls_flight_init(&f); /* byte by byte: the same */
+	for (i = 0; i < len && !f.held; i++)
+		pass += tls_flight_client(&f, buf + i, 1);
+	ck_assert_uint_eq(pass, cc->pass);
+}
+END_TEST
+
 START_TEST(names)
 {
 	ck_assert_str_eq(tls_error_name(TLS_ERR_SSLV2), "sslv2");
@@ -609,6 +688,8 @@ int main(void)
 	tcase_add_test(tc, ja4_doc_example);
 	tcase_add_test(tc, sni_longest_name);
 	tcase_add_test(tc, names);
+	tcase_add_loop_test(tc, flight_server, 0, N(srv_cases));
+	tcase_add_loop_test(tc, flight_client, 0, N(cli_cases));
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
