@@ -56,6 +56,7 @@
 	X(CONNECT_BODY, 400, "CONNECT with a body")                                   \
 	X(BAD_TRANSFER_ENCODING, 400, "malformed Transfer-Encoding")                  \
 	X(CONN_FRAMING, 400, "Connection names a framing field or Host")              \
+	X(BAD_CONNECTION, 400, "Connection element that is not a token")              \
 	X(HOST_MISSING, 400, "HTTP/1.1 request without Host")                         \
 	X(HOST_REPEATED, 400, "more than one Host field")                             \
 	X(HOST_MISMATCH, 400, "Host differs from the target's authority")             \

@@ -139,7 +139,10 @@ static int parse_version(struct http_msg *m, const char *p)
 	if (memcmp(p, "HTTP/", 5) != 0 || p[5] < '0' || p[5] > '9' || p[6] != '.' || p[7] < '0' ||
 	    p[7] > '9')
 		return -1;
-	if (p[5] != '1')
+	/* HTTP/1.2 to 1.9 would be forwarded as they came: an origin that takes
+	 * an unknown minor for 1.0 ignores Transfer-Encoding and reads a chunked
+	 * body as the next request; one that refuses it may not read the body */
+	if (p[5] != '1' || p[7] > '1')
 		return fail(m, HTTP_ERR_BAD_VERSION);
 	m->minor = (uint8_t)(p[7] - '0');
 	return 0;
@@ -177,14 +180,21 @@ static int valid_authority(const char *p, const char *e)
 	return 1;
 }
 
-/* authority-form = uri-host ":" port (RFC 9112 3.2.3), neither empty. */
+/* authority-form = uri-host ":" port (RFC 9112 3.2.3), neither empty, and
+ * the port a TCP port (1-65535): a proxy behind that reads a larger number
+ * modulo 2^16, or port 0 as a default, would connect elsewhere. */
 static int valid_connect_target(const char *p, const char *e)
 {
 	const char *port = e;
+	unsigned long v = 0;
 
 	while (port > p && port[-1] >= '0' && port[-1] <= '9')
 		port--;
-	return port < e && port - p >= 2 && port[-1] == ':' && valid_authority(p, e);
+	if (port == e || port - p < 2 || port[-1] != ':' || !valid_authority(p, e))
+		return 0;
+	for (; port < e && v <= 65535; port++)
+		v = v * 10 + (unsigned long)(*port - '0');
+	return v >= 1 && v <= 65535;
 }
 
 /* Classifies the target: origin-form, absolute-form (http://), asterisk, authority. */
@@ -297,7 +307,9 @@ static int is_ows(char c)
 /* Content-Length = 1*DIGIT. A response may repeat one value (in a list or on
  * several lines); a request may not: it is forwarded unchanged, and RFC 9110
  * 8.6 lets an origin refuse such a value (perhaps without closing) or ignore
- * it, and then read the body as the next request. */
+ * it, and then read the body as the next request. Nor may a request's value
+ * have a leading zero ("010"): origins that parse it with strtol(..., 0)
+ * read it as octal (8) and the rest of the body as the next request. */
 static int field_content_length(struct http_msg *m, const char *p, const char *e)
 {
 	uint64_t v;
@@ -306,6 +318,8 @@ static int field_content_length(struct http_msg *m, const char *p, const char *e
 	for (;;) {
 		while (p < e && is_ows(*p))
 			p++;
+		if (m->is_request && e - p >= 2 && p[0] == '0' && p[1] >= '0' && p[1] <= '9')
+			return fail(m, HTTP_ERR_BAD_CONTENT_LENGTH);
 		v = 0;
 		digits = 0;
 		for (; p < e && *p >= '0' && *p <= '9'; p++, digits++) {
@@ -400,14 +414,33 @@ static int te_token(struct http_msg *m, const char *t, const char *e)
  * behind it that honours Connection would drop Content-Length,
  * Transfer-Encoding or Host, and frame or route the request otherwise than
  * Remora, which framed it and checked its Host: a request naming one of them
- * is refused (whether or not the field is there, and wherever it is). */
+ * is refused (whether or not the field is there, and wherever it is). So is
+ * an element that is not a token (connection-option = token): a parser that
+ * trims NBSP, drops ";x" or unquotes '"..."' would read a framing field's
+ * name where Remora read another. Proxy-Connection (never standard; some
+ * clients and proxies used it as Connection) is held to the same rules. */
+static int hop_token_check(struct http_msg *m, const char *t, const char *e)
+{
+	size_t n = (size_t)(e - t);
+	const char *q;
+
+	if (!m->is_request)
+		return 0;
+	for (q = t; q < e; q++)
+		if (!http_is_tchar((unsigned char)*q))
+			return fail(m, HTTP_ERR_BAD_CONNECTION);
+	if (token_is(t, n, "content-length") || token_is(t, n, "transfer-encoding") ||
+	    token_is(t, n, "host"))
+		return fail(m, HTTP_ERR_CONN_FRAMING);
+	return 0;
+}
+
 static int connection_token(struct http_msg *m, const char *t, const char *e)
 {
 	size_t n = (size_t)(e - t);
 
-	if (m->is_request && (token_is(t, n, "content-length") ||
-			      token_is(t, n, "transfer-encoding") || token_is(t, n, "host")))
-		return fail(m, HTTP_ERR_CONN_FRAMING);
+	if (hop_token_check(m, t, e) < 0)
+		return HTTP_INVALID;
 	if (token_is(t, n, "close"))
 		m->flags |= HTTP_F_CONN_CLOSE;
 	else if (token_is(t, n, "keep-alive"))
@@ -471,6 +504,10 @@ static int field_semantics(struct http_msg *m, const char *buf, struct http_fiel
 			return field_content_length(m, v, ve);
 		if (m->is_request && span_is_alias(buf, f->name, "content-length"))
 			return fail(m, HTTP_ERR_BAD_FIELD_NAME);
+		return 0;
+	case 16:
+		if (span_is(buf, f->name, "proxy-connection"))
+			return for_each_token(m, v, ve, hop_token_check);
 		return 0;
 	case 17:
 		if (m->is_request && span_is_alias(buf, f->name, "transfer-encoding"))

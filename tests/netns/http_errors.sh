@@ -100,6 +100,19 @@ e400 "Connection: TRANSFER-ENCODING" "$CF" \
 	"$(req conn-te 'Transfer-Encoding: chunked\r\nConnection: TRANSFER-ENCODING\r\n\r\n0\r\n\r\n')"
 e400 "Connection: host" "$CF" \
 	'GET /smuggle/conn-host HTTP/1.1\r\nConnection: Host\r\nHost: s\r\n\r\n'
+# Proxy-Connection is held to the same rule; a Connection element must be a
+# token (a parser that trims NBSP or cuts ";x" would read content-length)
+e400 "Proxy-Connection: content-length" "$CF" \
+	"$(req pconn-cl 'Proxy-Connection: Content-Length\r\nContent-Length: 5\r\n\r\nhello')"
+for v in 'content-length;x' 'content-length\xa0' '"content-length"' 'close content-length'; do
+	e400 "Connection: $v" 'Connection element that is not a token' \
+		"$(req conn-token "Connection: $v\\r\\nContent-Length: 5\\r\\n\\r\\nhello")"
+done
+# a leading zero: an origin using strtol(..., 0) reads 010 as octal 8
+for v in 010 00 007; do
+	e400 "Content-Length '$v'" 'malformed Content-Length' \
+		"$(req cl-zero "Content-Length: $v\\r\\n\\r\\n01234567GET /smuggle/octal HTTP/1.1\\r\\nHost: s\\r\\n\\r\\n")"
+done
 # CONNECT takes authority-form (host:port) only, and only CONNECT takes it
 BT='malformed request target'
 e400 "CONNECT in origin-form" "$BT" \
@@ -109,6 +122,10 @@ e400 "CONNECT in absolute-form" "$BT" \
 e400 "CONNECT *" "$BT" 'CONNECT * HTTP/1.1\r\nHost: smuggle.example:443\r\n\r\n'
 e400 "CONNECT without a port" "$BT" \
 	'CONNECT smuggle.example HTTP/1.1\r\nHost: smuggle.example\r\n\r\n'
+for port in 0 65536 65979 99999999999999999999; do
+	e400 "CONNECT to port $port" "$BT" \
+		"CONNECT smuggle.example:$port HTTP/1.1\\r\\nHost: smuggle.example\\r\\n\\r\\n"
+done
 e400 "GET in authority-form" "$BT" \
 	'GET smuggle.example:80 HTTP/1.1\r\nHost: smuggle.example\r\n\r\n'
 e400 "obs-fold" 'obsolete line folding' "$(req fold 'X-A: b\r\n c\r\n\r\n')"
@@ -174,6 +191,12 @@ ht_error "CONNECT" 405 "$O" "$HEAD: method-not-allowed: CONNECT on an intercept 
 	--data 'CONNECT forged.example:443 HTTP/1.1\r\nHost: forged.example:443\r\n\r\n'
 ht_error "HTTP/2.0 request line" 505 "$O" "$BR [505] (unsupported HTTP version)" \
 	--data 'GET /smuggle/505 HTTP/2.0\r\nHost: s\r\n\r\n'
+# HTTP/1.2 to 1.9: an origin that takes them for 1.0 would read the chunks
+# as the next request
+for minor in 2 9; do
+	ht_error "HTTP/1.$minor request line" 505 "$O" "$BR [505] (unsupported HTTP version)" \
+		--data "POST /smuggle/v1$minor HTTP/1.$minor\\r\\nHost: s\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n0\\r\\n\\r\\n"
+done
 ht_origin_lacks '/smuggle/'
 ht_origin_lacks 'smuggle.example'
 

@@ -107,6 +107,9 @@ ht_check "bare LF absolute-form: normalised, then rewritten to origin-form" \
 ht_check "CRLF head with trailing whitespace: forwarded byte for byte" \
 	ex --req 'GET /crlf-kept HTTP/1.1\r\nHost: x \t\r\nX-A:  1 \r\n\r\n' \
 	--expect-body 'GET /crlf-kept HTTP/1.1\r\nHost: x \t\r\nX-A:  1 \r\n\r\n'
+ht_check "Connection and Proxy-Connection tokens: forwarded byte for byte" \
+	ex --req 'GET /conn-tokens HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, TE\r\nProxy-Connection: Keep-Alive\r\nTE: trailers\r\n\r\n' \
+	--expect-body 'GET /conn-tokens HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, TE\r\nProxy-Connection: Keep-Alive\r\nTE: trailers\r\n\r\n'
 
 # CONNECT takes authority-form only: in origin-form it is refused, not
 # forwarded to the origin (which would answer 200 and open a tunnel)
@@ -114,6 +117,11 @@ O=198.18.2.2:8082
 ht_error "CONNECT in origin-form (connect = forward)" 400 "$O" \
 	"reading request head: bad-request: invalid request (answered with its status) [400] (malformed request target)" \
 	--data 'CONNECT /framing-connect HTTP/1.1\r\nHost: f:443\r\n\r\n'
+# ... and so is a port that is not a TCP port (65979 is 443 modulo 2^16)
+ht_error "CONNECT to port 65979 (connect = forward)" 400 "$O" \
+	"reading request head: bad-request: invalid request (answered with its status) [400] (malformed request target)" \
+	--data 'CONNECT framing-connect.example:65979 HTTP/1.1\r\nHost: f:443\r\n\r\n'
 ht_origin_lacks '/framing-connect'
+ht_origin_lacks 'framing-connect.example'
 rt_stop
 ht_finish
