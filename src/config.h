@@ -142,6 +142,14 @@ int config_acl_allows(const struct config *cfg, const union ic_addr *client,
  * connection's own reference, so a reload never changes the answer midway.
  */
 int config_domain_denied(const struct config *cfg, const char *host, size_t len);
+/* A policy on the names a flow carries is on ([acl] deny_domains, or
+ * host_verify = strict): what the policy cannot read is then refused, not
+ * tunnelled (a padded ClientHello, the HTTP/2 preface), and an h2c upgrade
+ * offer is dropped (docs/http.md). */
+static inline int config_name_policy(const struct config *cfg)
+{
+	return cfg->deny_domains != NULL || cfg->host_verify == HOST_VERIFY_STRICT;
+}
 /* Graceful-close time (fixed): how long a client may take to read the end. */
 #define CONFIG_LINGER_MS       2000
 /* How often an aborted connection (ABORT) looks whether the client's send

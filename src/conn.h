@@ -55,7 +55,8 @@ enum conn_state { CONN_STATES(CONN_ST_ENUM) CONN_ST_MAX };
 	X(METHOD_NOT_ALLOWED, "method-not-allowed", LOG_INFO,                                      \
 	  "CONNECT on an intercept port (405)")                                                    \
 	X(VIA_LOOP, "via-loop", LOG_WARN, "request already carries our own Via entry (508)")       \
-	X(NON_HTTP_REJECTED, "non-http-rejected", LOG_INFO, "not HTTP and non_http = reject")      \
+	X(NON_HTTP_REJECTED, "non-http-rejected", LOG_INFO,                                        \
+	  "not HTTP and non_http = reject, or not readable under a name policy")                   \
 	X(LATE_HTTP, "late-http", LOG_INFO,                                                        \
 	  "a tunnel's first line turned out to be an HTTP request after bytes had moved")          \
 	X(HOST_MISMATCH, "host-mismatch", LOG_INFO,                                                \

@@ -16,6 +16,17 @@
 #include "stats.h"
 #include "worker.h"
 
+/* The held client bytes are the HTTP/2 preface while a name policy is on:
+ * HTTP/2 requests (any :authority) that no policy reads, so refused, not
+ * tunnelled (h2c with prior knowledge; docs/http.md). */
+static int held_is_h2(const struct conn *c)
+{
+	const struct buf *b = c->c2u;
+
+	return b != NULL && config_name_policy(c->cfg) &&
+	       http_is_h2_preface(b->data + b->start, b->end - b->start);
+}
+
 /* The first bytes are not an HTTP request (or the client stayed silent,
  * why == HTTP_FIRST_MORE): a tunnel to the original destination, unless
  * [http] non_http = reject. */
@@ -23,7 +34,7 @@ static enum conn_next start_tunnel(struct conn *c, enum http_first why)
 {
 	struct worker *w = c->w;
 
-	if (c->cfg->non_http == NON_HTTP_REJECT) {
+	if (c->cfg->non_http == NON_HTTP_REJECT || held_is_h2(c)) {
 		conn_close(c, CONN_CLOSE_NON_HTTP_REJECTED, 0);
 		return CONN_NEXT_CLOSED;
 	}
@@ -201,6 +212,11 @@ int conn_tunnel_sniff(struct conn *c, enum conn_next *next)
 	if (v == HTTP_FIRST_HTTP) {
 		/* bytes (or the EOF) already went through: the request line never does */
 		conn_reset(c, CONN_CLOSE_LATE_HTTP, 0);
+		*next = CONN_NEXT_CLOSED;
+		return -1;
+	}
+	if (v == HTTP_FIRST_OTHER && tunnel_is_untouched(c) && held_is_h2(c)) {
+		conn_close(c, CONN_CLOSE_NON_HTTP_REJECTED, 0); /* as start_tunnel */
 		*next = CONN_NEXT_CLOSED;
 		return -1;
 	}

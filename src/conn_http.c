@@ -8,8 +8,9 @@
  * Buffers: bytes [start, lim) of c2u / u2c belong to the current message and
  * may be sent; bytes [lim, end) are not classified yet, or belong to the next
  * (pipelined) message. Request and response bytes are forwarded unchanged,
- * except a request head that needs rewriting (absolute-form target, Via),
- * which is rebuilt into c->pre.
+ * except a request head that needs rewriting (absolute-form target, Via,
+ * an h2c upgrade offer under a name policy), which is rebuilt into c->pre
+ * (conn_head.c).
  */
 #include "remora-config.h"
 
@@ -92,102 +93,6 @@ static int normalize_request_head(struct conn *c, uint32_t head_len)
 }
 
 /* ---- request head ---------------------------------------------------------- */
-/* Does a Via field of the head at p (len bytes) name us as received-by? */
-static int has_own_via(const char *p, size_t len, const char *name)
-{
-	const char *e = p + len, *line, *eol, *q, *t;
-	size_t nlen = strlen(name);
-
-	for (line = p; line < e; line = eol + 1) {
-		eol = memchr(line, '\n', (size_t)(e - line));
-		if (eol == NULL)
-			break;
-		if (eol - line < 4 || strncasecmp(line, "via:", 4) != 0)
-			continue;
-		/* Via = #( received-protocol RWS received-by [ RWS comment ] ) */
-		for (q = line + 4; q < eol;) {
-			while (q < eol && (*q == ' ' || *q == '\t' || *q == ','))
-				q++;
-			while (q < eol && *q != ' ' && *q != '\t' && *q != ',')
-				q++; /* received-protocol */
-			while (q < eol && (*q == ' ' || *q == '\t'))
-				q++;
-			for (t = q; q < eol && *q != ' ' && *q != '\t' && *q != ',' && *q != '\r';)
-				q++;
-			if ((size_t)(q - t) == nlen && strncasecmp(t, name, nlen) == 0)
-				return 1;
-			while (q < eol && *q != ',')
-				q++; /* comment */
-		}
-	}
-	return 0;
-}
-
-static int put(struct buf *b, const char *p, size_t n)
-{
-	if (n > buf_room(b))
-		return -1;
-	memcpy(b->data + b->end, p, n);
-	b->end += (uint32_t)n;
-	return 0;
-}
-
-/* Rebuilds the request head at p into c->pre: with [http] absolute_form =
- * rewrite, absolute-form becomes origin-form with Host set to the target's
- * authority (RFC 9112 3.2.2); with via on a Via entry is added. Other bytes
- * are copied unchanged. */
-static int rewrite_head(struct conn *c, const char *p, uint32_t head_len)
-{
-	const struct http_msg *m = &c->h->req;
-	const struct config *cfg = c->cfg;
-	const char *rl_end =
-		(const char *)memchr(p + m->method.off, '\n', head_len - m->method.off) + 1;
-	const char *blank = p + head_len - (p[head_len - 2] == '\r' ? 2 : 1);
-	const char *fields = rl_end;
-	struct buf *b = buf_get(&c->w->bufs);
-	char line[256];
-	int n, r = 0;
-
-	if (b == NULL)
-		return -1;
-	if (head_len + sizeof(line) > b->cap &&
-	    buf_grow(&c->w->bufs, &b, head_len + sizeof(line))) {
-		buf_put(&c->w->bufs, b);
-		return -1;
-	}
-	if ((m->flags & HTTP_F_ABSOLUTE_FORM) && cfg->absolute_form_rewrite) {
-		r |= put(b, p + m->method.off, m->method.len + 1);
-		if (m->path.len == 0 || p[m->path.off] != '/')
-			r |= put(b, "/", 1); /* "http://h?q" means "/?q" */
-		r |= put(b, p + m->path.off, m->path.len);
-		n = snprintf(line, sizeof(line), " HTTP/1.%u\r\n", m->minor);
-		r |= put(b, line, (size_t)n);
-		r |= put(b, "Host: ", 6);
-		r |= put(b, p + m->authority.off, m->authority.len);
-		r |= put(b, "\r\n", 2);
-		if (m->host_field >= 0) {
-			/* everything but the old Host line */
-			r |= put(b, fields, (size_t)(p + m->host_line.off - fields));
-			fields = p + m->host_line.off + m->host_line.len;
-		}
-	} else {
-		r |= put(b, p + m->method.off, (size_t)(rl_end - (p + m->method.off)));
-	}
-	r |= put(b, fields, (size_t)(blank - fields));
-	if (cfg->via) {
-		n = snprintf(line, sizeof(line), "Via: 1.%u %s\r\n", m->minor, cfg->via_name);
-		r |= put(b, line, (size_t)n);
-	}
-	r |= put(b, "\r\n", 2);
-	if (r != 0) {
-		buf_put(&c->w->bufs, b);
-		return -1;
-	}
-	b->lim = b->end;
-	c->pre = b;
-	return 0;
-}
-
 /* Logs the request at debug level: the URL is http://<Host><path>, or the
  * original destination when there is no Host. */
 static void log_request(struct conn *c, const char *p)
@@ -304,6 +209,7 @@ static enum conn_next begin_exchange(struct conn *c, uint32_t head_len)
 	struct buf *b = c->c2u;
 	const char *p = b->data + b->lim;
 	long n;
+	int drop;
 
 	c->requests++;
 	h->head_us = histo_now();
@@ -313,15 +219,16 @@ static enum conn_next begin_exchange(struct conn *c, uint32_t head_len)
 		return conn_reply(c, 405, CONN_CLOSE_METHOD_NOT_ALLOWED, 0);
 	if (!c->cfg->absolute_form_rewrite && http_host_mismatch(p, &h->req))
 		return conn_reply(c, 400, CONN_CLOSE_BAD_REQUEST, -HTTP_ERR_HOST_MISMATCH);
-	if (c->cfg->via && has_own_via(p, head_len, c->cfg->via_name))
+	if (c->cfg->via && conn_head_own_via(p, head_len, c->cfg->via_name))
 		return conn_reply(c, 508, CONN_CLOSE_VIA_LOOP, 0);
 	if (c->cfg->deny_domains != NULL && conn_http_denied(c, p))
 		return conn_http_deny(c);
 	log_request(c, p);
 	conn_log_capture_request(c, p);
+	drop = conn_head_drop_h2c(c, p, head_len);
 	if (((h->req.flags & HTTP_F_ABSOLUTE_FORM) && c->cfg->absolute_form_rewrite) ||
-	    c->cfg->via) {
-		if (rewrite_head(c, p, head_len) < 0)
+	    c->cfg->via || drop) {
+		if (conn_head_rewrite(c, p, head_len, drop) < 0)
 			return conn_reply(c, 431, CONN_CLOSE_BAD_REQUEST, -HTTP_ERR_HEAD_TOO_LARGE);
 		b->start = b->lim += head_len; /* the original head is not sent */
 	} else {

@@ -42,6 +42,15 @@ extern const struct conn_proto conn_proto_http;
 /* Answers the client with a generated status (Connection: close) instead of
  * anything from upstream, then lingers. Only before any response byte went
  * out; otherwise it just closes. */
+/* conn_head.c: does a Via field of the head at p (len bytes) name us as
+ * received-by? */
+int conn_head_own_via(const char *p, size_t len, const char *name);
+/* Under a name policy, does the request head at p (head_len bytes) offer
+ * h2c (left out of the forwarded head; HTTP_F_UPGRADE is then cleared)? */
+int conn_head_drop_h2c(struct conn *c, const char *p, uint32_t head_len);
+/* Rebuilds the request head at p (head_len bytes) into c->pre; drop: the
+ * answer of conn_head_drop_h2c. 0, or -1 when it does not fit. */
+int conn_head_rewrite(struct conn *c, const char *p, uint32_t head_len, int drop);
 enum conn_next conn_reply(struct conn *c, int status, enum conn_close_reason reason, int err);
 /* Does the request head at p name a domain of [acl] deny_domains (its
  * absolute-form authority, else Host; for CONNECT its target)? */

@@ -87,13 +87,6 @@ static void count_hello(struct conn *c, const struct tls_hello *h)
 		STAT_INC(st->tls_ech);
 }
 
-/* A policy on the server name is on: [acl] deny_domains, host_verify =
- * strict. */
-static int name_policy(const struct config *cfg)
-{
-	return cfg->deny_domains != NULL || cfg->host_verify == HOST_VERIFY_STRICT;
-}
-
 /* Not a well-formed ClientHello (or one over max_tls_hello): handled per
  * [http] non_http, counted. Refused, whatever non_http says, when a name
  * policy is on: servers accept what the reader does not (a hello padded
@@ -104,7 +97,7 @@ static enum conn_next hello_bad(struct conn *c)
 	enum tls_error e = c->tls->hello.error;
 
 	STAT_INC(c->w->stats.tls_malformed[e < TLS_ERR_MAX ? e : 0]);
-	if (c->cfg->non_http == NON_HTTP_REJECT || name_policy(c->cfg)) {
+	if (c->cfg->non_http == NON_HTTP_REJECT || config_name_policy(c->cfg)) {
 		conn_close(c, CONN_CLOSE_NON_HTTP_REJECTED, 0);
 		return CONN_NEXT_CLOSED;
 	}
@@ -221,7 +214,8 @@ static int watch_wanted(const struct conn *c)
 {
 	const struct tls_hello *h = &c->tls->hello;
 
-	return name_policy(c->cfg) && (h->flags & TLS_F_VERSIONS) && h->version >= TLS_V_TLS13;
+	return config_name_policy(c->cfg) && (h->flags & TLS_F_VERSIONS) &&
+	       h->version >= TLS_V_TLS13;
 }
 
 /* The second ClientHello names what the first did (RFC 8446 4.1.2 lets a

@@ -142,6 +142,11 @@ enum http_first http_sniff_feed(struct http_sniff *s, const char *p, size_t len)
 	return HTTP_FIRST_MORE;
 }
 
+int http_is_h2_preface(const char *p, size_t len)
+{
+	return len >= H2_PREFACE_LEN && memcmp(p, h2_preface, H2_PREFACE_LEN) == 0;
+}
+
 const char *http_first_name(enum http_first v)
 {
 	static const char *const names[] = {"undecided", "http", "tls", "other"};

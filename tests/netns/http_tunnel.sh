@@ -5,6 +5,7 @@
 # binary, a line protocol, 1 MiB both ways) reach the original destination
 # unchanged from the client's own address and port, half-close included; with
 # [http] non_http = reject they are closed instead and never reach the origin.
+# Under a name policy, h2c is refused (preface) or not offered (upgrade).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/common.sh"
@@ -107,7 +108,7 @@ for data in 'HELLO\r\n' '\x16\x03\x01\x00\x04\x68\x00\x00\x00'; do
 	*) state='reading the TLS ClientHello' ;;
 	esac
 	if port=$(ht_cl raw --to "$E" --expect-empty --data "$data") &&
-		ht_close_log "$port" "$E" "$state: non-http-rejected: not HTTP and non_http = reject"; then
+		ht_close_log "$port" "$E" "$state: non-http-rejected: not HTTP and non_http = reject, or not readable under a name policy"; then
 		echo "ok: non_http = reject closes '$data', logged"
 	else
 		ht_fail "non_http = reject: '$data'"
@@ -118,5 +119,53 @@ rt_assert_eq "origin events on :8083 while rejecting" "$after" "$before"
 ht_check "non_http = reject: HTTP still served" \
 	ht_cl exchange --req 'GET /r HTTP/1.1\r\nHost: r\r\n\r\n' --expect-body 'GET /r HTTP/1.1\r\nHost: r\r\n\r\n'
 ht_check "non_http = reject: WebSocket upgrades still work" ht_cl ws
+rt_stop
+
+# ---- a name policy on ([acl] deny_domains): HTTP/2 in clear (h2c) carries
+# requests for any :authority that the policy never reads, so the preface is
+# refused (not tunnelled, whatever non_http says) and an h2c upgrade offer is
+# left out of the forwarded head (the origin answers in HTTP/1.1); WebSocket
+# upgrades are untouched. Before: the preface was tunnelled, and an h2c
+# upgrade turned the connection into a tunnel.
+conf=$(rt_conf htu-policy <<'CONF'
+[global]
+workers = 1
+[listener h]
+listen = 0.0.0.0:3129
+mode = tproxy
+spoof = client-ip-port
+[acl]
+deny_domains = blocked.example
+CONF
+)
+rt_start "$conf" 3129
+before=$(grep -c '^data .* port=8083 ' "$HT_OLOG" || true)
+PREFACE='PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00'
+# at once, and after silence (a sniffing tunnel: its upstream connection is
+# open, it gets nothing)
+for pause in 0 0.5; do
+	state='waiting for the first bytes (HTTP, TLS or other)'
+	[ $pause = 0 ] || state='tunnelling bytes'
+	if port=$(ht_cl raw --to "$E" --expect-empty --pause $pause --data "$PREFACE") &&
+		ht_close_log "$port" "$E" "$state: non-http-rejected: not HTTP and non_http = reject, or not readable under a name policy"; then
+		echo "ok: name policy: h2c preface after ${pause}s refused, logged"
+	else
+		ht_fail "name policy: h2c preface after ${pause}s"
+	fi
+done
+after=$(grep -c '^data .* port=8083 ' "$HT_OLOG" || true)
+rt_assert_eq "bytes at the origin on :8083 while refusing the preface" "$after" "$before"
+H2C='Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n'
+ht_check "name policy: an h2c upgrade offer is left out, the exchange stays HTTP/1.1" \
+	ht_cl exchange --req "GET /h2c HTTP/1.1\r\nHost: w\r\n${H2C}\r\n" \
+	--req 'GET /after HTTP/1.1\r\nHost: w\r\n\r\n' --expect-header 'X-Req: 2' \
+	--expect-body 'GET /after HTTP/1.1\r\nHost: w\r\n\r\n'
+ht_check "name policy: the origin got the h2c request without its Upgrade line" \
+	ht_cl exchange --req "GET /h2c2 HTTP/1.1\r\nHost: w\r\nUpgrade: websocket, H2C\r\nConnection: Upgrade\r\n\r\n" \
+	--expect-body 'GET /h2c2 HTTP/1.1\r\nHost: w\r\nConnection: Upgrade\r\n\r\n'
+ht_error "name policy: a 101 to a request whose h2c offer was left out" 502 "$O" \
+	'relaying request and response: bad-response: invalid response from upstream [502]' \
+	--data "GET /ws HTTP/1.1\r\nHost: w\r\n${H2C}\r\n"
+ht_check "name policy: WebSocket upgrades still work" ht_cl ws
 rt_stop
 ht_finish
