@@ -746,20 +746,20 @@ static void set_defaults(struct config *cfg)
 	snprintf(cfg->access_log, sizeof(cfg->access_log), "off");
 	cfg->admin_on = 1;
 	(void)ic_addr_parse("127.0.0.1:9180", &cfg->admin_addr);
-	cfg->client_header_timeout_ms = 10 * 1000;
-	cfg->connect_timeout_ms = 130 * 1000; /* past Linux's own SYN retries (127 s) */
-	cfg->idle_timeout_ms = 60 * 1000;
+	cfg->client_header_timeout_ms = 60 * 1000; /* as nginx's client_header_timeout */
+	cfg->connect_timeout_ms = 130 * 1000;	   /* past Linux's own SYN retries (127 s) */
+	cfg->idle_timeout_ms = 3600 * 1000;	   /* a bound: the origin's keep-alive decides */
 	cfg->response_timeout_ms = 15 * 60 * 1000; /* as Squid's read_timeout */
 	cfg->first_bytes_timeout_ms = 300;
-	cfg->tunnel_timeout_ms = 3600 * 1000;
+	cfg->tunnel_timeout_ms = 5 * 86400 * 1000; /* as conntrack's established flows */
 	cfg->non_http = NON_HTTP_TUNNEL;
 	cfg->via = 0;
 	if (gethostname(cfg->via_name, sizeof(cfg->via_name) - 1) != 0 || cfg->via_name[0] == '\0')
 		snprintf(cfg->via_name, sizeof(cfg->via_name), "remora");
-	cfg->max_request_line = 8 * 1024;
-	cfg->max_head = 64 * 1024; /* as Squid's request_header_max_size */
-	cfg->max_response_head = 64 * 1024;
-	cfg->max_fields = 100;
+	cfg->max_request_line = 64 * 1024;   /* within max_head: costs no memory */
+	cfg->max_head = 64 * 1024;	     /* as Squid's request_header_max_size */
+	cfg->max_response_head = 256 * 1024; /* as Chromium's response head limit */
+	cfg->max_fields = 10000;	     /* a count only: max_head bounds the memory */
 	cfg->http_lenient = 0;
 	cfg->fw_mark = 1;
 	cfg->route_table = 100;
@@ -950,7 +950,7 @@ static void derive(struct config *cfg)
 	cfg->rsp_limits = (struct http_limits){
 		.max_line = cfg->max_response_head,
 		.max_head = cfg->max_response_head,
-		.max_fields = 1000,
+		.max_fields = 10000, /* browsers count none: max_response_head bounds */
 		.lenient = cfg->http_lenient,
 	};
 	cfg->timeout_ms[CONN_TIMER_HEADER] = cfg->client_header_timeout_ms;

@@ -160,7 +160,8 @@ static inline int config_name_policy(const struct config *cfg)
 #define CONFIG_TUNNEL_QUIET_MS 60000
 
 /* Value parsers, exposed for the tests. Return 0 or -1. */
-/* "250ms", "10s", "2m", "1h", or a bare number of seconds; 1 ms .. 24 h. */
+/* "250ms", "10s", "2m", "1h", "5d", or a bare number of seconds; 1 ms .. 7 days. */
+#define CONFIG_DURATION_MAX_MS (7ull * 86400 * 1000)
 int config_parse_duration(const char *s, uint32_t *ms);
 /* "16384", "16k", "1m" (binary multiples). */
 int config_parse_size(const char *s, uint64_t *bytes);

@@ -26,9 +26,13 @@ int config_parse_duration(const char *s, uint32_t *ms)
 		mult = 60 * 1000;
 	else if (strcmp(end, "h") == 0)
 		mult = 3600 * 1000;
+	else if (strcmp(end, "d") == 0)
+		mult = 86400 * 1000;
 	else
 		return -1;
-	if (v == 0 || v > 24ull * 3600 * 1000 / mult)
+	/* up to 7 days: long enough for [timeouts] tunnel to outlast conntrack's
+	 * 5 days for an established flow, well inside 32 bits of milliseconds */
+	if (v == 0 || v > CONFIG_DURATION_MAX_MS / mult)
 		return -1;
 	*ms = (uint32_t)(v * mult);
 	return 0;

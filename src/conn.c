@@ -398,11 +398,12 @@ static void set_keepalive(int fd)
 #endif
 }
 
-/* The first part of a tunnel's quiet time passed: keep-alive on both legs,
- * then the rest of [timeouts] tunnel. */
+/* The first part of a tunnel's (or a paused response body's) quiet time
+ * passed: keep-alive on both legs, then the rest of [timeouts] tunnel. */
 static void tunnel_quiet(struct conn *c)
 {
-	if (c->cfg->timeout_ms[CONN_TIMER_QUIET_REST] == 0 || !(c->flags & CONN_F_TUNNEL)) {
+	if (c->cfg->timeout_ms[CONN_TIMER_QUIET_REST] == 0 ||
+	    (!(c->flags & CONN_F_TUNNEL) && c->state != CONN_ST_EXCHANGE)) {
 		conn_close(c, CONN_CLOSE_IDLE_TIMEOUT, 0);
 		return;
 	}

@@ -267,18 +267,30 @@ static enum conn_next bad_request(struct conn *c)
 }
 
 /* A kept-alive upstream said something while no request was out: it closed
- * (EOF) or misbehaved. Either way it cannot carry the next request. */
-static void check_idle_upstream(struct conn *c)
+ * (EOF) or misbehaved. Either way it cannot carry the next request, and the
+ * client's idle connection ends with it: the origin's keep-alive decides
+ * (1 when the client's connection was closed). */
+static int check_idle_upstream(struct conn *c)
 {
 	ssize_t n;
 
 	if (c->up.fd < 0 || !c->up.readable)
-		return;
+		return 0;
 	n = conn_read(c, &c->up, &c->u2c);
 	buf_put(&c->w->bufs, c->u2c);
 	c->u2c = NULL;
-	if (n != -EAGAIN)
-		conn_close_upstream(c);
+	if (n == -EAGAIN)
+		return 0;
+	conn_close_upstream(c);
+	if (c->c2u != NULL)
+		return 0; /* a request has begun: it gets a new connection */
+	/* the origin ended its idle keep-alive: directly, the client's
+	 * connection would end now too (a reset as a reset) */
+	if (n < 0 && n != -EPIPE)
+		conn_reset(c, CONN_CLOSE_KEEPALIVE_END, (int)-n);
+	else
+		conn_close(c, CONN_CLOSE_KEEPALIVE_END, 0);
+	return 1;
 }
 
 /* A head longer than a relay buffer: *bp is full of an unfinished head, so
@@ -350,8 +362,7 @@ enum conn_next conn_st_req_head(struct conn *c)
 		buf_put(&c->w->bufs, c->c2u); /* nothing yet: hold no memory while waiting */
 		c->c2u = NULL;
 	}
-	check_idle_upstream(c);
-	return CONN_NEXT_WAIT;
+	return check_idle_upstream(c) ? CONN_NEXT_CLOSED : CONN_NEXT_WAIT;
 }
 
 /* ---- EXCHANGE: request direction ------------------------------------------ */
@@ -720,13 +731,29 @@ static long pump_response(struct conn *c, enum conn_next *next)
 	return moved;
 }
 
+/* The response is under way and everything sent has been taken: a pause
+ * now is the origin's (long-poll, server-sent events), which a direct
+ * connection would wait out. It waits as a quiet tunnel does ([timeouts]
+ * tunnel, TCP keep-alive after a quiet minute); bytes that a side does not
+ * take stay under [timeouts] response. */
+static int body_quiet(const struct conn *c)
+{
+	return c->h->rsp_head_done && c->h->reqb.done && c->pre == NULL &&
+	       (c->u2c == NULL || c->u2c->start == c->u2c->end) &&
+	       (c->c2u == NULL || c->c2u->start == c->c2u->lim) &&
+	       (c->pipe == NULL || c->pipe->bytes == 0);
+}
+
 /* Both messages are through: keep the client (and upstream) for the next
  * request, or close gracefully. */
 static enum conn_next end_exchange(struct conn *c)
 {
 	struct conn_http *h = c->h;
+	/* an origin that closed after answering ends the client's connection
+	 * too, as it would directly, unless the next request is already in */
+	int up_gone = c->up.eof && (c->c2u == NULL || c->c2u->end == c->c2u->lim);
 	int keep = !(c->flags & (CONN_F_CLOSE_AFTER | CONN_F_UP_WR_SHUT)) && h->reqb.done &&
-		   !c->cli.eof && !c->w->draining;
+		   !c->cli.eof && !c->w->draining && !up_gone;
 
 	c->flags |= CONN_F_SERVED;
 	STAT_INC(c->w->stats.replies[c->status / 100 % 10]);
@@ -774,8 +801,8 @@ enum conn_next conn_st_exchange(struct conn *c)
 		c->flags |= CONN_F_CLOSE_AFTER;
 		return end_exchange(c);
 	}
-	if (up > 0 || down > 0)
-		conn_timer_arm(c, CONN_TIMER_RESPONSE); /* progress either way */
+	if (up > 0 || down > 0) /* progress either way */
+		conn_timer_arm(c, body_quiet(c) ? CONN_TIMER_TUNNEL : CONN_TIMER_RESPONSE);
 	if (up >= RELAY_BUDGET || down >= RELAY_BUDGET)
 		return CONN_NEXT_YIELD;
 	return CONN_NEXT_WAIT;
