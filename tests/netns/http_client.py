@@ -252,12 +252,20 @@ def sc_keepalive():
     ok("%d requests on one client connection (port %d) answered in order over one "
        "upstream connection (%s)" % (ARGS.count, c.port, ports.pop()))
     if ARGS.mode == "echo":
-        # an origin-side close of the idle upstream: the next request reconnects
+        # an origin-side close of the idle upstream ends the client's
+        # connection too, as it would directly; a new one is served
         req = b"GET /idle-close HTTP/1.1\r\nHost: ka.example\r\n\r\n"
         c.send(req)
         first = c.read_response()
         echo_check(first, req, "/idle-close")
         await_log("close /idle-close conn=%s " % first.get(b"x-conn").decode())
+        try:
+            end = c.sock.recv(1)
+        except OSError as e:
+            end = e.__class__.__name__
+        check(end == b"", "after the origin closed the idle upstream, the client's "
+              "connection read %r, not its end" % (end,))
+        c = Conn()
         req = b"GET /after-idle-close HTTP/1.1\r\nHost: ka.example\r\n\r\n"
         c.send(req)
         rsp = c.read_response()
@@ -265,7 +273,7 @@ def sc_keepalive():
         check(rsp.get(b"x-conn") != first.get(b"x-conn") and rsp.get(b"x-req") == b"1",
               "after the idle close: origin connection %r request %r" %
               (rsp.get(b"x-conn"), rsp.get(b"x-req")))
-        ok("origin closed the idle upstream: the next request went over a new one")
+        ok("origin closed the idle upstream: the client's connection ended with it")
 
 
 def sc_pipeline():

@@ -2,7 +2,7 @@
 # HTTP keep-alive and pipelining through Remora: 100 requests on one client
 # connection reuse one upstream connection (nginx echo and the scripted
 # origin, which also counts the requests per connection); an origin-side close
-# of the idle upstream is survived; 10 pipelined requests in one write and a
+# of the idle upstream ends the client's connection too (as directly); 10 pipelined requests in one write and a
 # pipeline of every framing (CL, chunked, HEAD, 304, 103, trailers) are
 # answered in order; HEAD and 304 with Content-Length leave the framing intact.
 # Then with the smallest relay buffers (buffer_size = 1k and 4k, splice off), a
