@@ -758,7 +758,9 @@ static void set_defaults(struct config *cfg)
 		snprintf(cfg->via_name, sizeof(cfg->via_name), "remora");
 	cfg->max_request_line = 8 * 1024;
 	cfg->max_head = 64 * 1024; /* as Squid's request_header_max_size */
-	cfg->max_response_head = 64 * 1024;
+	/* as Chromium's limit (Firefox takes 384 KiB): a page a browser shows
+	 * directly must not become a 502 */
+	cfg->max_response_head = 256 * 1024;
 	cfg->max_fields = 100;
 	cfg->http_lenient = 0;
 	cfg->fw_mark = 1;

@@ -122,7 +122,7 @@ START_TEST(defaults)
 	ck_assert_uint_eq(cfg->response_timeout_ms, 15 * 60000);
 	ck_assert_uint_eq(cfg->first_bytes_timeout_ms, 300);
 	ck_assert_uint_eq(cfg->tunnel_timeout_ms, 3600 * 1000);
-	ck_assert_uint_eq(cfg->max_response_head, 65536);
+	ck_assert_uint_eq(cfg->max_response_head, 262144);
 	ck_assert_int_eq(cfg->absolute_form_rewrite, 0);
 	ck_assert_int_eq(cfg->connect_reject, 0);
 	ck_assert_int_eq(cfg->upstream_errors, UPSTREAM_ERRORS_RESET);
