@@ -611,7 +611,7 @@ static int fold_field(struct http_msg *m, const char *buf, const char *p, const 
 	const char *q;
 
 	for (q = p; q < e; q++)
-		if (!http_is_field_char((unsigned char)*q))
+		if (!http_is_rsp_value_char((unsigned char)*q))
 			return fail(m, HTTP_ERR_BAD_FIELD_VALUE);
 	m->flags |= HTTP_F_NORMALIZE;
 	if (!m->has_cur)
@@ -659,7 +659,8 @@ static int parse_field(struct http_msg *m, const char *buf, const char *p, const
 	if (c != q)
 		m->flags |= HTTP_F_NORMALIZE;
 	for (v = c + 1; v < e; v++)
-		if (!http_is_field_char((unsigned char)*v))
+		if (!(m->is_request ? http_is_field_char((unsigned char)*v)
+				    : http_is_rsp_value_char((unsigned char)*v)))
 			return fail(m, HTTP_ERR_BAD_FIELD_VALUE);
 	if (m->n_fields >= lim->max_fields || (m->fields != NULL && m->n_fields >= m->max_fields))
 		return fail(m, HTTP_ERR_TOO_MANY_FIELDS);

@@ -81,26 +81,26 @@ static const char *const dir_names[] = {"req", "rsp"};
 
 /* Facts a rule may require ("when" column), from the message's raw bytes
  * (whichever parser refused them) and where http_parser stopped. */
-#define FACTS(X)                                                                              \
-	X(CONNECT, "connect")		       /* request method CONNECT */                   \
-	X(METHOD_TOKEN, "method-token")	       /* the method is a token */                    \
-	X(NO_BODY_STATUS, "no-body-status")    /* response 1xx, 204 or 304 */                 \
-	X(LEADING_EMPTY, "leading-empty-line") /* message starts with CR or LF */             \
-	X(BARE_CR, "bare-cr")		       /* a CR followed by something else than LF */  \
-	X(CL_SAME_LIST, "cl-same-list")	       /* Content-Length: 3, 3 */                     \
-	X(CL_SAME_LINES, "cl-same-lines")      /* 2+ Content-Length lines, one value */       \
-	X(CL_19, "cl-19-digits")	       /* a Content-Length of 19+ digits */           \
-	X(CL_20, "cl-20-digits")	       /* a Content-Length of 20+ digits */           \
-	X(TE_HTAB, "te-htab")		       /* a Transfer-Encoding line holds an HTAB */   \
-	X(TE_EMPTY, "te-empty-element")	       /* Transfer-Encoding: , chunked */             \
-	X(HP_AT_HTAB, "hp-stopped-at-htab")    /* http_parser's error is on an HTAB */        \
-	X(CL_AND_TE, "cl-and-te")	       /* Content-Length and Transfer-Encoding */     \
-	X(WS_COLON, "ws-before-colon")	       /* a field name, SP / HTAB, then a colon */    \
-	X(FOLD_FIRST, "fold-before-fields")    /* the line after the start line: SP / HTAB */ \
-	X(NAMELESS, "nameless-line")	       /* a field line naming no field */             \
-	X(CL_NOT_NUMBER, "cl-not-number")      /* a Content-Length element not 1-18 digits */ \
-	X(TE_CHUNKED_ODD,                                                                     \
-	  "te-chunked-irregular") /* chunked, but not once and last in a plain list */
+#define FACTS(X)                                                                                 \
+	X(CONNECT, "connect")			  /* request method CONNECT */                   \
+	X(METHOD_TOKEN, "method-token")		  /* the method is a token */                    \
+	X(NO_BODY_STATUS, "no-body-status")	  /* response 1xx, 204 or 304 */                 \
+	X(LEADING_EMPTY, "leading-empty-line")	  /* message starts with CR or LF */             \
+	X(BARE_CR, "bare-cr")			  /* a CR followed by something else than LF */  \
+	X(CL_SAME_LIST, "cl-same-list")		  /* Content-Length: 3, 3 */                     \
+	X(CL_SAME_LINES, "cl-same-lines")	  /* 2+ Content-Length lines, one value */       \
+	X(CL_19, "cl-19-digits")		  /* a Content-Length of 19+ digits */           \
+	X(CL_20, "cl-20-digits")		  /* a Content-Length of 20+ digits */           \
+	X(TE_HTAB, "te-htab")			  /* a Transfer-Encoding line holds an HTAB */   \
+	X(TE_EMPTY, "te-empty-element")		  /* Transfer-Encoding: , chunked */             \
+	X(HP_AT_HTAB, "hp-stopped-at-htab")	  /* http_parser's error is on an HTAB */        \
+	X(CL_AND_TE, "cl-and-te")		  /* Content-Length and Transfer-Encoding */     \
+	X(WS_COLON, "ws-before-colon")		  /* a field name, SP / HTAB, then a colon */    \
+	X(FOLD_FIRST, "fold-before-fields")	  /* the line after the start line: SP / HTAB */ \
+	X(NAMELESS, "nameless-line")		  /* a field line naming no field */             \
+	X(CL_NOT_NUMBER, "cl-not-number")	  /* a Content-Length element not 1-18 digits */ \
+	X(TE_CHUNKED_ODD, "te-chunked-irregular") /* chunked, not once and last */               \
+	X(CTL_VALUE, "ctl-in-value")		  /* a field line: CTL but HTAB, no NUL */
 
 #define FACT_ENUM(id, name) FACT_##id,
 enum { FACTS(FACT_ENUM) FACT_MAX };
@@ -574,6 +574,15 @@ static void te_elements(struct te_seen *ts, const char *v, const char *e)
 	}
 }
 
+/* True if [p, e) holds a control character other than HTAB (0x7f too). */
+static int has_ctl(const char *p, const char *e)
+{
+	for (; p < e; p++)
+		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
+			return 1;
+	return 0;
+}
+
 /* True if the field line [p, e) is a token, SP / HTAB, then a colon. */
 static int ws_before_colon(const char *p, const char *e)
 {
@@ -632,6 +641,8 @@ static unsigned head_facts(const char *p, const char *e)
 			f |= 1u << FACT_WS_COLON;
 		if (p[0] != ' ' && p[0] != '\t' && nameless_line(p, ve))
 			f |= 1u << FACT_NAMELESS;
+		if (memchr(p, 0, (size_t)(ve - p)) == NULL && has_ctl(p, ve))
+			f |= 1u << FACT_CTL_VALUE;
 		if (p[0] == ' ' || p[0] == '\t') {
 			if (in_cl)
 				f |= 1u << FACT_CL_NOT_NUMBER; /* a fold continues it */

@@ -44,6 +44,8 @@ ODD = {
     "/clplus": b"HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\nhello",
     "/clempty": b"HTTP/1.1 200 OK\r\nContent-Length: \r\n\r\nhello",
     "/clbad2": b"HTTP/1.1 200 OK\r\nContent-Length: 5 5\r\nContent-Length: 5 5\r\n\r\nhello",
+    # control characters but NUL in a value: browsers take them
+    "/ctl": b"HTTP/1.1 200 OK\r\nX-A: a\x01b\x1b[0m\x7f\r\nContent-Length: 5\r\n\r\nhello",
     "/cllist": b"HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\nContent-Length: 5\r\n\r\nhello",
     "/tec2": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n"
              b"\r\n5\r\nhello\r\n0\r\n\r\n",

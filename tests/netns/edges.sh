@@ -118,7 +118,7 @@ fi
 both "3 cookie lines of 7,000 bytes" cookies 9006
 both "origin port closed: fails at once" refused 9009
 for path in /barelf /fold /wscolon /noname /999 /noreason /clte /10te /icy /bighead /bighead200k \
-	/clplus /clbad2 /tec2 /cllist; do
+	/clplus /clbad2 /tec2 /cllist /ctl; do
 	curl_both "odd response $path" "$path"
 done
 # framing fields a browser reads leniently: read as Chromium and Firefox read
@@ -126,7 +126,7 @@ done
 # that strict parsers cannot frame differently (curl itself reads some of
 # them otherwise than browsers, directly: "chunked, gzip" as gzip, and
 # identity with a Content-Length up to the close)
-for path in /clte /clplus /clempty /clbad2 /cllist /tec2 /tecgz /teidcl /teempty; do
+for path in /clte /clplus /clempty /clbad2 /cllist /tec2 /tecgz /teidcl /teempty /ctl; do
 	both "a browser reads $path" browser 9005 "$path"
 	fwd=$(tb_exec_c "$PY" "$EPY" client forwarded "$TB_O4" 9005 "$path" 2>&1) || true
 	if [ "$fwd" = unambiguous ]; then
