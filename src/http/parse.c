@@ -711,7 +711,7 @@ static void rsp_framing(struct http_msg *m, int te, int cl)
 							: HTTP_BODY_NONE;
 	if (fix)
 		m->flags |= fix | HTTP_F_NORMALIZE | HTTP_F_CLOSE_AFTER;
-	else if (cl && (m->rsp_framing & FR_CL_REPEATED))
+	if (cl && (m->rsp_framing & FR_CL_REPEATED) && !(fix & HTTP_F_CL_DROP))
 		m->flags |= HTTP_F_CL_ONE | HTTP_F_NORMALIZE; /* "5, 5": one value */
 	if (te && m->minor == 0)
 		m->flags |= HTTP_F_CLOSE_AFTER;
