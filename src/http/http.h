@@ -252,7 +252,17 @@ struct http_body {
 	uint8_t state;	    /* private (chunked) */
 	uint8_t done;	    /* the message has ended */
 	uint8_t in_ext;	    /* private: inside chunk extensions */
-	uint16_t line_len;  /* private: length of the current size/trailer line */
+	/* set by the caller after http_body_init() for a response: chunked
+	 * framing as browsers read it (docs/http.md, section 3): a framing line
+	 * may end in LF alone, and an extension may be any field characters */
+	uint8_t lenient;
+	/* lenient: http_body_feed() stopped at a LF that ends a framing line
+	 * without CR; the caller puts a CR before it (the byte after those it
+	 * was told belong to the message), clears need_cr and feeds on from the
+	 * CR. */
+	uint8_t need_cr;
+	uint8_t eased;	   /* lenient: a form only the leniency takes was seen */
+	uint16_t line_len; /* private: length of the current size/trailer line */
 	uint32_t trailer_bytes;
 	enum http_error error;
 };
@@ -263,7 +273,8 @@ void http_body_init(struct http_body *b, const struct http_msg *m);
  * Feeds body bytes buf[0..len). Returns how many of them belong to this
  * message (<= len; fewer only when the message ended, b->done is then set),
  * or HTTP_INVALID with b->error set (bad chunked syntax). CLOSE bodies take
- * everything: call http_body_eof() when the connection ends.
+ * everything: call http_body_eof() when the connection ends. Fewer also
+ * when b->need_cr is set (lenient).
  */
 long http_body_feed(struct http_body *b, const char *buf, size_t len);
 /* Counts n body bytes that were moved without being seen (splice): only for

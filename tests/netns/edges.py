@@ -46,6 +46,11 @@ ODD = {
     "/clbad2": b"HTTP/1.1 200 OK\r\nContent-Length: 5 5\r\nContent-Length: 5 5\r\n\r\nhello",
     # control characters but NUL in a value: browsers take them
     "/ctl": b"HTTP/1.1 200 OK\r\nX-A: a\x01b\x1b[0m\x7f\r\nContent-Length: 5\r\n\r\nhello",
+    # chunked framing browsers take: lines ending in LF alone, free-form
+    # extensions (Chromium skips what follows ';')
+    "/chlf": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\n0\nT: 1\n\n",
+    "/chext": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+              b"5;a=b/c d\r\nhello\r\n0\r\n\r\n",
     "/cllist": b"HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\nContent-Length: 5\r\n\r\nhello",
     "/tec2": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n"
              b"\r\n5\r\nhello\r\n0\r\n\r\n",
@@ -296,6 +301,30 @@ def unambiguous(raw):
         return "Transfer-Encoding %r" % te
     if len(cl) > 1 or (cl and not cl[0].isdigit()):
         return "Content-Length %r" % cl
+    if te:
+        return strict_chunks(raw[len(head):])
+    return "unambiguous"
+
+
+def strict_chunks(body):
+    """Whether every framing line of the chunked body ends in CRLF (RFC 9112
+    7.1; what an extension holds no parser needs to agree on)."""
+    while True:
+        k = body.find(b"\r\n")
+        if k < 0 or b"\n" in body[:k]:
+            return "chunked: a size line not ended by CRLF"
+        size = int(body[:k].split(b";")[0].strip(b" \t"), 16)
+        body = body[k + 2:]
+        if size == 0:
+            break
+        if body[size:size + 2] != b"\r\n":
+            return "chunked: data not followed by CRLF"
+        body = body[size + 2:]
+    while body[:2] != b"\r\n":
+        k = body.find(b"\r\n")
+        if k < 0 or b"\n" in body[:k]:
+            return "chunked: a trailer line not ended by CRLF"
+        body = body[k + 2:]
     return "unambiguous"
 
 

@@ -126,7 +126,8 @@ done
 # that strict parsers cannot frame differently (curl itself reads some of
 # them otherwise than browsers, directly: "chunked, gzip" as gzip, and
 # identity with a Content-Length up to the close)
-for path in /clte /clplus /clempty /clbad2 /cllist /tec2 /tecgz /teidcl /teempty /ctl; do
+for path in /clte /clplus /clempty /clbad2 /cllist /tec2 /tecgz /teidcl /teempty /ctl /chlf \
+	/chext; do
 	both "a browser reads $path" browser 9005 "$path"
 	fwd=$(tb_exec_c "$PY" "$EPY" client forwarded "$TB_O4" 9005 "$path" 2>&1) || true
 	if [ "$fwd" = unambiguous ]; then
