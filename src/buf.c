@@ -85,6 +85,23 @@ void buf_compact(struct buf *b)
 	b->start = 0;
 }
 
+int buf_insert_at_lim(struct buf_pool *bp, struct buf **bufp, char ch)
+{
+	struct buf *b = *bufp;
+
+	if (buf_room(b) == 0)
+		buf_compact(b);
+	/* still full (nothing sent yet): a little more room, which the next
+	 * inserts use too; each happens once per line of what was received */
+	if (buf_room(b) == 0 && buf_grow(bp, bufp, b->cap + 256) < 0)
+		return -1;
+	b = *bufp;
+	memmove(b->data + b->lim + 1, b->data + b->lim, b->end - b->lim);
+	b->data[b->lim] = ch;
+	b->end++;
+	return 0;
+}
+
 int buf_grow(struct buf_pool *bp, struct buf **bufp, uint32_t cap)
 {
 	struct buf *old = *bufp, *b;

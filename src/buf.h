@@ -61,4 +61,9 @@ int buf_grow(struct buf_pool *bp, struct buf **bufp, uint32_t cap);
 /* Moves the unsent bytes to the front to make room at the end. */
 void buf_compact(struct buf *b);
 
+/* Puts the byte ch in at (*bufp)->lim, before the bytes not yet classified
+ * (a CR for a bare LF of chunked framing), compacting or growing the buffer
+ * when it is full. 0, or -1 when memory is exhausted (*bufp unchanged). */
+int buf_insert_at_lim(struct buf_pool *bp, struct buf **bufp, char ch);
+
 #endif

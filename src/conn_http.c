@@ -468,6 +468,19 @@ static int classify_response(struct conn *c, enum conn_next *next)
 				return -1;
 			}
 			b->lim += (uint32_t)k;
+			if (h->rspb.eased)
+				c->flags |= CONN_F_CLOSE_AFTER; /* lenient chunked framing */
+			if (h->rspb.need_cr) {
+				/* a framing line ended in LF alone: the client gets CRLF */
+				if (buf_insert_at_lim(&c->w->bufs, &c->u2c, '\r') < 0) {
+					conn_close(c, CONN_CLOSE_NO_MEMORY, ENOMEM);
+					*next = CONN_NEXT_CLOSED;
+					return -1;
+				}
+				b = c->u2c;
+				h->rspb.need_cr = 0;
+				continue;
+			}
 			if (h->rspb.done && b->end > b->lim) {
 				/* bytes after a complete response: not reusable */
 				b->end = b->lim;
@@ -532,6 +545,7 @@ static int classify_response(struct conn *c, enum conn_next *next)
 		b->lim += (uint32_t)r;
 		h->rsp_head_done = 1;
 		http_body_init(&h->rspb, &h->rsp);
+		h->rspb.lenient = 1; /* chunked framing as browsers read it */
 		if (!http_msg_keeps_alive(&h->rsp) || h->rsp.body == HTTP_BODY_CLOSE)
 			c->flags |= CONN_F_CLOSE_AFTER;
 		conn_timer_arm(c, CONN_TIMER_RESPONSE); /* [timeouts] response: origin silence */

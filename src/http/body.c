@@ -25,8 +25,11 @@ enum {
 	CH_TRAILER_NAME,
 	CH_TRAILER_VALUE,
 	CH_TRAILER_LF,
-	CH_END_LF, /* CR of the final CRLF seen */
+	CH_END_LF,  /* CR of the final CRLF seen */
+	CH_EXT_ANY, /* lenient: extensions as free text up to the line end */
 };
+
+#define NEED_CR 2 /* lenient: a CR must go in before this LF (http_body.need_cr) */
 
 #define CHUNK_LINE_MAX	  4096	      /* size line with extensions */
 #define TRAILER_BYTES_MAX (16 * 1024) /* all trailer lines together */
@@ -42,6 +45,7 @@ void http_body_init(struct http_body *b, const struct http_msg *m)
 	b->in_ext = 0;
 	b->trailer_bytes = 0;
 	b->error = HTTP_ERR_NONE;
+	b->lenient = b->need_cr = b->eased = 0;
 }
 
 static long bad(struct http_body *b, enum http_error e)
@@ -50,10 +54,33 @@ static long bad(struct http_body *b, enum http_error e)
 	return HTTP_INVALID;
 }
 
-/* One byte of the size line, extensions or CRLFs; 0 or HTTP_INVALID. */
+/* Lenient (a response): what browsers take where chunk_syntax() would refuse
+ * c — a field character in an extension starts free text up to the line end
+ * (Chromium skips everything after ';'), and a LF ends the line without CR
+ * (NEED_CR). Else the refusal e. */
+static int chunk_ease(struct http_body *b, unsigned char c, enum http_error e)
+{
+	if (!b->lenient || (b->state == CH_SIZE_START && c == '\n'))
+		return (int)bad(b, e);
+	if (c == '\n')
+		return b->eased = NEED_CR;
+	if (b->in_ext && (c == '\r' || http_is_field_char(c))) {
+		/* (a CR ends the line even inside an open quoted-string) */
+		b->state = c == '\r' ? CH_SIZE_LF : CH_EXT_ANY;
+		b->eased = 1;
+		return 0;
+	}
+	return (int)bad(b, e);
+}
+
+/* One byte of the size line, extensions or CRLFs; 0, NEED_CR or HTTP_INVALID. */
 static int chunk_syntax(struct http_body *b, unsigned char c)
 {
 	switch (b->state) {
+	case CH_EXT_ANY:
+		if (c == '\r' || c == '\n')
+			break;
+		return http_is_field_char(c) ? 0 : (int)bad(b, HTTP_ERR_BAD_CHUNK_EXT);
 	case CH_SIZE_START:
 		if (!http_is_hex(c))
 			return (int)bad(b, HTTP_ERR_BAD_CHUNK_SIZE);
@@ -83,7 +110,7 @@ static int chunk_syntax(struct http_body *b, unsigned char c)
 		if (c == ' ' || c == '\t')
 			return 0;
 		if (!http_is_tchar(c))
-			return (int)bad(b, HTTP_ERR_BAD_CHUNK_EXT);
+			return chunk_ease(b, c, HTTP_ERR_BAD_CHUNK_EXT);
 		b->state = CH_EXT_NAME;
 		return 0;
 	case CH_EXT_NAME:
@@ -111,7 +138,7 @@ static int chunk_syntax(struct http_body *b, unsigned char c)
 			return 0;
 		}
 		if (!http_is_tchar(c))
-			return (int)bad(b, HTTP_ERR_BAD_CHUNK_EXT);
+			return chunk_ease(b, c, HTTP_ERR_BAD_CHUNK_EXT);
 		b->state = CH_EXT_TOKEN;
 		return 0;
 	case CH_EXT_TOKEN:
@@ -129,11 +156,11 @@ static int chunk_syntax(struct http_body *b, unsigned char c)
 		else if (c == '\\')
 			b->state = CH_EXT_QUOTED_ESC;
 		else if (!(c == '\t' || (c >= 0x20 && c != 0x7f)))
-			return (int)bad(b, HTTP_ERR_BAD_CHUNK_EXT);
+			return chunk_ease(b, c, HTTP_ERR_BAD_CHUNK_EXT);
 		return 0;
 	case CH_EXT_QUOTED_ESC:
 		if (!(c == '\t' || (c >= 0x20 && c != 0x7f)))
-			return (int)bad(b, HTTP_ERR_BAD_CHUNK_EXT);
+			return chunk_ease(b, c, HTTP_ERR_BAD_CHUNK_EXT);
 		b->state = CH_EXT_QUOTED;
 		return 0;
 	default:
@@ -141,16 +168,26 @@ static int chunk_syntax(struct http_body *b, unsigned char c)
 	}
 	/* the size line may only end here, in CR LF */
 	if (c != '\r')
-		return (int)bad(b, b->in_ext ? HTTP_ERR_BAD_CHUNK_EXT : HTTP_ERR_BAD_CHUNK_SIZE);
+		return chunk_ease(b, c,
+				  b->in_ext ? HTTP_ERR_BAD_CHUNK_EXT : HTTP_ERR_BAD_CHUNK_SIZE);
 	b->state = CH_SIZE_LF;
 	return 0;
 }
 
-/* Trailer section: field lines, then CRLF. 0, 1 (message ended) or HTTP_INVALID. */
+/* Lenient: a LF that ends a framing line without its CR (NEED_CR). */
+static int bare_lf(struct http_body *b, unsigned char c)
+{
+	return b->lenient && c == '\n' ? (b->eased = NEED_CR) : 0;
+}
+
+/* Trailer section: field lines, then CRLF. 0, 1 (message ended), NEED_CR or
+ * HTTP_INVALID. */
 static int trailer_syntax(struct http_body *b, unsigned char c)
 {
 	if (++b->trailer_bytes > TRAILER_BYTES_MAX)
 		return (int)bad(b, HTTP_ERR_BAD_TRAILER);
+	if ((b->state == CH_TRAILER_START || b->state == CH_TRAILER_VALUE) && bare_lf(b, c))
+		return NEED_CR;
 	switch (b->state) {
 	case CH_TRAILER_START:
 		if (c == '\r') {
@@ -205,6 +242,8 @@ static long feed_chunked(struct http_body *b, const char *buf, size_t len)
 			continue;
 		case CH_DATA_CR:
 		case CH_DATA_LF:
+			if (b->state == CH_DATA_CR && bare_lf(b, (unsigned char)buf[i]))
+				break;
 			c = (unsigned char)buf[i++];
 			if (c != (b->state == CH_DATA_CR ? '\r' : '\n'))
 				return bad(b, HTTP_ERR_BAD_CHUNK_END);
@@ -223,17 +262,26 @@ static long feed_chunked(struct http_body *b, const char *buf, size_t len)
 		case CH_TRAILER_VALUE:
 		case CH_TRAILER_LF:
 		case CH_END_LF:
-			r = trailer_syntax(b, (unsigned char)buf[i++]);
+			r = trailer_syntax(b, (unsigned char)buf[i]);
 			if (r < 0)
 				return HTTP_INVALID;
+			if (r == NEED_CR)
+				break;
+			i++;
 			continue;
 		default:
 			if (++b->line_len > CHUNK_LINE_MAX)
 				return bad(b, HTTP_ERR_BAD_CHUNK_EXT);
-			if (chunk_syntax(b, (unsigned char)buf[i++]) < 0)
+			r = chunk_syntax(b, (unsigned char)buf[i]);
+			if (r < 0)
 				return HTTP_INVALID;
+			if (r == NEED_CR)
+				break;
+			i++;
 			continue;
 		}
+		b->need_cr = 1; /* the LF at buf[i] waits for the CR the caller puts before it */
+		return (long)i;
 	}
 	return (long)i;
 }

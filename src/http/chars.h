@@ -37,6 +37,15 @@ static inline int http_is_field_char(unsigned char c)
 	return c == '\t' || (c >= 0x20 && c != 0x7f);
 }
 
+/* A byte a response's field value may hold: any but NUL (and CR and LF, which
+ * end or break lines). Chromium and Firefox take the other control
+ * characters there, and RFC 9110 5.5 lets a recipient keep them; both
+ * browsers refuse NUL. */
+static inline int http_is_rsp_value_char(unsigned char c)
+{
+	return c != 0 && c != '\r' && c != '\n';
+}
+
 /* A response field line [p, e) that names no field: no colon, or the bytes
  * before it (whitespace before a colon aside) empty or not a token, all of
  * them field characters. Browsers skip such lines; the parser and the

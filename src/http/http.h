@@ -118,9 +118,27 @@ enum http_body_kind {
  * colon, or a Content-Length that Transfer-Encoding overrides. */
 #define HTTP_F_NORMALIZE       0x800u
 /* response: its framing was doubtful (Content-Length with Transfer-Encoding,
- * or Transfer-Encoding in HTTP/1.0): the connection must close after it.
+ * one that is not a number, an irregular Transfer-Encoding, or
+ * Transfer-Encoding in HTTP/1.0): the connection must close after it.
  * http_msg_keeps_alive() is then false. Never set on requests. */
 #define HTTP_F_CLOSE_AFTER     0x1000u
+/* response framing read as browsers read it (docs/http.md, section 2); each
+ * comes with HTTP_F_NORMALIZE and HTTP_F_CLOSE_AFTER, and says what
+ * http_head_normalize() does:
+ * CL_DROP: Content-Length does not frame it (Transfer-Encoding names
+ * chunked, or its value is not a number): every Content-Length line left out;
+ * TE_DROP: Transfer-Encoding names no chunked and a Content-Length frames it:
+ * every Transfer-Encoding line left out;
+ * TE_CHUNKED: an irregular Transfer-Encoding that names chunked (twice, not
+ * last, empty elements, parameters): its lines become one
+ * "Transfer-Encoding: chunked". */
+#define HTTP_F_CL_DROP	       0x2000u
+#define HTTP_F_TE_DROP	       0x4000u
+#define HTTP_F_TE_CHUNKED      0x8000u
+/* response: one Content-Length value repeated (a list, or several lines): its
+ * lines become one "Content-Length: N" where the first was (with
+ * HTTP_F_NORMALIZE only: the framing was not in doubt) */
+#define HTTP_F_CL_ONE	       0x10000u
 
 struct http_msg {
 	/* parser state */
@@ -128,9 +146,11 @@ struct http_msg {
 	uint32_t scan; /* where the search for that line's end resumes */
 	uint8_t phase; /* private */
 	uint8_t is_request;
-	uint16_t max_fields;   /* size of the caller's fields array */
-	uint8_t has_cur;       /* private: cur holds a field line not yet ended */
-	struct http_field cur; /* private: response field that obs-fold may continue */
+	uint16_t max_fields;	  /* size of the caller's fields array */
+	uint8_t has_cur;	  /* private: cur holds a field line not yet ended */
+	uint8_t rsp_framing;	  /* private: what a response's framing fields said */
+	struct http_span cl_text; /* private: a response's first Content-Length element */
+	struct http_field cur;	  /* private: response field that obs-fold may continue */
 	struct http_field *fields;
 
 	/* results, valid once http_parse() returned > 0 (partially before) */
@@ -210,8 +230,10 @@ int http_field_is(const char *buf, const struct http_field *f, const char *name)
  * order, each ending in CRLF; obs-fold joined
  * into the field it continues with one SP; fold lines before the first field
  * left out; no whitespace between a field name and its colon, nor at the end
- * of a value; every Content-Length line left out when Transfer-Encoding is
- * present; "Connection: close" added when HTTP_F_CLOSE_AFTER is set and no
+ * of a value; the Content-Length or Transfer-Encoding lines left out or
+ * rewritten as HTTP_F_CL_DROP, HTTP_F_CL_ONE, HTTP_F_TE_DROP and
+ * HTTP_F_TE_CHUNKED say;
+ * "Connection: close" added when HTTP_F_CLOSE_AFTER is set and no
  * close token is there; then the blank line (CRLF). Returns its length, or 0
  * if it does not fit in cap (HTTP_NORMALIZED_MAX(m->head_len) always
  * suffices). Reads in[0..m->head_len) only; in and out must not overlap.
@@ -231,7 +253,17 @@ struct http_body {
 	uint8_t state;	    /* private (chunked) */
 	uint8_t done;	    /* the message has ended */
 	uint8_t in_ext;	    /* private: inside chunk extensions */
-	uint16_t line_len;  /* private: length of the current size/trailer line */
+	/* set by the caller after http_body_init() for a response: chunked
+	 * framing as browsers read it (docs/http.md, section 3): a framing line
+	 * may end in LF alone, and an extension may be any field characters */
+	uint8_t lenient;
+	/* lenient: http_body_feed() stopped at a LF that ends a framing line
+	 * without CR; the caller puts a CR before it (the byte after those it
+	 * was told belong to the message), clears need_cr and feeds on from the
+	 * CR. */
+	uint8_t need_cr;
+	uint8_t eased;	   /* lenient: a form only the leniency takes was seen */
+	uint16_t line_len; /* private: length of the current size/trailer line */
 	uint32_t trailer_bytes;
 	enum http_error error;
 };
@@ -242,7 +274,8 @@ void http_body_init(struct http_body *b, const struct http_msg *m);
  * Feeds body bytes buf[0..len). Returns how many of them belong to this
  * message (<= len; fewer only when the message ended, b->done is then set),
  * or HTTP_INVALID with b->error set (bad chunked syntax). CLOSE bodies take
- * everything: call http_body_eof() when the connection ends.
+ * everything: call http_body_eof() when the connection ends. Fewer also
+ * when b->need_cr is set (lenient).
  */
 long http_body_feed(struct http_body *b, const char *buf, size_t len);
 /* Counts n body bytes that were moved without being seen (splice): only for

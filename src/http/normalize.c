@@ -1,6 +1,7 @@
 /* normalize.c — rewrites a leniently parsed head (a response's, or a request's
  * with bare LF) into its strict form before it is forwarded (see http.h,
  * http_head_normalize). */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -40,16 +41,56 @@ static const char *line_end(const char *p, const char *limit, const char **e)
 	return lf + 1;
 }
 
+static int name_is(const char *p, const char *q, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return (size_t)(q - p) == n && strncasecmp(p, lit, n) == 0;
+}
+
+#define DONE_CL 1 /* the Content-Length line of HTTP_F_CL_ONE is written */
+#define DONE_TE 2 /* the Transfer-Encoding line of HTTP_F_TE_CHUNKED is written */
+
+/* A framing field line that the flags of m (HTTP_F_CL_DROP, HTTP_F_CL_ONE,
+ * HTTP_F_TE_DROP, HTTP_F_TE_CHUNKED) replace, its name [p, q): 1 if it is
+ * left out (the first one under CL_ONE or TE_CHUNKED is written whole in its
+ * place, and *done says so). */
+static int framing_replaced(struct out *o, const struct http_msg *m, const char *p, const char *q,
+			    int *done)
+{
+	static const char te_chunked[] = "Transfer-Encoding: chunked\r\n";
+	uint32_t flags = m->flags;
+	char cl[48];
+
+	if (name_is(p, q, "content-length")) {
+		if ((flags & HTTP_F_CL_ONE) && !(*done & DONE_CL)) {
+			put(o, cl,
+			    (size_t)snprintf(cl, sizeof(cl), "Content-Length: %llu\r\n",
+					     (unsigned long long)m->content_length));
+			*done |= DONE_CL;
+		}
+		return (flags & (HTTP_F_CL_DROP | HTTP_F_CL_ONE)) != 0;
+	}
+	if (!(flags & (HTTP_F_TE_DROP | HTTP_F_TE_CHUNKED)) || !name_is(p, q, "transfer-encoding"))
+		return 0;
+	if ((flags & HTTP_F_TE_CHUNKED) && !(*done & DONE_TE)) {
+		put(o, te_chunked, sizeof(te_chunked) - 1);
+		*done |= DONE_TE;
+	}
+	return 1;
+}
+
 /* Writes the field line [p, e): its name, the colon, then the value as it
- * came up to its last non-blank byte. Returns 0 if it is a Content-Length
- * to leave out (drop_cl), else 1. */
-static int put_field(struct out *o, const char *p, const char *e, int drop_cl)
+ * came up to its last non-blank byte, left unended. Returns 0 if it was
+ * left out or written whole (framing_replaced), else 1. */
+static int put_field(struct out *o, const char *p, const char *e, const struct http_msg *m,
+		     int *done)
 {
 	const char *q = p, *c;
 
 	while (q < e && http_is_tchar((unsigned char)*q))
 		q++;
-	if (drop_cl && q - p == 14 && strncasecmp(p, "content-length", 14) == 0)
+	if (framing_replaced(o, m, p, q, done))
 		return 0;
 	for (c = q; c < e && *c != ':'; c++)
 		; /* whitespace before the colon (RFC 9112 5.1: removed) */
@@ -78,8 +119,7 @@ size_t http_head_normalize(const char *in, const struct http_msg *m, char *out, 
 {
 	static const char conn_close[] = "Connection: close\r\n";
 	const char *p, *limit = in + m->head_len, *e, *next;
-	int drop_cl =
-		(m->flags & (HTTP_F_HAS_CL | HTTP_F_HAS_TE)) == (HTTP_F_HAS_CL | HTTP_F_HAS_TE);
+	int done = 0;	  /* DONE_* */
 	int open = 1;	  /* the last line written is not yet ended */
 	int foldable = 0; /* ... and it is a field that obs-fold continues */
 	struct out o = {out, 0, cap, 0};
@@ -104,7 +144,7 @@ size_t http_head_normalize(const char *in, const struct http_msg *m, char *out, 
 			put(&o, "\r\n", 2);
 		if (e == p)
 			break;
-		open = foldable = put_field(&o, p, e, drop_cl);
+		open = foldable = put_field(&o, p, e, m, &done);
 	}
 	if ((m->flags & HTTP_F_CLOSE_AFTER) && !(m->flags & HTTP_F_CONN_CLOSE))
 		put(&o, conn_close, sizeof(conn_close) - 1);

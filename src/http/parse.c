@@ -304,17 +304,91 @@ static int is_ows(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* Content-Length = 1*DIGIT. A response may repeat one value (in a list or on
- * several lines); a request may not: it is forwarded unchanged, and RFC 9110
+/* What a response's framing fields said (http_msg.rsp_framing). */
+#define FR_CL_INVALID	 0x01u /* a Content-Length element is not a number */
+#define FR_TE_CHUNKED	 0x02u /* a Transfer-Encoding element is chunked */
+#define FR_TE_LAST_CHUNK 0x04u /* ... and it is the last element so far */
+#define FR_TE_IRREGULAR	 0x08u /* chunked twice or not last, empty elements, parameters */
+#define FR_CL_REPEATED	 0x10u /* more than one Content-Length element */
+
+/* 1*DIGIT at [p, e) into *v, below CL_MAX (checked before it can wrap
+ * around); 0 if it is not that. */
+static int cl_number(const char *p, const char *e, uint64_t *v)
+{
+	*v = 0;
+	if (p == e)
+		return 0;
+	for (; p < e; p++) {
+		if (*p < '0' || *p > '9' || *v > (CL_MAX - (uint64_t)(*p - '0')) / 10)
+			return 0;
+		*v = *v * 10 + (uint64_t)(*p - '0');
+	}
+	return 1;
+}
+
+/* One element [t, e) of a response's Content-Length (its lines and lists
+ * together), read as the Fetch standard's "extract a length" reads it, which
+ * Chromium and Firefox follow: elements that differ refuse the response
+ * (numbers by value, anything else as text); a value that is not a number
+ * ("", "+5", "5 5", "-1", too large) is no length at all (FR_CL_INVALID:
+ * the body is then framed as if there were no Content-Length). */
+static int rsp_cl_element(struct http_msg *m, const char *buf, const char *t, const char *e)
+{
+	uint64_t v;
+	int number = cl_number(t, e, &v);
+
+	if (!(m->flags & HTTP_F_HAS_CL)) {
+		m->flags |= HTTP_F_HAS_CL;
+		m->cl_text = span(buf, t, e);
+	} else {
+		m->rsp_framing |= FR_CL_REPEATED;
+		if (number && !(m->rsp_framing & FR_CL_INVALID)
+			    ? v != m->content_length
+			    : m->cl_text.len != (uint32_t)(e - t) ||
+				      memcmp(buf + m->cl_text.off, t, m->cl_text.len) != 0)
+			return fail(m, HTTP_ERR_CONTENT_LENGTH_MISMATCH);
+	}
+	if (number)
+		m->content_length = v;
+	else
+		m->rsp_framing |= FR_CL_INVALID;
+	return 0;
+}
+
+/* A response's Content-Length value [p, e): its comma-separated elements
+ * (empty ones too), each without the whitespace around it. */
+static int rsp_content_length(struct http_msg *m, const char *buf, const char *p, const char *e)
+{
+	const char *t, *te;
+
+	for (;;) {
+		while (p < e && is_ows(*p))
+			p++;
+		for (t = p; p < e && *p != ','; p++)
+			;
+		for (te = p; te > t && is_ows(te[-1]); te--)
+			;
+		if (rsp_cl_element(m, buf, t, te) < 0)
+			return HTTP_INVALID;
+		if (p == e)
+			return 0;
+		p++;
+	}
+}
+
+/* Content-Length = 1*DIGIT. A response is read by rsp_content_length(); a
+ * request may not repeat the value: it is forwarded unchanged, and RFC 9110
  * 8.6 lets an origin refuse such a value (perhaps without closing) or ignore
  * it, and then read the body as the next request. Nor may a request's value
  * have a leading zero ("010"): origins that parse it with strtol(..., 0)
  * read it as octal (8) and the rest of the body as the next request. */
-static int field_content_length(struct http_msg *m, const char *p, const char *e)
+static int field_content_length(struct http_msg *m, const char *buf, const char *p, const char *e)
 {
 	uint64_t v;
 	int digits;
 
+	if (!m->is_request)
+		return rsp_content_length(m, buf, p, e);
 	for (;;) {
 		while (p < e && is_ows(*p))
 			p++;
@@ -406,6 +480,25 @@ static int te_token(struct http_msg *m, const char *t, const char *e)
 	 * it without reading the body, or frame by its first line */
 	if (m->is_request && m->body != HTTP_BODY_CHUNKED)
 		return fail(m, HTTP_ERR_TE_NOT_CHUNKED);
+	return 0;
+}
+
+/* One element [t, e) of a response's Transfer-Encoding (its lines together):
+ * Chromium and Firefox decode chunked when any element is "chunked", and
+ * frame by Content-Length or the close otherwise, whatever else the list
+ * holds. What RFC 9112 would refuse or read otherwise is FR_TE_IRREGULAR. */
+static int rsp_te_token(struct http_msg *m, const char *t, const char *e)
+{
+	const char *q;
+
+	for (q = t; q < e; q++)
+		if (!http_is_tchar((unsigned char)*q))
+			m->rsp_framing |= FR_TE_IRREGULAR; /* parameters, a fold inside */
+	if (m->rsp_framing & FR_TE_LAST_CHUNK)
+		m->rsp_framing |= FR_TE_IRREGULAR; /* a coding after chunked */
+	m->rsp_framing &= (uint8_t)~FR_TE_LAST_CHUNK;
+	if (token_is(t, (size_t)(e - t), "chunked"))
+		m->rsp_framing |= FR_TE_CHUNKED | FR_TE_LAST_CHUNK;
 	return 0;
 }
 
@@ -501,7 +594,7 @@ static int field_semantics(struct http_msg *m, const char *buf, struct http_fiel
 		return 0;
 	case 14:
 		if (span_is(buf, f->name, "content-length"))
-			return field_content_length(m, v, ve);
+			return field_content_length(m, buf, v, ve);
 		if (m->is_request && span_is_alias(buf, f->name, "content-length"))
 			return fail(m, HTTP_ERR_BAD_FIELD_NAME);
 		return 0;
@@ -515,6 +608,11 @@ static int field_semantics(struct http_msg *m, const char *buf, struct http_fiel
 		if (!span_is(buf, f->name, "transfer-encoding"))
 			return 0;
 		m->flags |= HTTP_F_HAS_TE;
+		if (!m->is_request) {
+			if (!te_list_is_plain(v, ve))
+				m->rsp_framing |= FR_TE_IRREGULAR;
+			return for_each_token(m, v, ve, rsp_te_token);
+		}
 		if (!te_list_is_plain(v, ve))
 			return fail(m, HTTP_ERR_BAD_TRANSFER_ENCODING);
 		if (for_each_token(m, v, ve, te_token) < 0)
@@ -550,7 +648,7 @@ static int fold_field(struct http_msg *m, const char *buf, const char *p, const 
 	const char *q;
 
 	for (q = p; q < e; q++)
-		if (!http_is_field_char((unsigned char)*q))
+		if (!http_is_rsp_value_char((unsigned char)*q))
 			return fail(m, HTTP_ERR_BAD_FIELD_VALUE);
 	m->flags |= HTTP_F_NORMALIZE;
 	if (!m->has_cur)
@@ -598,7 +696,8 @@ static int parse_field(struct http_msg *m, const char *buf, const char *p, const
 	if (c != q)
 		m->flags |= HTTP_F_NORMALIZE;
 	for (v = c + 1; v < e; v++)
-		if (!http_is_field_char((unsigned char)*v))
+		if (!(m->is_request ? http_is_field_char((unsigned char)*v)
+				    : http_is_rsp_value_char((unsigned char)*v)))
 			return fail(m, HTTP_ERR_BAD_FIELD_VALUE);
 	if (m->n_fields >= lim->max_fields || (m->fields != NULL && m->n_fields >= m->max_fields))
 		return fail(m, HTTP_ERR_TOO_MANY_FIELDS);
@@ -618,6 +717,41 @@ static int parse_field(struct http_msg *m, const char *buf, const char *p, const
 		return HTTP_INVALID;
 	m->n_fields++;
 	return 0;
+}
+
+/* A response's body framing, as browsers read its fields (rsp_cl_element,
+ * rsp_te_token), and what the normaliser must change so that every client
+ * reads it so: RFC 9112 6.3 lets Transfer-Encoding override Content-Length,
+ * which a proxy removes; 6.1 calls Transfer-Encoding in HTTP/1.0 faulty
+ * framing. Each doubtful case closes the connection after the response. */
+static void rsp_framing(struct http_msg *m, int te, int cl)
+{
+	uint32_t fix = 0;
+
+	if (cl && (m->rsp_framing & FR_CL_INVALID))
+		fix |= HTTP_F_CL_DROP;
+	if (te && (m->rsp_framing & FR_TE_CHUNKED)) {
+		m->body = HTTP_BODY_CHUNKED;
+		if (cl)
+			fix |= HTTP_F_CL_DROP;
+		if (m->rsp_framing & FR_TE_IRREGULAR)
+			fix |= HTTP_F_TE_CHUNKED;
+	} else if (te && cl && !(fix & HTTP_F_CL_DROP)) {
+		fix |= HTTP_F_TE_DROP; /* identity, gzip, empty: Content-Length frames it */
+		te = 0;
+	} else if (te) {
+		m->body = HTTP_BODY_CLOSE;
+	}
+	if (!te)
+		m->body = !cl || (fix & HTTP_F_CL_DROP) ? HTTP_BODY_CLOSE
+			  : m->content_length > 0	? HTTP_BODY_LENGTH
+							: HTTP_BODY_NONE;
+	if (fix)
+		m->flags |= fix | HTTP_F_NORMALIZE | HTTP_F_CLOSE_AFTER;
+	if (cl && (m->rsp_framing & FR_CL_REPEATED) && !(fix & HTTP_F_CL_DROP))
+		m->flags |= HTTP_F_CL_ONE | HTTP_F_NORMALIZE; /* "5, 5": one value */
+	if (te && m->minor == 0)
+		m->flags |= HTTP_F_CLOSE_AFTER;
 }
 
 /* The blank line: decide how the body is framed. */
@@ -642,20 +776,10 @@ static int finish_head(struct http_msg *m)
 			m->body = cl && m->content_length > 0 ? HTTP_BODY_LENGTH : HTTP_BODY_NONE;
 		return 0;
 	}
-	/* RFC 9112 6.3: Transfer-Encoding overrides Content-Length, which a proxy
-	 * removes; 6.1: in HTTP/1.0 it is faulty framing. Either way the
-	 * connection closes after this response. */
-	if (te && cl)
-		m->flags |= HTTP_F_NORMALIZE | HTTP_F_CLOSE_AFTER;
-	if (te && m->minor == 0)
-		m->flags |= HTTP_F_CLOSE_AFTER;
+	rsp_framing(m, te, cl);
 	if ((m->flags & HTTP_F_HEAD_REQUEST) || m->status < 200 || m->status == 204 ||
 	    m->status == 304)
 		m->body = HTTP_BODY_NONE;
-	else if (!te)
-		m->body = !cl			  ? HTTP_BODY_CLOSE
-			  : m->content_length > 0 ? HTTP_BODY_LENGTH
-						  : HTTP_BODY_NONE;
 	return 0;
 }
 

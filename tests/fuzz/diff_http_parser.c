@@ -81,23 +81,26 @@ static const char *const dir_names[] = {"req", "rsp"};
 
 /* Facts a rule may require ("when" column), from the message's raw bytes
  * (whichever parser refused them) and where http_parser stopped. */
-#define FACTS(X)                                                                              \
-	X(CONNECT, "connect")		       /* request method CONNECT */                   \
-	X(METHOD_TOKEN, "method-token")	       /* the method is a token */                    \
-	X(NO_BODY_STATUS, "no-body-status")    /* response 1xx, 204 or 304 */                 \
-	X(LEADING_EMPTY, "leading-empty-line") /* message starts with CR or LF */             \
-	X(BARE_CR, "bare-cr")		       /* a CR followed by something else than LF */  \
-	X(CL_SAME_LIST, "cl-same-list")	       /* Content-Length: 3, 3 */                     \
-	X(CL_SAME_LINES, "cl-same-lines")      /* 2+ Content-Length lines, one value */       \
-	X(CL_19, "cl-19-digits")	       /* a Content-Length of 19+ digits */           \
-	X(CL_20, "cl-20-digits")	       /* a Content-Length of 20+ digits */           \
-	X(TE_HTAB, "te-htab")		       /* a Transfer-Encoding line holds an HTAB */   \
-	X(TE_EMPTY, "te-empty-element")	       /* Transfer-Encoding: , chunked */             \
-	X(HP_AT_HTAB, "hp-stopped-at-htab")    /* http_parser's error is on an HTAB */        \
-	X(CL_AND_TE, "cl-and-te")	       /* Content-Length and Transfer-Encoding */     \
-	X(WS_COLON, "ws-before-colon")	       /* a field name, SP / HTAB, then a colon */    \
-	X(FOLD_FIRST, "fold-before-fields")    /* the line after the start line: SP / HTAB */ \
-	X(NAMELESS, "nameless-line")	       /* a field line naming no field */
+#define FACTS(X)                                                                                 \
+	X(CONNECT, "connect")			  /* request method CONNECT */                   \
+	X(METHOD_TOKEN, "method-token")		  /* the method is a token */                    \
+	X(NO_BODY_STATUS, "no-body-status")	  /* response 1xx, 204 or 304 */                 \
+	X(LEADING_EMPTY, "leading-empty-line")	  /* message starts with CR or LF */             \
+	X(BARE_CR, "bare-cr")			  /* a CR followed by something else than LF */  \
+	X(CL_SAME_LIST, "cl-same-list")		  /* Content-Length: 3, 3 */                     \
+	X(CL_SAME_LINES, "cl-same-lines")	  /* 2+ Content-Length lines, one value */       \
+	X(CL_19, "cl-19-digits")		  /* a Content-Length of 19+ digits */           \
+	X(CL_20, "cl-20-digits")		  /* a Content-Length of 20+ digits */           \
+	X(TE_HTAB, "te-htab")			  /* a Transfer-Encoding line holds an HTAB */   \
+	X(TE_EMPTY, "te-empty-element")		  /* Transfer-Encoding: , chunked */             \
+	X(HP_AT_HTAB, "hp-stopped-at-htab")	  /* http_parser's error is on an HTAB */        \
+	X(CL_AND_TE, "cl-and-te")		  /* Content-Length and Transfer-Encoding */     \
+	X(WS_COLON, "ws-before-colon")		  /* a field name, SP / HTAB, then a colon */    \
+	X(FOLD_FIRST, "fold-before-fields")	  /* the line after the start line: SP / HTAB */ \
+	X(NAMELESS, "nameless-line")		  /* a field line naming no field */             \
+	X(CL_NOT_NUMBER, "cl-not-number")	  /* a Content-Length element not 1-18 digits */ \
+	X(TE_CHUNKED_ODD, "te-chunked-irregular") /* chunked, not once and last */               \
+	X(CTL_VALUE, "ctl-in-value")		  /* a field line: CTL but HTAB, no NUL */
 
 #define FACT_ENUM(id, name) FACT_##id,
 enum { FACTS(FACT_ENUM) FACT_MAX };
@@ -520,6 +523,66 @@ static unsigned te_facts(const char *v, const char *e)
 	return seen ? f : f | 1u << FACT_TE_EMPTY;
 }
 
+/* The next comma-separated element of the list at *v (up to e), without
+ * the SP / HTAB around it, in [*t, *te); *v moves past its comma. 0 when
+ * the list has no more (the last element, possibly empty, came before). */
+static int next_element(const char **v, const char *e, const char **t, const char **te)
+{
+	const char *p = *v, *q;
+
+	if (p == NULL)
+		return 0;
+	while (p < e && (*p == ' ' || *p == '\t'))
+		p++;
+	for (q = p; q < e && *q != ','; q++)
+		;
+	*t = p;
+	for (*te = q; *te > p && ((*te)[-1] == ' ' || (*te)[-1] == '\t'); (*te)--)
+		;
+	*v = q < e ? q + 1 : NULL;
+	return 1;
+}
+
+/* True if a comma-separated element of the Content-Length value [v, e) is
+ * not 1 to 18 digits. */
+static int cl_not_number(const char *v, const char *e)
+{
+	const char *t, *te;
+
+	while (next_element(&v, e, &t, &te))
+		if (te == t || te - t > 18 || strspn(t, "0123456789") < (size_t)(te - t))
+			return 1;
+	return 0;
+}
+
+/* Transfer-Encoding lines seen so far: chunked elements, whether the last
+ * element is chunked, whether any list was not plain (empty elements,
+ * parameters). */
+struct te_seen {
+	int chunked, last_chunked, odd;
+};
+
+static void te_elements(struct te_seen *ts, const char *v, const char *e)
+{
+	const char *t, *te;
+
+	while (next_element(&v, e, &t, &te)) {
+		ts->last_chunked = te - t == 7 && strncasecmp(t, "chunked", 7) == 0;
+		ts->chunked += ts->last_chunked;
+		for (ts->odd |= te == t; t < te; t++)
+			ts->odd |= !is_tchar((unsigned char)*t);
+	}
+}
+
+/* True if [p, e) holds a control character other than HTAB (0x7f too). */
+static int has_ctl(const char *p, const char *e)
+{
+	for (; p < e; p++)
+		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
+			return 1;
+	return 0;
+}
+
 /* True if the field line [p, e) is a token, SP / HTAB, then a colon. */
 static int ws_before_colon(const char *p, const char *e)
 {
@@ -560,7 +623,8 @@ static unsigned head_facts(const char *p, const char *e)
 	char first[24] = "", val[24];
 	const char *eol, *ve;
 	unsigned f = 0;
-	int lines = 0, same = 1, elems, te = 0;
+	int lines = 0, same = 1, elems, te = 0, in_cl = 0;
+	struct te_seen ts = {0, 0, 0};
 
 	p = memchr(p, '\n', (size_t)(e - p));
 	if (p != NULL && p + 1 < e && (p[1] == ' ' || p[1] == '\t'))
@@ -577,12 +641,24 @@ static unsigned head_facts(const char *p, const char *e)
 			f |= 1u << FACT_WS_COLON;
 		if (p[0] != ' ' && p[0] != '\t' && nameless_line(p, ve))
 			f |= 1u << FACT_NAMELESS;
-		if (ve - p > 18 && strncasecmp(p, "transfer-encoding:", 18) == 0) {
+		if (memchr(p, 0, (size_t)(ve - p)) == NULL && has_ctl(p, ve))
+			f |= 1u << FACT_CTL_VALUE;
+		if (p[0] == ' ' || p[0] == '\t') {
+			if (in_cl)
+				f |= 1u << FACT_CL_NOT_NUMBER; /* a fold continues it */
+			continue;
+		}
+		in_cl = 0;
+		if (ve - p >= 18 && strncasecmp(p, "transfer-encoding:", 18) == 0) {
 			f |= te_facts(p + 18, ve);
+			te_elements(&ts, p + 18, ve);
 			te = 1;
 		}
 		if (ve - p < 15 || strncasecmp(p, "content-length:", 15) != 0)
 			continue;
+		in_cl = 1;
+		if (cl_not_number(p + 15, ve))
+			f |= 1u << FACT_CL_NOT_NUMBER;
 		elems = cl_value(p + 15, ve, val, sizeof(val), &f);
 		if (elems > 1)
 			f |= 1u << FACT_CL_SAME_LIST;
@@ -595,6 +671,8 @@ static unsigned head_facts(const char *p, const char *e)
 		f |= 1u << FACT_CL_SAME_LINES;
 	if (lines > 0 && te)
 		f |= 1u << FACT_CL_AND_TE;
+	if (ts.chunked > 0 && (ts.chunked > 1 || !ts.last_chunked || ts.odd))
+		f |= 1u << FACT_TE_CHUNKED_ODD;
 	return f;
 }
 

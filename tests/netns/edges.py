@@ -33,6 +33,33 @@ ODD = {
     "/10te": b"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n10te\r\n0\r\n\r\n",
     "/icy": b"ICY 200 OK\r\nicy-name: test\r\n\r\nstream-bytes",
     "/bighead": ("HTTP/1.1 200 OK\r\n" + BIG_FIELD + "Content-Length: 3\r\n\r\nbig").encode(),
+    # 200 KiB of fields: under Chromium's 256 KiB (curl takes 100 KiB a line)
+    "/bighead200k": ("HTTP/1.1 200 OK\r\n" + "".join("X-Big%d: %s\r\n" % (i, "b" * 50000)
+                                                    for i in range(4))
+                     + "Content-Length: 3\r\n\r\nbig").encode(),
+    # framing fields that browsers read leniently (docs/http.md, section 2):
+    # a Content-Length that is not a number is no length; chunked anywhere in
+    # Transfer-Encoding is chunked; a Transfer-Encoding without chunked leaves
+    # the framing to Content-Length (bytes after it are not the body)
+    "/clplus": b"HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\nhello",
+    "/clempty": b"HTTP/1.1 200 OK\r\nContent-Length: \r\n\r\nhello",
+    "/clbad2": b"HTTP/1.1 200 OK\r\nContent-Length: 5 5\r\nContent-Length: 5 5\r\n\r\nhello",
+    # control characters but NUL in a value: browsers take them
+    "/ctl": b"HTTP/1.1 200 OK\r\nX-A: a\x01b\x1b[0m\x7f\r\nContent-Length: 5\r\n\r\nhello",
+    # chunked framing browsers take: lines ending in LF alone, free-form
+    # extensions (Chromium skips what follows ';')
+    "/chlf": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\n0\nT: 1\n\n",
+    "/chext": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+              b"5;a=b/c d\r\nhello\r\n0\r\n\r\n",
+    "/cllist": b"HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\nContent-Length: 5\r\n\r\nhello",
+    "/tec2": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n"
+             b"\r\n5\r\nhello\r\n0\r\n\r\n",
+    "/tecgz": b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"
+              b"5\r\nhello\r\n0\r\n\r\n",
+    "/teidcl": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\nContent-Length: 5\r\n\r\n"
+               b"hello, and bytes after",
+    "/teempty": b"HTTP/1.1 200 OK\r\nTransfer-Encoding:\r\nContent-Length: 5\r\n\r\n"
+                b"hello, and bytes after",
 }
 
 
@@ -189,6 +216,118 @@ def recv_until_close(s):
         data += d
 
 
+def split_head(raw):
+    """The field lines of the head at the start of raw (lines end at LF, a CR
+    before it dropped) and the bytes after it; (None, raw) if incomplete."""
+    pos, lines = 0, []
+    while True:
+        k = raw.find(b"\n", pos)
+        if k < 0:
+            return None, raw
+        line, pos = raw[pos:k].rstrip(b"\r"), k + 1
+        if not line:
+            return lines, raw[pos:]
+        lines.append(line)
+
+
+def dechunk(raw):
+    """Chunked data as Chromium's decoder reads it: a size line ends at LF,
+    extensions after ';' and trailing spaces are ignored."""
+    body = b""
+    while True:
+        k = raw.find(b"\n")
+        if k < 0:
+            return body + b"<incomplete>"
+        size = int(raw[:k].rstrip(b"\r").split(b";")[0].rstrip(b" ") or b"x", 16)
+        if size == 0:
+            return body
+        body += raw[k + 1:k + 1 + size]
+        raw = raw[k + 1 + size:].lstrip(b"\r").lstrip(b"\n")
+
+
+def browser_view(raw):
+    """What Chromium and Firefox make of a response that ended with the
+    connection: 1xx skipped; differing Content-Length refused; chunked if
+    any Transfer-Encoding element is chunked (HTTP/1.1); else a
+    Content-Length that is a number; else up to the close."""
+    while True:
+        lines, rest = split_head(raw)
+        if not lines:
+            return "no head: %r" % raw[:40]
+        fields = []
+        for line in lines[1:]:
+            if line[:1] in (b" ", b"\t") and fields:
+                fields[-1] = (fields[-1][0], fields[-1][1] + b" " + line.strip())
+            elif b":" in line:
+                name, value = line.split(b":", 1)
+                fields.append((name.strip().lower(), value.strip()))
+        status = int(lines[0].split(b" ")[1])
+        if status >= 200:
+            break
+        raw = rest
+
+    def elements(name):
+        return [e.strip() for n, v in fields if n == name for e in v.split(b",")]
+    te, cl = elements(b"transfer-encoding"), elements(b"content-length")
+    if len(set(cl)) > 1:
+        return "refused: differing Content-Length"
+    if status in (204, 304):
+        body = b""
+    elif b"chunked" in [t.lower() for t in te] and lines[0].startswith(b"HTTP/1.1"):
+        body = dechunk(rest)
+    elif cl and cl[0].isdigit():
+        body = rest[:int(cl[0])]
+    else:
+        body = rest
+    return "status=%d body=%r" % (status, body)
+
+
+def unambiguous(raw):
+    """Why the head at the start of raw could frame differently in two
+    strict parsers (RFC 9112), or "unambiguous"."""
+    head = raw[:raw.find(b"\r\n\r\n") + 4]
+    lines = head.split(b"\r\n")[1:-2]
+    if not head.endswith(b"\r\n\r\n") or b"\n" in b"".join(lines):
+        return "a line not ended by CRLF"
+    if any(line[:1] in (b" ", b"\t") for line in lines):
+        return "obs-fold"
+    fields = [line.split(b":", 1) for line in lines]
+    te = [v.strip() for n, v in fields if n.lower() == b"transfer-encoding"]
+    cl = [v.strip() for n, v in fields if n.lower() == b"content-length"]
+    if te and cl:
+        return "both Content-Length and Transfer-Encoding"
+    if len(te) > 1 or (te and te[0].lower().split(b",")[-1].strip() != b"chunked"
+                       and b"chunked" in te[0].lower()):
+        return "Transfer-Encoding %r" % te
+    if len(cl) > 1 or (cl and not cl[0].isdigit()):
+        return "Content-Length %r" % cl
+    if te:
+        return strict_chunks(raw[len(head):])
+    return "unambiguous"
+
+
+def strict_chunks(body):
+    """Whether every framing line of the chunked body ends in CRLF (RFC 9112
+    7.1; what an extension holds no parser needs to agree on)."""
+    while True:
+        k = body.find(b"\r\n")
+        if k < 0 or b"\n" in body[:k]:
+            return "chunked: a size line not ended by CRLF"
+        size = int(body[:k].split(b";")[0].strip(b" \t"), 16)
+        body = body[k + 2:]
+        if size == 0:
+            break
+        if body[size:size + 2] != b"\r\n":
+            return "chunked: data not followed by CRLF"
+        body = body[size + 2:]
+    while body[:2] != b"\r\n":
+        k = body.find(b"\r\n")
+        if k < 0 or b"\n" in body[:k]:
+            return "chunked: a trailer line not ended by CRLF"
+        body = body[k + 2:]
+    return "unambiguous"
+
+
 def client(case, host, port, arg):
     t0 = time.monotonic()
     if case == "banner":
@@ -269,6 +408,12 @@ def client(case, host, port, arg):
         except OSError as e:
             out = "error %s" % e.__class__.__name__
         return "%s fast=%s" % (out, (time.monotonic() - t0) < 1)
+    if case in ("browser", "forwarded"):
+        s = connect(host, port)
+        s.settimeout(5)
+        s.sendall(b"GET %s HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n" % arg.encode())
+        r = recv_until_close(s)
+        return browser_view(r) if case == "browser" else unambiguous(r)
     raise SystemExit("unknown case " + case)
 
 

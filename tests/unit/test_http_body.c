@@ -134,6 +134,95 @@ START_TEST(every_chunk_size)
 }
 END_TEST
 
+/* Lenient (responses): chunked framing as browsers read it. in is fed in
+ * pieces of at most step bytes, as a proxy would: when the tracker stops at
+ * a LF that needs its CR (need_cr), the CR goes in before it. out is what
+ * the client then gets (NULL: refused with err). */
+struct lenient_case {
+	const char *name, *in, *out;
+	enum http_error err;
+	int eased;
+};
+
+/* clang-format off */
+static const struct lenient_case lenient_cases[] = {
+	{"strict_unchanged", "5;a=b\r\nhello\r\n0\r\nT: 1\r\n\r\n", "5;a=b\r\nhello\r\n0\r\nT: 1\r\n\r\n", 0, 0},
+	{"bare_lf_everywhere", "5\nhello\n0\nT: 1\n\n", "5\r\nhello\r\n0\r\nT: 1\r\n\r\n", 0, 1},
+	{"bare_lf_size_line", "5\nhello\r\n0\r\n\r\n", "5\r\nhello\r\n0\r\n\r\n", 0, 1},
+	{"bare_lf_after_ext", "5 ;a=b \nhello\r\n0\n\r\n", "5 ;a=b \r\nhello\r\n0\r\n\r\n", 0, 1},
+	{"ext_free_text", "5;a=b/c d\r\nhello\r\n0;x y\n\n", "5;a=b/c d\r\nhello\r\n0;x y\r\n\r\n", 0, 1},
+	{"ext_quote_open", "5;a=\"b\r\nhello\r\n0\r\n\r\n", "5;a=\"b\r\nhello\r\n0\r\n\r\n", 0, 1},
+	{"lf_then_more", "1\na\n0\n\nGET", "1\r\na\r\n0\r\n\r\n", 0, 1},
+	/* still refused, as Chromium refuses them */
+	{"leading_space", " 5\r\nhello\r\n0\r\n\r\n", NULL, HTTP_ERR_BAD_CHUNK_SIZE, 0},
+	{"size_0x", "0x5\r\nhello\r\n0\r\n\r\n", NULL, HTTP_ERR_BAD_CHUNK_SIZE, 0},
+	{"size_junk", "5x\r\nhello\r\n0\r\n\r\n", NULL, HTTP_ERR_BAD_CHUNK_SIZE, 0},
+	{"empty_size_line", "\nhello\r\n0\r\n\r\n", NULL, HTTP_ERR_BAD_CHUNK_SIZE, 0},
+	{"data_too_long", "5\r\nhelloX\n0\r\n\r\n", NULL, HTTP_ERR_BAD_CHUNK_END, 0},
+	{"bare_cr_size", "5\rhello\r\n0\r\n\r\n", NULL, HTTP_ERR_BAD_CHUNK_SIZE, 0},
+	{"ext_ctl", "5;a\x01\r\nhello\r\n0\r\n\r\n", NULL, HTTP_ERR_BAD_CHUNK_EXT, 0},
+	{"trailer_fold", "0\nX: 1\n y\n\n", NULL, HTTP_ERR_BAD_TRAILER, 0},
+};
+/* clang-format on */
+
+static void run_lenient(const struct lenient_case *lc, size_t step)
+{
+	char work[128];
+	size_t wlen = strlen(lc->in), avail, pos = 0;
+	struct http_msg m;
+	struct http_body b;
+	struct guard g = {0};
+	long k = 0;
+
+	memcpy(work, lc->in, wlen);
+	memset(&m, 0, sizeof(m));
+	m.body = HTTP_BODY_CHUNKED;
+	http_body_init(&b, &m);
+	b.lenient = 1;
+	avail = step < wlen ? step : wlen;
+	while (!b.done) {
+		if (pos == avail) {
+			if (avail == wlen)
+				break;
+			avail = avail + step < wlen ? avail + step : wlen;
+			continue;
+		}
+		k = http_body_feed(&b, guard_copy(&g, work + pos, avail - pos), avail - pos);
+		guard_free(&g);
+		if (k < 0)
+			break;
+		pos += (size_t)k;
+		if (b.need_cr) {
+			ck_assert_int_eq(work[pos], '\n');
+			memmove(work + pos + 1, work + pos, wlen - pos);
+			work[pos] = '\r';
+			wlen++;
+			avail++;
+			b.need_cr = 0;
+		}
+	}
+	if (lc->out == NULL) {
+		ck_assert_msg(k == HTTP_INVALID && b.error == lc->err, "%s (step %zu): %ld, %s",
+			      lc->name, step, k, http_error_str(b.error));
+		return;
+	}
+	ck_assert_msg(b.done, "%s (step %zu): not done (%s)", lc->name, step,
+		      http_error_str(b.error));
+	ck_assert_msg(pos == strlen(lc->out) && memcmp(work, lc->out, pos) == 0,
+		      "%s (step %zu): '%.*s'", lc->name, step, (int)pos, work);
+	ck_assert_int_eq(b.eased != 0, lc->eased);
+}
+
+START_TEST(lenient_chunked)
+{
+	const struct lenient_case *lc = &lenient_cases[_i];
+	size_t step;
+
+	for (step = 1; step <= strlen(lc->in); step++)
+		run_lenient(lc, step);
+}
+END_TEST
+
 START_TEST(close_eof_completes)
 {
 	struct http_msg m;
@@ -176,6 +265,8 @@ int main(void)
 	TCase *tc = tcase_create("cases");
 
 	tcase_add_loop_test(tc, every_chunk_size, 0, N_CASES);
+	tcase_add_loop_test(tc, lenient_chunked, 0,
+			    (int)(sizeof(lenient_cases) / sizeof(lenient_cases[0])));
 	tcase_add_test(tc, close_eof_completes);
 	tcase_add_test(tc, advance_counts_spliced_bytes);
 	suite_add_tcase(s, tc);

@@ -497,8 +497,19 @@ static const struct vec vecs[] = {
 	  YES(LENGTH, 1)),
 	R(rsp_cl_differ, IN("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n"),
 	  NO(CONTENT_LENGTH_MISMATCH)),
+	/* a Content-Length that is not a number is no length (as in browsers) */
 	R(rsp_cl_bad_with_te, IN("HTTP/1.1 200 OK\r\nContent-Length: x\r\n" TE "\r\n" CHUNKS),
-	  NO(BAD_CONTENT_LENGTH)),
+	  YES(CHUNKED, 0)),
+	R(rsp_cl_bad, IN("HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\nhelloX"),
+	  YES(CLOSE, UNTIL_CLOSE)),
+	R(rsp_cl_bad_twice, IN("HTTP/1.1 200 OK\r\nContent-Length: 5 5\r\nContent-Length: 5 5\r\n\r\nhelloX"),
+	  YES(CLOSE, UNTIL_CLOSE)),
+	R(rsp_cl_bad_differ, IN("HTTP/1.1 200 OK\r\nContent-Length: x\r\nContent-Length: y\r\n\r\nhello"),
+	  NO(CONTENT_LENGTH_MISMATCH)),
+	R(rsp_cl_number_and_bad, IN("HTTP/1.1 200 OK\r\nContent-Length: 5, +5\r\n\r\nhello"),
+	  NO(CONTENT_LENGTH_MISMATCH)),
+	R(rsp_cl_bad_and_number, IN("HTTP/1.1 200 OK\r\nContent-Length: -1\r\nContent-Length: 5\r\n\r\nhello"),
+	  NO(CONTENT_LENGTH_MISMATCH)),
 	R(rsp_204_cl, IN("HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\nhello"),
 	  YES(NONE, 5)),
 	R(rsp_204_te, IN("HTTP/1.1 204 No Content\r\n" TE "\r\n" CHUNKS), YES(NONE, 15)),
@@ -513,9 +524,15 @@ static const struct vec vecs[] = {
 	R(rsp_no_framing, IN("HTTP/1.1 200 OK\r\n\r\nhello"), YES(CLOSE, UNTIL_CLOSE)),
 	R(rsp_te_gzip, IN("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nxx"),
 	  YES(CLOSE, UNTIL_CLOSE)),
-	R(rsp_te_chunked_gzip, IN("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"),
-	  NO(BAD_TRANSFER_ENCODING)),
-	R(rsp_te_twice, IN("HTTP/1.1 200 OK\r\n" TE TE "\r\n"), NO(BAD_TRANSFER_ENCODING)),
+	/* Transfer-Encoding naming chunked anywhere is chunked (as in browsers);
+	 * naming no chunked, Content-Length frames it */
+	R(rsp_te_chunked_gzip, IN("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"
+				  CHUNKS), YES(CHUNKED, 0)),
+	R(rsp_te_twice, IN("HTTP/1.1 200 OK\r\n" TE TE "\r\n" CHUNKS), YES(CHUNKED, 0)),
+	R(rsp_te_identity_cl, IN("HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\n"
+				 "Content-Length: 5\r\n\r\nhelloX"), YES(LENGTH, 1)),
+	R(rsp_te_empty_cl, IN("HTTP/1.1 200 OK\r\nTransfer-Encoding: \r\n"
+			      "Content-Length: 5\r\n\r\nhelloX"), YES(LENGTH, 1)),
 	R(rsp_cl_fold, IN("HTTP/1.1 200 OK\r\nContent-Length:\r\n 5\r\n\r\nhelloX"),
 	  YES(LENGTH, 1)),
 	R(rsp_te_ws_colon, IN("HTTP/1.1 200 OK\r\nTransfer-Encoding : chunked\r\n"
