@@ -155,6 +155,14 @@ for pause in 0 0.5; do
 done
 after=$(grep -c '^data .* port=8083 ' "$HT_OLOG" || true)
 rt_assert_eq "bytes at the origin on :8083 while refusing the preface" "$after" "$before"
+# the preface cut one byte short, a pause past first_bytes (the held prefix
+# is committed: it goes upstream), then its last byte: completed late, it is
+# reset (late-http), its last byte and what follows never go (they were
+# tunnelled: HTTP/2 frames for any :authority)
+ht_cl raw --to "$E" --data 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r' --pause 0.5 \
+	--data '\nH2LATEMARK' --timeout 2 >/dev/null 2>&1 || true
+ht_origin_lacks 'H2LATEMARK'
+ht_wait_log 'closed while tunnelling bytes: late-http'
 H2C='Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n'
 ht_check "name policy: an h2c upgrade offer is left out, the exchange stays HTTP/1.1" \
 	ht_cl exchange --req "GET /h2c HTTP/1.1\r\nHost: w\r\n${H2C}\r\n" \
