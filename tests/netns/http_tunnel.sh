@@ -171,6 +171,14 @@ ht_check "name policy: an h2c upgrade offer is left out, the exchange stays HTTP
 ht_check "name policy: the origin got the h2c request without its Upgrade line" \
 	ht_cl exchange --req "GET /h2c2 HTTP/1.1\r\nHost: w\r\nUpgrade: websocket, H2C\r\nConnection: Upgrade\r\n\r\n" \
 	--expect-body 'GET /h2c2 HTTP/1.1\r\nHost: w\r\nConnection: Upgrade\r\n\r\n'
+# origins read an Upgrade value their own way: Hypercorn strips Unicode
+# spaces (NBSP, NEL) around it and upgrades on "h2c" without Connection:
+# Upgrade, so these offers are h2c too (the origin got them on the old code)
+for up in 'h2c\xa0' '\x85H2C'; do
+	ht_check "name policy: the origin got 'Upgrade: $up' left out" \
+		ht_cl exchange --req "GET /h2cpad HTTP/1.1\r\nHost: w\r\nUpgrade: $up\r\nConnection: Upgrade\r\n\r\n" \
+		--expect-body 'GET /h2cpad HTTP/1.1\r\nHost: w\r\nConnection: Upgrade\r\n\r\n'
+done
 ht_error "name policy: a 101 to a request whose h2c offer was left out" 502 "$O" \
 	'relaying request and response: bad-response: invalid response from upstream [502]' \
 	--data "GET /ws HTTP/1.1\r\nHost: w\r\n${H2C}\r\n"
