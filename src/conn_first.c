@@ -220,6 +220,14 @@ int conn_tunnel_sniff(struct conn *c, enum conn_next *next)
 		*next = CONN_NEXT_CLOSED;
 		return -1;
 	}
+	if (v == HTTP_FIRST_OTHER && config_name_policy(c->cfg) && http_sniff_is_h2(&c->sniff)) {
+		/* the preface completed after bytes moved (a committed prefix of
+		 * it, the origin's first words): its frames never go, as a late
+		 * request line */
+		conn_reset(c, CONN_CLOSE_LATE_HTTP, 0);
+		*next = CONN_NEXT_CLOSED;
+		return -1;
+	}
 	if (v != HTTP_FIRST_MORE || c->cli.eof) {
 		c->flags &= (uint16_t)~CONN_F_SNIFFING; /* decided: a tunnel like any other */
 		return 0;

@@ -53,24 +53,20 @@ static int put(struct buf *b, const char *p, size_t n)
 	return 0;
 }
 
-/* Does the field line [l, e) (its line end included) offer h2c, an element
- * of an Upgrade list? The head passed the strict request parser: no
- * whitespace before the colon, no obs-fold. */
+/* Does the field line [l, e) (its line end included) offer h2c? Any
+ * Upgrade value with "h2c" in it, in any case, counts: origins read the
+ * list their own way (Hypercorn strips NBSP, NEL and other Unicode spaces
+ * around the whole value and upgrades without Connection: Upgrade; others
+ * may drop a "/version" or parameters), and no other protocol name has
+ * those letters. The head passed the strict request parser: no whitespace
+ * before the colon, no obs-fold. */
 static int offers_h2c(const char *l, const char *e)
 {
-	const char *t;
-
 	if (e - l < 8 || strncasecmp(l, "upgrade:", 8) != 0)
 		return 0;
-	for (l += 8; l < e; l = t + 1) {
-		l += strspn(l, " \t");
-		t = l;
-		while (t < e && *t != ',' && *t != '\r' && *t != '\n')
-			t++;
-		if (t - l >= 3 && strncasecmp(l, "h2c", 3) == 0 &&
-		    strspn(l + 3, " \t") == (size_t)(t - l - 3))
+	for (l += 8; e - l >= 3; l++)
+		if (strncasecmp(l, "h2c", 3) == 0)
 			return 1;
-	}
 	return 0;
 }
 

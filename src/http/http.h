@@ -315,5 +315,8 @@ const char *http_first_name(enum http_first v);
 /* Do the len bytes at p begin with the whole HTTP/2 connection preface
  * (h2c with prior knowledge, classified HTTP_FIRST_OTHER)? */
 int http_is_h2_preface(const char *p, size_t len);
+/* Was s's verdict (HTTP_FIRST_OTHER) the whole HTTP/2 preface, however it
+ * came in pieces? */
+int http_sniff_is_h2(const struct http_sniff *s);
 
 #endif

@@ -43,9 +43,10 @@ static size_t walk(struct tls_rec_walk *w, const uint8_t *p, size_t n,
 
 	while (i < n) {
 		if (w->got < REC_HDR) {
-			/* the type byte decides before the rest of the header */
+			/* the type byte decides before the rest of the header, and
+			 * the version's first byte after it (in any pieces) */
 			w->hdr[w->got++] = p[i];
-			if (w->got == 1 && header(w, arg)) {
+			if (w->got <= 2 && header(w, arg)) {
 				w->got = 0;
 				return i;
 			}
@@ -93,12 +94,13 @@ size_t tls_flight_client(struct tls_flight *f, const uint8_t *p, size_t n)
 }
 
 /* Server side: the first handshake bytes, across records; any other record
- * type first decides "not a HelloRetryRequest". */
+ * type, or a record header that is not TLS (version 3.x), first decides
+ * "not a HelloRetryRequest". */
 static int server_header(struct tls_rec_walk *w, void *arg)
 {
 	struct tls_flight *f = arg;
 
-	if (w->hdr[0] != REC_HS)
+	if (w->hdr[0] != REC_HS || (w->got == 2 && w->hdr[1] != 3))
 		f->server = 0;
 	return f->server != TLS_NEED_MORE;
 }
@@ -124,11 +126,7 @@ static size_t server_body(struct tls_rec_walk *w, const uint8_t *p, size_t n, vo
 
 int tls_flight_server(struct tls_flight *f, const uint8_t *p, size_t n)
 {
-	if (f->server == TLS_NEED_MORE && n > 0) {
+	if (f->server == TLS_NEED_MORE && n > 0)
 		walk(&f->srv, p, n, server_header, server_body, f);
-		/* a record header that is not TLS: not a HelloRetryRequest */
-		if (f->server == TLS_NEED_MORE && f->srv.got >= 2 && f->srv.hdr[1] != 3)
-			f->server = 0;
-	}
 	return f->server;
 }

@@ -12,7 +12,7 @@ set -euo pipefail
 . "$(dirname "$0")/http_lib.sh"
 tb_init rt-htu
 tb_up
-tb_intercept_tproxy 3129 80 8082 8083 8080
+tb_intercept_tproxy 3129 80 8082 8083 8084 8080
 tb_origin_start
 ht_origin_start
 conf=$(rt_conf htu <<'CONF'
@@ -155,6 +155,48 @@ for pause in 0 0.5; do
 done
 after=$(grep -c '^data .* port=8083 ' "$HT_OLOG" || true)
 rt_assert_eq "bytes at the origin on :8083 while refusing the preface" "$after" "$before"
+# the preface cut one byte short, a pause past first_bytes (the held prefix
+# is committed: it goes upstream), then its last byte: completed late, it is
+# reset (late-http), its last byte and what follows never go (they were
+# tunnelled: HTTP/2 frames for any :authority)
+ht_cl raw --to "$E" --data 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r' --pause 0.5 \
+	--data '\nH2LATEMARK' --timeout 2 >/dev/null 2>&1 || true
+ht_origin_lacks 'H2LATEMARK'
+ht_wait_log 'closed while tunnelling bytes: late-http'
+# an HTTP/2 server may send its SETTINGS first (the tunnel opened on
+# silence, bytes moved: not untouched); the client's preface is then reset,
+# not tunnelled (the origin logged it and the frames after it on the old code)
+cat >"$TB_WORKDIR/h2first.py" <<'PYEOF'
+import socket, sys, threading
+def serve(c):
+    c.sendall(b"\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+    got = b""
+    while True:
+        try:
+            d = c.recv(65536)
+        except OSError:
+            break
+        if not d:
+            break
+        got += d
+    print("got %r" % got, flush=True)
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("198.18.2.4", 8084))
+ls.listen(8)
+while True:
+    threading.Thread(target=serve, args=(ls.accept()[0],), daemon=True).start()
+PYEOF
+tb_spawn o h2first "$HT_PY" -u "$TB_WORKDIR/h2first.py"
+tb_wait_listen o 8084 10 "$TB_LAST_PID" || tb_die "origin :8084"
+ht_cl raw --to 198.18.2.4:8084 --pause 0.5 --data 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\nH2FIRSTMARK' --timeout 2 >/dev/null 2>&1 || true
+n=0
+until grep -q '^got ' "$TB_WORKDIR/h2first.log" || [ $n -ge 50 ]; do sleep 0.1; n=$((n + 1)); done
+if grep -q 'H2FIRSTMARK' "$TB_WORKDIR/h2first.log"; then
+	ht_fail "name policy: a preface after the origin's SETTINGS reached the origin"
+else
+	echo "ok: name policy: a preface after the origin's SETTINGS never reached it"
+fi
 H2C='Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n'
 ht_check "name policy: an h2c upgrade offer is left out, the exchange stays HTTP/1.1" \
 	ht_cl exchange --req "GET /h2c HTTP/1.1\r\nHost: w\r\n${H2C}\r\n" \
@@ -163,6 +205,14 @@ ht_check "name policy: an h2c upgrade offer is left out, the exchange stays HTTP
 ht_check "name policy: the origin got the h2c request without its Upgrade line" \
 	ht_cl exchange --req "GET /h2c2 HTTP/1.1\r\nHost: w\r\nUpgrade: websocket, H2C\r\nConnection: Upgrade\r\n\r\n" \
 	--expect-body 'GET /h2c2 HTTP/1.1\r\nHost: w\r\nConnection: Upgrade\r\n\r\n'
+# origins read an Upgrade value their own way: Hypercorn strips Unicode
+# spaces (NBSP, NEL) around it and upgrades on "h2c" without Connection:
+# Upgrade, so these offers are h2c too (the origin got them on the old code)
+for up in 'h2c\xa0' '\x85H2C'; do
+	ht_check "name policy: the origin got 'Upgrade: $up' left out" \
+		ht_cl exchange --req "GET /h2cpad HTTP/1.1\r\nHost: w\r\nUpgrade: $up\r\nConnection: Upgrade\r\n\r\n" \
+		--expect-body 'GET /h2cpad HTTP/1.1\r\nHost: w\r\nConnection: Upgrade\r\n\r\n'
+done
 ht_error "name policy: a 101 to a request whose h2c offer was left out" 502 "$O" \
 	'relaying request and response: bad-response: invalid response from upstream [502]' \
 	--data "GET /ws HTTP/1.1\r\nHost: w\r\n${H2C}\r\n"

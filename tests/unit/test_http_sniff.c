@@ -165,6 +165,31 @@ START_TEST(odd_request_lines_are_http)
 }
 END_TEST
 
+/* The whole HTTP/2 preface, in any pieces, is told apart from other
+ * non-HTTP bytes (a name policy refuses it even once a prefix went). */
+START_TEST(h2_preface_in_pieces)
+{
+	static const char pre[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00";
+	const size_t len = sizeof(pre) - 1;
+	struct http_sniff s;
+	size_t i;
+
+	for (i = 0; i <= len; i++) {
+		http_sniff_init(&s);
+		(void)http_sniff_feed(&s, pre, i);
+		ck_assert(!http_sniff_is_h2(&s) || i >= len - 2);
+		(void)http_sniff_feed(&s, pre + i, len - i);
+		ck_assert_msg(http_sniff_is_h2(&s), "split %zu", i);
+	}
+	http_sniff_init(&s);
+	(void)http_sniff_feed(&s, "PRI * HTTP/2.0\r\n\r\nSM\r\n\rX", 23);
+	ck_assert(!http_sniff_is_h2(&s));
+	http_sniff_init(&s);
+	(void)http_sniff_feed(&s, "\x00PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 25);
+	ck_assert(!http_sniff_is_h2(&s));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("http_sniff");
@@ -172,6 +197,7 @@ int main(void)
 
 	tcase_add_loop_test(tc, every_split, 0, N_CASES);
 	tcase_add_loop_test(tc, odd_request_lines_are_http, 0, N_ODD);
+	tcase_add_test(tc, h2_preface_in_pieces);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

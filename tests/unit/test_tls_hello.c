@@ -604,6 +604,10 @@ static const struct srv_case srv_cases[] = {
 	{"1603030004 0b000000", 0},					 /* not a ServerHello */
 	{"485454502f312e31", 0},					 /* "HTTP/1.1" */
 	{"1604", 0},							 /* not TLS */
+	/* not TLS, whole records in one piece: the same answer as byte by byte */
+	{"1648010002 0202", 0},
+	{"1648010000", 0},
+	{"1603030000 1648010002 0202", 0},
 	{"", TLS_NEED_MORE},
 };
 /* clang-format on */
