@@ -89,6 +89,7 @@ client_header = 2s
 connect = 1s
 response = 2s
 idle = 5s
+tunnel = 2s
 [admin]
 listen = $ADMIN
 CONF

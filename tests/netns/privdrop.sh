@@ -78,7 +78,13 @@ grep -h 'running as user' "$TB_WORKDIR/remora.log"
 # CAP_NET_BIND_SERVICE).
 check_creds()
 {
-	local task n=0 st caps=${2:-0000000000002400}
+	local task n=0 st caps=${2:-0000000000002400} i=0
+	# a freshly started process may still be starting its threads (the
+	# listener is up first): wait for them, up to 5 s
+	while [ "$(ls /proc/"$RT_PID"/task | wc -l)" -lt 6 ] && [ $i -lt 100 ]; do
+		i=$((i + 1))
+		sleep 0.05
+	done
 	for task in /proc/"$RT_PID"/task/*; do
 		st=$(cat "$task/status")
 		n=$((n + 1))
