@@ -16,15 +16,12 @@
 #include "stats.h"
 #include "worker.h"
 
-/* The held client bytes are the HTTP/2 preface while a name policy is on:
- * HTTP/2 requests (any :authority) that no policy reads, so refused, not
+/* The client's first bytes were the HTTP/2 preface while a name policy is
+ * on: HTTP/2 requests (any :authority) that no policy reads, so refused, not
  * tunnelled (h2c with prior knowledge; docs/http.md). */
-static int held_is_h2(const struct conn *c)
+static int h2_under_policy(const struct conn *c)
 {
-	const struct buf *b = c->c2u;
-
-	return b != NULL && config_name_policy(c->cfg) &&
-	       http_is_h2_preface(b->data + b->start, b->end - b->start);
+	return config_name_policy(c->cfg) && http_sniff_is_h2(&c->sniff);
 }
 
 /* The first bytes are not an HTTP request (or the client stayed silent,
@@ -34,7 +31,7 @@ static enum conn_next start_tunnel(struct conn *c, enum http_first why)
 {
 	struct worker *w = c->w;
 
-	if (c->cfg->non_http == NON_HTTP_REJECT || held_is_h2(c)) {
+	if (c->cfg->non_http == NON_HTTP_REJECT || h2_under_policy(c)) {
 		conn_close(c, CONN_CLOSE_NON_HTTP_REJECTED, 0);
 		return CONN_NEXT_CLOSED;
 	}
@@ -215,12 +212,12 @@ int conn_tunnel_sniff(struct conn *c, enum conn_next *next)
 		*next = CONN_NEXT_CLOSED;
 		return -1;
 	}
-	if (v == HTTP_FIRST_OTHER && tunnel_is_untouched(c) && held_is_h2(c)) {
+	if (v == HTTP_FIRST_OTHER && tunnel_is_untouched(c) && h2_under_policy(c)) {
 		conn_close(c, CONN_CLOSE_NON_HTTP_REJECTED, 0); /* as start_tunnel */
 		*next = CONN_NEXT_CLOSED;
 		return -1;
 	}
-	if (v == HTTP_FIRST_OTHER && config_name_policy(c->cfg) && http_sniff_is_h2(&c->sniff)) {
+	if (v == HTTP_FIRST_OTHER && h2_under_policy(c)) {
 		/* the preface completed after bytes moved (a committed prefix of
 		 * it, the origin's first words): its frames never go, as a late
 		 * request line */

@@ -312,9 +312,6 @@ void http_sniff_init(struct http_sniff *s);
 enum http_first http_sniff_feed(struct http_sniff *s, const char *p, size_t len);
 /* "undecided", "http", "tls", "other". */
 const char *http_first_name(enum http_first v);
-/* Do the len bytes at p begin with the whole HTTP/2 connection preface
- * (h2c with prior knowledge, classified HTTP_FIRST_OTHER)? */
-int http_is_h2_preface(const char *p, size_t len);
 /* Was s's verdict (HTTP_FIRST_OTHER) the whole HTTP/2 preface, however it
  * came in pieces? */
 int http_sniff_is_h2(const struct http_sniff *s);

@@ -142,11 +142,6 @@ enum http_first http_sniff_feed(struct http_sniff *s, const char *p, size_t len)
 	return HTTP_FIRST_MORE;
 }
 
-int http_is_h2_preface(const char *p, size_t len)
-{
-	return len >= H2_PREFACE_LEN && memcmp(p, h2_preface, H2_PREFACE_LEN) == 0;
-}
-
 int http_sniff_is_h2(const struct http_sniff *s)
 {
 	return s->verdict == HTTP_FIRST_OTHER && s->phase == SN_H2 && s->n == H2_PREFACE_LEN;

@@ -11,6 +11,8 @@ import sys
 import threading
 import time
 
+from tunneldata import listen
+
 PORTS = {"kaclose": 9021, "pause": 9022, "bighead": 9023, "fields": 9024,
          "longline": 9025}
 ORIGIN_KEEPALIVE = 1.0  # the origin closes an idle connection after this
@@ -76,25 +78,20 @@ def count_fields(c):
     answer(c, b"line=%d fields=%d" % (len(lines[0]), len([x for x in lines[1:] if x])))
 
 
+def guard(c, handler):
+    try:
+        handler(c)
+    except OSError:
+        pass
+    finally:
+        c.close()
+
+
 def serve(addr, port, handler):
-    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind((addr, port))
-    ls.listen(64)
-
-    def guard(c):
-        try:
-            handler(c)
-        except OSError:
-            pass
-        finally:
-            c.close()
-
-    def loop():
-        while True:
-            c, _ = ls.accept()
-            threading.Thread(target=guard, args=(c,), daemon=True).start()
-    threading.Thread(target=loop, daemon=True).start()
+    """tunneldata.listen in the background, each connection closed after
+    handler, whatever it raised."""
+    threading.Thread(target=listen, args=(port, guard, handler), kwargs={"addr": addr},
+                     daemon=True).start()
 
 
 def origin(addr):
